@@ -1,0 +1,82 @@
+package dialects
+
+import (
+	"context"
+	"database/sql"
+
+	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/schema"
+	entdialect "entgo.io/ent/dialect"
+
+	"github.com/prefectdb/prefectdb/internal/catalog"
+)
+
+// Dialect is everything prefectdb needs to know about one database: how to
+// open it, its physical form of the schema, its DDL, its catalog, and how
+// migrations are locked and wrapped in transactions there. The PostgreSQL and
+// SQLite packages implement it; nothing outside dialects/ switches on the
+// database's name.
+type Dialect interface {
+	// Kind names the database.
+	Kind() Kind
+	// EntDialect is the dialect name Ent uses ("postgres", "sqlite3").
+	EntDialect() string
+	// RowLocks reports whether the database locks single rows (SELECT ...
+	// FOR UPDATE [SKIP LOCKED]). Where it does not (SQLite), a transaction
+	// begun with WithWriteLock holds the whole database's write lock instead.
+	RowLocks() bool
+
+	// Open opens a connection pool with Prefect's per-connection settings.
+	Open(ctx context.Context, t *Target, o Options) (*sql.DB, error)
+	// IsConnectable reports whether the database answers within the
+	// connection timeout. It never panics and never returns an error.
+	IsConnectable(ctx context.Context, t *Target, o Options) bool
+	// EntDriver returns the Ent driver over db, the pool Open returned.
+	// Closing the driver closes db and whatever the driver opened itself.
+	EntDriver(ctx context.Context, t *Target, o Options, db *sql.DB) (entdialect.Driver, error)
+
+	// Physical turns the logical schema into this database's physical one.
+	Physical(logical *catalog.Schema) (*catalog.Schema, error)
+	// RenderSchema renders DDL statements that create the schema on an
+	// empty database.
+	RenderSchema(s *catalog.Schema) []string
+	// RenderDropSchema renders DDL statements that drop the schema.
+	RenderDropSchema(s *catalog.Schema) []string
+	// ReadCatalog reads the live schema, leaving out the named tables.
+	ReadCatalog(ctx context.Context, q catalog.Querier, exclude ...string) (*catalog.Schema, error)
+
+	// AtlasDriver returns Atlas's migration driver bound to q, a connection
+	// or a transaction.
+	AtlasDriver(ctx context.Context, q schema.ExecQuerier) (migrate.Driver, error)
+	// LockMigrations takes the lock that keeps two processes from migrating
+	// the same database at once, on conn, and returns its release.
+	LockMigrations(ctx context.Context, conn *sql.Conn) (release func(context.Context) error, err error)
+	// BeginMigration starts the transaction in which one migration file runs.
+	BeginMigration(ctx context.Context, conn *sql.Conn) (MigrationTx, error)
+	// AfterSchemaChange runs after migrations changed the schema of db, so
+	// that its connections hold nothing that refers to dropped objects.
+	AfterSchemaChange(db *sql.DB)
+	// The query components: SQL that Ent cannot express, one behaviour on
+	// both databases.
+	Queries
+	SchedulingQueries
+	GraphQueries
+
+	// IsRetryable reports whether err means the database refused a
+	// transaction for a reason that retrying it may cure: a deadlock, a
+	// serialization failure, a lock timeout, or SQLite being busy.
+	IsRetryable(err error) bool
+
+	// AlembicHead is the alembic revision of a database that Prefect 3.0
+	// itself migrated to head on this database, which prefectdb adopts.
+	AlembicHead() string
+}
+
+// MigrationTx is the transaction one migration file runs in. Commit verifies
+// what the database needs verified before it commits (on SQLite: that every
+// foreign key still resolves).
+type MigrationTx interface {
+	schema.ExecQuerier
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}

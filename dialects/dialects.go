@@ -1,0 +1,830 @@
+// Package dialects is the dialect-neutral entry point of prefectdb's database
+// connections: it parses Prefect's connection URLs (PREFECT_API_DATABASE_
+// CONNECTION_URL) into a Target, and holds the connection Options with
+// Prefect's defaults.
+//
+// Opening a connection is dialect specific and lives in the subpackages
+// dialects/postgres and dialects/sqlite; this package imports neither.
+//
+// Secrets: a Target never prints its password. Its String, GoString,
+// LogValue and Redacted methods, and every error this package returns,
+// show the URL with the password replaced by "xxxxx". The raw driver DSN is
+// only available through Target.PostgresDSN.
+package dialects
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind names a database dialect.
+type Kind string
+
+// The supported dialects.
+const (
+	// Postgres is PostgreSQL, reached through pgx v5.
+	Postgres Kind = "postgres"
+	// SQLite is SQLite, reached through modernc.org/sqlite (no cgo).
+	SQLite Kind = "sqlite"
+)
+
+// EntDialect returns the dialect name Ent uses for k ("postgres" or
+// "sqlite3"), or "" for an unknown kind.
+func (k Kind) EntDialect() string {
+	switch k {
+	case Postgres:
+		return "postgres"
+	case SQLite:
+		return "sqlite3"
+	default:
+		return ""
+	}
+}
+
+// RedactedPassword replaces passwords in redacted URLs.
+const RedactedPassword = "xxxxx"
+
+// supportedForms lists the accepted URL forms, for error messages.
+const supportedForms = "postgresql+asyncpg://, postgresql://, postgres://, " +
+	"sqlite+aiosqlite://, sqlite://, file: URIs, and bare paths ending in .db, .sqlite or .sqlite3"
+
+// UnsupportedDialectError is returned by ParseURL for a URL whose scheme
+// names a database or driver prefectdb does not support, such as
+// "mysql+aiomysql://…".
+type UnsupportedDialectError struct {
+	// Scheme is the URL's scheme as written, e.g. "mysql+aiomysql".
+	Scheme string
+	// URL is the whole URL with its password redacted.
+	URL string
+}
+
+// Error implements error.
+func (e *UnsupportedDialectError) Error() string {
+	if e.URL == "" {
+		return fmt.Sprintf("unsupported database URL scheme %q: prefectdb supports %s", e.Scheme, supportedForms)
+	}
+	return fmt.Sprintf("unsupported database URL scheme %q in %s: prefectdb supports %s",
+		e.Scheme, e.URL, supportedForms)
+}
+
+// InvalidURLError is returned by ParseURL for a URL that cannot be parsed.
+// Its message shows the URL with the password redacted.
+type InvalidURLError struct {
+	// URL is the URL with its password redacted.
+	URL string
+	// Err says what is wrong; it never contains the password.
+	Err error
+}
+
+// Error implements error.
+func (e *InvalidURLError) Error() string {
+	return fmt.Sprintf("invalid database URL %s: %v", e.URL, e.Err)
+}
+
+// Unwrap returns the underlying reason.
+func (e *InvalidURLError) Unwrap() error { return e.Err }
+
+// Target is a parsed database URL: which dialect to use and what to hand to
+// its driver. Build one with ParseURL.
+//
+// For PostgreSQL the driver input is a pgx connection URL, available from
+// PostgresDSN. For SQLite it is the exported Path / Memory / MemoryName /
+// Query fields.
+//
+// String, GoString and LogValue all return Redacted, so formatting or
+// logging a Target (value or pointer) never shows the password.
+type Target struct {
+	// Kind is the dialect.
+	Kind Kind
+
+	// Path is the SQLite database file as written in the URL (SQLite only;
+	// empty for in-memory databases). A relative path is relative to the
+	// working directory when the database is opened, as with SQLAlchemy.
+	Path string
+	// Memory reports an in-memory SQLite database (SQLite only): ":memory:",
+	// "sqlite://", "file::memory:" or a file URI with mode=memory.
+	Memory bool
+	// MemoryName is the name of a named in-memory database, e.g. "db1" from
+	// "file:db1?mode=memory" (SQLite only). It is empty for anonymous ones
+	// (":memory:"), for which the SQLite opener makes up a unique name.
+	MemoryName string
+	// Query holds the SQLite URI and driver parameters to pass through
+	// (e.g. mode=ro, cache=shared, vfs, modernc's _pragma or _txlock).
+	// Parameters that only configure Python's sqlite3 module (uri, timeout,
+	// check_same_thread, isolation_level, detect_types, cached_statements)
+	// are removed. SQLite only; nil for PostgreSQL.
+	Query url.Values
+
+	// raw is the URL exactly as given; it may contain the password.
+	raw string
+	// pgDSN is the pgx connection URL; it may contain the password.
+	pgDSN string
+}
+
+// PostgresDSN returns the connection URL for pgx (PostgreSQL only, "" for
+// SQLite): the URL with the scheme normalised to postgres:// (the
+// "+asyncpg" driver suffix removed), user name and password percent-encoded
+// as pgx expects, and the query parameters passed on (asyncpg's
+// ssl=<mode> is renamed to sslmode=<mode>). sslmode defaults are left to
+// pgx. The result contains the password: never log it.
+func (t Target) PostgresDSN() string { return t.pgDSN }
+
+// IsInMemory reports whether the target is an in-memory SQLite database
+// (Prefect's is_inmemory()).
+func (t Target) IsInMemory() bool { return t.Kind == SQLite && t.Memory }
+
+// Redacted returns the URL as given with any password replaced by "xxxxx",
+// both in the user-info part and in password= / sslpassword= query
+// parameters.
+func (t Target) Redacted() string { return Redact(t.raw) }
+
+// String implements fmt.Stringer; it returns Redacted.
+func (t Target) String() string { return t.Redacted() }
+
+// GoString implements fmt.GoStringer so that %#v does not print the
+// password either.
+func (t Target) GoString() string {
+	return fmt.Sprintf("dialects.Target{Kind: %q, URL: %q}", t.Kind, t.Redacted())
+}
+
+// LogValue implements slog.LogValuer; it logs Redacted.
+func (t Target) LogValue() slog.Value { return slog.StringValue(t.Redacted()) }
+
+// Redact returns raw with any password replaced by "xxxxx". It works on
+// malformed URLs too and errs on the side of hiding too much: everything
+// between the first ':' after "scheme://" and the last '@' is treated as a
+// password, and so are the values of password= and sslpassword= query
+// parameters, wherever they are (an '@' later in the query does not hide
+// them) and however their names are written (in any case, with letters
+// percent-encoded, as ParseURL decodes them).
+func Redact(raw string) string {
+	out := raw
+	if start := authorityStart(raw); start >= 0 {
+		rest := raw[start:]
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			head := rest[:at]
+			if c := strings.IndexByte(head, ':'); c >= 0 {
+				out = raw[:start] + head[:c+1] + RedactedPassword + rest[at:]
+			}
+		}
+	}
+	return queryPassword.ReplaceAllString(out, "${1}"+RedactedPassword)
+}
+
+// queryPassword matches a password= or sslpassword= query parameter up to the
+// end of its value. Each letter of the name may be written in either case or
+// percent-encoded ("pass%77ord"), since ParseURL decodes names.
+var queryPassword = regexp.MustCompile(`([?&;](?:` + anyCaseEncoded("ssl") + `)?` + anyCaseEncoded("password") + `=)[^&]*`)
+
+// anyCaseEncoded returns a regular expression that matches the lower-case
+// ASCII word w with each letter in either case or percent-encoded.
+func anyCaseEncoded(w string) string {
+	var b strings.Builder
+	for _, c := range []byte(w) {
+		upper := c - 'a' + 'A'
+		fmt.Fprintf(&b, "(?:%c|%c|%%%X|%%%x|%%%X|%%%x)", c, upper, c, c, upper, upper)
+	}
+	return b.String()
+}
+
+// authorityStart returns the index just past "scheme:" and any slashes
+// that follow it, or -1 if raw does not start with a scheme. It is lenient
+// (any number of slashes, even none after "://"-less schemes) so that
+// malformed URLs are redacted too.
+func authorityStart(raw string) int {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		return i + 3
+	}
+	i := strings.IndexByte(raw, ':')
+	if i <= 0 || !isScheme(raw[:i]) {
+		return -1
+	}
+	j := i + 1
+	for j < len(raw) && raw[j] == '/' {
+		j++
+	}
+	return j
+}
+
+// sqlalchemyURL is SQLAlchemy 2.0's URL pattern (sqlalchemy.engine.url
+// _parse_url), which is how Prefect reads its connection URLs. Go's regexp
+// picks the same leftmost-first match as Python's backtracking engine, so
+// the user name, password, host, port, database and query are split
+// exactly as Prefect splits them. Notably the password runs up to the
+// first '@' and may contain '/', '?' and ':'.
+const sqlalchemyURL = `^(?P<name>[\w+]+)://` +
+	`(?:(?P<username>[^:/]*)(?::(?P<password>[^@]*))?@)?` +
+	`(?:(?:\[(?P<ipv6host>[^/?]+)\]|(?P<ipv4host>[^/:?]+))?(?::(?P<port>[^/?]*))?)?` +
+	`(?:/(?P<database>[^?]*))?` +
+	`(?:\?(?P<query>.*))?`
+
+// urlParts is a URL split the SQLAlchemy way. Absent parts are "".
+type urlParts struct {
+	scheme               string
+	username, password   string
+	hasUser, hasPassword bool
+	host, port           string
+	ipv6                 bool
+	database             string
+	hasDatabase          bool
+	query                string
+}
+
+// splitURL splits raw with the SQLAlchemy pattern. ok is false if raw does
+// not have the "scheme://" shape at all.
+func splitURL(raw string) (p urlParts, ok bool) {
+	re := regexp.MustCompile(sqlalchemyURL)
+	m := re.FindStringSubmatchIndex(raw)
+	if m == nil {
+		return p, false
+	}
+	group := func(name string) (string, bool) {
+		k := re.SubexpIndex(name)
+		if m[2*k] < 0 {
+			return "", false
+		}
+		return raw[m[2*k]:m[2*k+1]], true
+	}
+	p.scheme, _ = group("name")
+	p.username, p.hasUser = group("username")
+	p.password, p.hasPassword = group("password")
+	if h, ok := group("ipv6host"); ok {
+		p.host, p.ipv6 = h, true
+	} else {
+		p.host, _ = group("ipv4host")
+	}
+	p.port, _ = group("port")
+	p.database, p.hasDatabase = group("database")
+	p.query, _ = group("query")
+	return p, true
+}
+
+// ParseURL parses a Prefect database connection URL.
+//
+// PostgreSQL: postgresql+asyncpg://user:pw@host:port/db?…, postgresql://…
+// and postgres://…. The URL is split the way SQLAlchemy splits it; user name
+// and password are percent-decoded like SQLAlchemy does (and re-encoded for
+// pgx). A "+asyncpg" URL's ssl=<mode> parameter becomes sslmode=<mode>
+// (ssl=true becomes require, ssl=false disable), and asyncpg-only
+// parameters that PostgreSQL would reject as unknown settings
+// (prepared_statement_cache_size) are dropped.
+//
+// SQLite, following SQLAlchemy's rules:
+//   - sqlite:// and sqlite:///:memory: (and sqlite:/// with nothing after):
+//     an in-memory database;
+//   - sqlite:///rel.db: the relative path "rel.db";
+//   - sqlite:////abs/path.db: the absolute path "/abs/path.db";
+//   - sqlite+aiosqlite://… is read the same way;
+//   - with uri=true the database part is an SQLite URI, e.g. Prefect's
+//     sqlite+aiosqlite:///file::memory:?cache=shared&uri=true&check_same_thread=false;
+//   - a host (sqlite://name.db) is rejected: SQLAlchemy would silently
+//     ignore it and open an in-memory database.
+//
+// Also accepted: SQLite URIs (file:path.db, file:///abs/path.db,
+// file:name?mode=memory, file::memory:), a bare ":memory:", and a bare
+// filesystem path ending in .db, .sqlite or .sqlite3.
+//
+// An unknown scheme gives *UnsupportedDialectError; a malformed URL gives
+// *InvalidURLError. No error contains the password.
+func ParseURL(raw string) (*Target, error) {
+	s := strings.TrimSpace(raw)
+	invalid := func(format string, args ...any) error {
+		for _, a := range args {
+			// Before formatting: the message is fixed when the error is made.
+			if e, ok := a.(error); ok {
+				if fe := (*fragmentError)(nil); errors.As(e, &fe) && Redact(raw) != raw {
+					fe.hide = true
+				}
+			}
+		}
+		return &InvalidURLError{URL: Redact(raw), Err: fmt.Errorf(format, args...)}
+	}
+	if s == "" {
+		return nil, invalid("empty URL")
+	}
+
+	if strings.HasPrefix(strings.ToLower(s), "file:") {
+		t, err := parseSQLiteURI(s)
+		if err != nil {
+			return nil, invalid("%w", err)
+		}
+		t.raw = raw
+		return t, nil
+	}
+	if !strings.Contains(s, "://") {
+		switch lower := strings.ToLower(s); {
+		case s == ":memory:":
+			return &Target{Kind: SQLite, Memory: true, Query: url.Values{}, raw: raw}, nil
+		case hasSQLiteExtension(lower):
+			return &Target{Kind: SQLite, Path: s, Query: url.Values{}, raw: raw}, nil
+		}
+		if i := strings.IndexByte(s, ':'); i > 0 && isScheme(s[:i]) {
+			switch strings.ToLower(s[:i]) {
+			case "postgresql+asyncpg", "postgresql", "postgres", "sqlite", "sqlite+aiosqlite":
+				return nil, invalid("expected %s:// followed by the rest of the URL", s[:i])
+			}
+			return nil, &UnsupportedDialectError{Scheme: s[:i], URL: Redact(raw)}
+		}
+		return nil, invalid("not a URL (expected scheme://…) nor a path ending in .db, .sqlite or .sqlite3")
+	}
+
+	p, ok := splitURL(s)
+	if !ok {
+		scheme := s[:strings.Index(s, "://")]
+		if scheme == "" {
+			return nil, invalid("missing scheme before ://")
+		}
+		if !isScheme(scheme) {
+			return nil, invalid("malformed scheme %q", scheme)
+		}
+		return nil, invalid("cannot parse URL")
+	}
+
+	var (
+		t   *Target
+		err error
+	)
+	switch strings.ToLower(p.scheme) {
+	case "postgresql+asyncpg":
+		t, err = postgresTarget(p, true)
+	case "postgresql", "postgres":
+		t, err = postgresTarget(p, false)
+	case "sqlite", "sqlite+aiosqlite":
+		t, err = sqliteTarget(p)
+	default:
+		if !isScheme(p.scheme) {
+			return nil, invalid("malformed scheme %q", p.scheme)
+		}
+		return nil, &UnsupportedDialectError{Scheme: p.scheme, URL: Redact(raw)}
+	}
+	if err != nil {
+		return nil, invalid("%w", err)
+	}
+	t.raw = raw
+	return t, nil
+}
+
+// isScheme reports whether s looks like a URL scheme (SQLAlchemy's [\w+]+,
+// starting with a letter).
+func isScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for k, c := range []byte(s) {
+		isLetter := (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if k == 0 && !isLetter {
+			return false
+		}
+		if !isLetter && !(c >= '0' && c <= '9') && c != '_' && c != '+' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// hasSQLiteExtension reports whether a (lower-cased) path ends in .db,
+// .sqlite or .sqlite3.
+func hasSQLiteExtension(lower string) bool {
+	switch filepath.Ext(lower) {
+	case ".db", ".sqlite", ".sqlite3":
+		return true
+	}
+	return false
+}
+
+// postgresTarget builds a PostgreSQL target from SQLAlchemy URL parts.
+func postgresTarget(p urlParts, asyncpg bool) (*Target, error) {
+	u := &url.URL{Scheme: "postgres"}
+	if p.hasUser {
+		user := pyUnquote(p.username)
+		if p.hasPassword {
+			u.User = url.UserPassword(user, pyUnquote(p.password))
+		} else {
+			u.User = url.User(user)
+		}
+	}
+	host := p.host
+	if strings.Contains(host, "@") {
+		return nil, errors.New("the host part contains '@': percent-encode '@' in the user name or password as %40")
+	}
+	if p.ipv6 {
+		host = "[" + host + "]"
+	}
+	if strings.Contains(p.port, "@") {
+		// "u:p@ss:word@h": the port holds the rest of the password.
+		return nil, errors.New("the port part contains '@': percent-encode '@' in the user name or password as %40")
+	}
+	if p.port != "" {
+		n, err := strconv.Atoi(p.port)
+		if err != nil || n <= 0 || n > 65535 {
+			return nil, &fragmentError{format: "invalid port %s", fragment: p.port}
+		}
+		host += ":" + p.port
+	}
+	u.Host = host
+	if p.hasDatabase && p.database != "" {
+		u.Path = "/" + p.database
+	}
+	q, err := parseQuery(p.query)
+	if err != nil {
+		return nil, err
+	}
+	if asyncpg {
+		if v, ok := q["ssl"]; ok {
+			delete(q, "ssl")
+			if _, set := q["sslmode"]; !set && len(v) > 0 {
+				mode := v[len(v)-1]
+				switch strings.ToLower(mode) {
+				case "true":
+					mode = "require"
+				case "false":
+					mode = "disable"
+				}
+				q.Set("sslmode", mode)
+			}
+		}
+		delete(q, "prepared_statement_cache_size")
+	}
+	u.RawQuery = q.Encode()
+	return &Target{Kind: Postgres, pgDSN: u.String()}, nil
+}
+
+// pysqliteParams are SQLAlchemy/pysqlite connect arguments that are not
+// SQLite URI parameters.
+func isPysqliteParam(key string) bool {
+	switch key {
+	case "uri", "timeout", "check_same_thread", "isolation_level", "detect_types", "cached_statements", "factory":
+		return true
+	}
+	return false
+}
+
+// sqliteTarget builds a SQLite target from SQLAlchemy URL parts.
+func sqliteTarget(p urlParts) (*Target, error) {
+	if p.hasUser || p.host != "" || p.port != "" {
+		return nil, errors.New("a sqlite URL has no host part: write sqlite:///relative.db or sqlite:////absolute/path.db " +
+			"(three slashes, then the path)")
+	}
+	q, err := parseQuery(p.query)
+	if err != nil {
+		return nil, err
+	}
+	uri := false
+	if v := q.Get("uri"); v != "" {
+		b, err := parseBool(v)
+		if err != nil {
+			return nil, &fragmentError{format: "query parameter uri: %s is not a boolean", fragment: v}
+		}
+		uri = b
+	}
+	for key := range q {
+		if isPysqliteParam(key) {
+			delete(q, key)
+		}
+	}
+
+	db := p.database
+	if uri && strings.HasPrefix(strings.ToLower(db), "file:") {
+		t, err := parseSQLiteURI(db)
+		if err != nil {
+			return nil, err
+		}
+		for key, vs := range q {
+			for _, v := range vs {
+				t.Query.Add(key, v)
+			}
+		}
+		if t.Query.Get("mode") == "memory" {
+			t.Memory = true
+			if t.MemoryName == "" && t.Path != "" {
+				t.MemoryName, t.Path = t.Path, ""
+			}
+		}
+		return t, nil
+	}
+	if db == "" || db == ":memory:" {
+		return &Target{Kind: SQLite, Memory: true, Query: q}, nil
+	}
+	if q.Get("mode") == "memory" {
+		return &Target{Kind: SQLite, Memory: true, MemoryName: db, Query: q}, nil
+	}
+	return &Target{Kind: SQLite, Path: db, Query: q}, nil
+}
+
+// parseSQLiteURI parses an SQLite URI filename ("file:…",
+// https://sqlite.org/uri.html): an optional empty or "localhost" authority,
+// a percent-encoded path and query parameters.
+func parseSQLiteURI(s string) (*Target, error) {
+	rest := s[len("file:"):]
+	path, rawQuery, _ := strings.Cut(rest, "?")
+	path, _, _ = strings.Cut(path, "#")
+	if strings.HasPrefix(path, "//") {
+		auth, p, _ := strings.Cut(path[2:], "/")
+		if auth != "" && !strings.EqualFold(auth, "localhost") {
+			return nil, &fragmentError{format: "file URI authority %s is not supported (only empty or localhost)", fragment: auth}
+		}
+		path = "/" + p
+	}
+	dec, err := url.PathUnescape(path)
+	if err != nil {
+		return nil, fmt.Errorf("file URI path: %w", err)
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("file URI query: %w", err)
+	}
+	t := &Target{Kind: SQLite, Query: q}
+	switch {
+	case dec == ":memory:" || dec == "":
+		t.Memory = true
+	case q.Get("mode") == "memory":
+		t.Memory, t.MemoryName = true, dec
+	default:
+		t.Path = dec
+	}
+	if dec == "" && q.Get("mode") != "memory" {
+		return nil, errors.New("file URI has no path")
+	}
+	return t, nil
+}
+
+// parseQuery parses a query string the way Python's urllib.parse.parse_qsl
+// does by default: '&'-separated, '+' means space, blank values are dropped.
+func parseQuery(raw string) (url.Values, error) {
+	q := url.Values{}
+	if raw == "" {
+		return q, nil
+	}
+	for _, pair := range strings.Split(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, hasEq := strings.Cut(pair, "=")
+		if !hasEq {
+			return nil, &fragmentError{format: "query parameter %s has no value", fragment: pyUnquote(strings.ReplaceAll(k, "+", " "))}
+		}
+		key := pyUnquote(strings.ReplaceAll(k, "+", " "))
+		val := pyUnquote(strings.ReplaceAll(v, "+", " "))
+		if val == "" {
+			continue
+		}
+		q.Add(key, val)
+	}
+	return q, nil
+}
+
+// pyUnquote decodes %XX escapes like Python's urllib.parse.unquote: valid
+// escapes are decoded, malformed ones are kept literally, '+' is kept.
+func pyUnquote(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	unhex := func(c byte) (byte, bool) {
+		switch {
+		case c >= '0' && c <= '9':
+			return c - '0', true
+		case c >= 'a' && c <= 'f':
+			return c - 'a' + 10, true
+		case c >= 'A' && c <= 'F':
+			return c - 'A' + 10, true
+		}
+		return 0, false
+	}
+	b := make([]byte, 0, len(s))
+	for k := 0; k < len(s); k++ {
+		if s[k] == '%' && k+2 < len(s) {
+			hi, ok1 := unhex(s[k+1])
+			lo, ok2 := unhex(s[k+2])
+			if ok1 && ok2 {
+				b = append(b, hi<<4|lo)
+				k += 2
+				continue
+			}
+		}
+		b = append(b, s[k])
+	}
+	return string(b)
+}
+
+// fragmentError is a reason why a URL is invalid that quotes a fragment of
+// the URL (a port, a parameter name). ParseURL hides the fragment when the
+// URL holds a password (when Redact changes it): the fragment may be part
+// of the password, since a malformed URL is not always split where its
+// author meant.
+type fragmentError struct {
+	format   string // with one %s for the fragment
+	fragment string
+	hide     bool
+}
+
+// Error implements error.
+func (e *fragmentError) Error() string {
+	if e.hide {
+		return fmt.Sprintf(e.format, "(not shown: the URL holds a password)")
+	}
+	return fmt.Sprintf(e.format, strconv.Quote(e.fragment))
+}
+
+// parseBool parses a boolean the way Prefect's settings (pydantic) do:
+// 1/0, true/false, t/f, yes/no, y/n, on/off, in any case.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "t", "yes", "y", "on":
+		return true, nil
+	case "0", "false", "f", "no", "n", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", s)
+}
+
+// Defaults of the Options fields (Prefect's settings defaults).
+const (
+	// DefaultStatementTimeout is PREFECT_API_DATABASE_TIMEOUT's default.
+	DefaultStatementTimeout = 10 * time.Second
+	// DefaultConnectTimeout is PREFECT_API_DATABASE_CONNECTION_TIMEOUT's default.
+	DefaultConnectTimeout = 5 * time.Second
+	// DefaultPoolSize is SQLAlchemy's default pool_size.
+	DefaultPoolSize = 5
+	// DefaultMaxOverflow is SQLAlchemy's default max_overflow.
+	DefaultMaxOverflow = 10
+	// DefaultApplicationName is the PostgreSQL application_name.
+	DefaultApplicationName = "prefectdb"
+	// DefaultBusyTimeout is the SQLite busy_timeout Prefect sets on every
+	// connection (60 s outside Prefect's unit-test mode).
+	DefaultBusyTimeout = 60 * time.Second
+	// DefaultPoolTimeout is how long an operation waits for a free pooled
+	// connection before it fails (SQLAlchemy's pool_timeout).
+	DefaultPoolTimeout = 30 * time.Second
+)
+
+// Options configures a database connection pool. The zero value of each
+// field means "use the default" (see WithDefaults); for the durations and
+// MaxOverflow a negative value means "none".
+type Options struct {
+	// StatementTimeout bounds each statement (PREFECT_API_DATABASE_TIMEOUT,
+	// default 10 s). PostgreSQL: the server's statement_timeout. SQLite:
+	// not used (Prefect's equivalent, pysqlite's lock-wait timeout, is
+	// overridden there by the busy_timeout pragma; see BusyTimeout).
+	// Negative: no timeout.
+	StatementTimeout time.Duration
+	// ConnectTimeout bounds establishing a connection
+	// (PREFECT_API_DATABASE_CONNECTION_TIMEOUT, default 5 s). PostgreSQL
+	// only. Negative: no timeout.
+	ConnectTimeout time.Duration
+	// PoolSize is the number of connections kept open
+	// (PREFECT_SQLALCHEMY_POOL_SIZE, default 5).
+	PoolSize int
+	// MaxOverflow is how many connections may be opened beyond PoolSize
+	// (PREFECT_SQLALCHEMY_MAX_OVERFLOW, default 10). Negative: none.
+	MaxOverflow int
+	// ApplicationName is PostgreSQL's application_name (default
+	// "prefectdb"); an application_name in the URL takes precedence.
+	ApplicationName string
+	// BusyTimeout is SQLite's busy_timeout: how long a statement waits for
+	// a lock held by another connection (default 60 s, like Prefect).
+	// Negative: do not wait.
+	BusyTimeout time.Duration
+	// PoolTimeout bounds the wait for a free connection when every pooled
+	// connection is in use (default 30 s, as SQLAlchemy's pool_timeout);
+	// then the operation fails with a *PoolTimeoutError instead of waiting
+	// on. PostgreSQL only. Negative: wait as long as the context allows.
+	PoolTimeout time.Duration
+	// Logger receives echo output and driver warnings. Default:
+	// slog.Default() at the time WithDefaults runs.
+	Logger *slog.Logger
+	// Echo logs every SQL statement with its arguments at debug level
+	// (PREFECT_API_DATABASE_ECHO). Connection strings are never logged.
+	Echo bool
+}
+
+// WithDefaults returns o with every zero field set to its default.
+func (o Options) WithDefaults() Options {
+	if o.StatementTimeout == 0 {
+		o.StatementTimeout = DefaultStatementTimeout
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.PoolSize <= 0 {
+		o.PoolSize = DefaultPoolSize
+	}
+	if o.MaxOverflow == 0 {
+		o.MaxOverflow = DefaultMaxOverflow
+	}
+	if o.ApplicationName == "" {
+		o.ApplicationName = DefaultApplicationName
+	}
+	if o.PoolTimeout == 0 {
+		o.PoolTimeout = DefaultPoolTimeout
+	}
+	if o.BusyTimeout == 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// MaxOpenConns returns the pool's connection limit, PoolSize + MaxOverflow
+// (a negative MaxOverflow counts as 0), after applying the defaults: 15 by
+// default.
+func (o Options) MaxOpenConns() int {
+	o = o.WithDefaults()
+	return o.PoolSize + max(o.MaxOverflow, 0)
+}
+
+// OptionsFromEnv reads Prefect's database settings through getenv (pass
+// os.Getenv) and returns them with the defaults applied:
+//
+//   - PREFECT_API_DATABASE_TIMEOUT: StatementTimeout, seconds (float);
+//   - PREFECT_API_DATABASE_CONNECTION_TIMEOUT: ConnectTimeout, seconds (float);
+//   - PREFECT_SQLALCHEMY_POOL_SIZE: PoolSize (integer ≥ 1);
+//   - PREFECT_SQLALCHEMY_MAX_OVERFLOW: MaxOverflow (integer ≥ 0; 0 means
+//     no overflow);
+//   - PREFECT_API_DATABASE_ECHO: Echo (true/false, 1/0, yes/no, on/off).
+//
+// Unset or empty variables keep the defaults. Timeouts must be positive.
+// Errors name the variable.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	var o Options
+	seconds := func(name string) (time.Duration, error) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return 0, nil
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s=%q: not a number of seconds: %w", name, v, err)
+		}
+		if !(f > 0) || f > float64(1<<63-1)/float64(time.Second) {
+			return 0, fmt.Errorf("%s=%q: must be a positive number of seconds", name, v)
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	integer := func(name string, min int) (int, bool, error) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, false, fmt.Errorf("%s=%q: not an integer: %w", name, v, err)
+		}
+		if n < min {
+			return 0, false, fmt.Errorf("%s=%q: must be at least %d", name, v, min)
+		}
+		return n, true, nil
+	}
+
+	var err error
+	if o.StatementTimeout, err = seconds("PREFECT_API_DATABASE_TIMEOUT"); err != nil {
+		return Options{}, err
+	}
+	if o.ConnectTimeout, err = seconds("PREFECT_API_DATABASE_CONNECTION_TIMEOUT"); err != nil {
+		return Options{}, err
+	}
+	if o.PoolSize, _, err = integer("PREFECT_SQLALCHEMY_POOL_SIZE", 1); err != nil {
+		return Options{}, err
+	}
+	overflow, set, err := integer("PREFECT_SQLALCHEMY_MAX_OVERFLOW", 0)
+	if err != nil {
+		return Options{}, err
+	}
+	if set {
+		o.MaxOverflow = overflow
+		if overflow == 0 {
+			o.MaxOverflow = -1 // explicit zero: no overflow
+		}
+	}
+	if v := strings.TrimSpace(getenv("PREFECT_API_DATABASE_ECHO")); v != "" {
+		if o.Echo, err = parseBool(v); err != nil {
+			return Options{}, fmt.Errorf("PREFECT_API_DATABASE_ECHO: %w", err)
+		}
+	}
+	return o.WithDefaults(), nil
+}
+
+// PoolTimeoutError reports an operation that found every pooled connection
+// in use for longer than Options.PoolTimeout. Retrying later may succeed;
+// a larger pool (PREFECT_SQLALCHEMY_POOL_SIZE, PREFECT_SQLALCHEMY_MAX_OVERFLOW)
+// may help if it happens often.
+type PoolTimeoutError struct {
+	// Size is the pool's connection limit.
+	Size int
+	// Waited is how long the operation waited.
+	Waited time.Duration
+}
+
+// Error implements error.
+func (e *PoolTimeoutError) Error() string {
+	return fmt.Sprintf("all %d pooled database connections stayed in use for %v: the pool is exhausted "+
+		"(raise PREFECT_SQLALCHEMY_POOL_SIZE / PREFECT_SQLALCHEMY_MAX_OVERFLOW, or retry later)", e.Size, e.Waited)
+}

@@ -1,0 +1,83 @@
+// Package postgres is prefectdb's PostgreSQL adapter (pgx v5): connection
+// setup, Prefect's physical schema and its DDL on PostgreSQL, the catalog
+// reader, migration locking, and the raw SQL that Ent cannot express.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	entdialect "entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/internal/catalog"
+)
+
+// AlembicHead is the alembic revision of a database that Prefect 3.0
+// migrated to head on PostgreSQL.
+const AlembicHead = "97429116795e"
+
+// Dialect is the PostgreSQL implementation of dialects.Dialect.
+type Dialect struct{}
+
+// New returns the PostgreSQL dialect.
+func New() Dialect { return Dialect{} }
+
+// Kind implements dialects.Dialect.
+func (Dialect) Kind() dialects.Kind { return dialects.Postgres }
+
+// EntDialect implements dialects.Dialect.
+func (Dialect) EntDialect() string { return "postgres" }
+
+// AlembicHead implements dialects.Dialect.
+func (Dialect) AlembicHead() string { return AlembicHead }
+
+// Physical implements dialects.Dialect.
+func (Dialect) Physical(logical *catalog.Schema) (*catalog.Schema, error) { return Physical(logical) }
+
+// RenderSchema implements dialects.Dialect.
+func (Dialect) RenderSchema(s *catalog.Schema) []string { return RenderSchema(s) }
+
+// RenderDropSchema implements dialects.Dialect.
+func (Dialect) RenderDropSchema(s *catalog.Schema) []string { return RenderDropSchema(s) }
+
+// ReadCatalog implements dialects.Dialect.
+func (Dialect) ReadCatalog(ctx context.Context, q catalog.Querier, exclude ...string) (*catalog.Schema, error) {
+	return ReadCatalog(ctx, q, exclude...)
+}
+
+// Open implements dialects.Dialect.
+func (Dialect) Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB, error) {
+	return Open(ctx, t, o)
+}
+
+// IsConnectable implements dialects.Dialect.
+func (Dialect) IsConnectable(ctx context.Context, t *dialects.Target, o dialects.Options) bool {
+	return IsConnectable(ctx, t, o)
+}
+
+// AfterSchemaChange implements dialects.Dialect: it resets the connections of
+// db (see ResetConnections).
+func (Dialect) AfterSchemaChange(db *sql.DB) { ResetConnections(db) }
+
+// RowLocks implements dialects.Dialect.
+func (Dialect) RowLocks() bool { return true }
+
+// EntDriver implements dialects.Dialect: PostgreSQL needs no more than the
+// pool itself.
+func (Dialect) EntDriver(_ context.Context, _ *dialects.Target, _ dialects.Options, db *sql.DB) (entdialect.Driver, error) {
+	return entsql.OpenDB(entdialect.Postgres, db), nil
+}
+
+// retryableCodes are the SQLSTATEs of failures that a retry may cure:
+// serialization_failure, deadlock_detected, lock_not_available.
+var retryableCodes = map[string]bool{"40001": true, "40P01": true, "55P03": true}
+
+// IsRetryable implements dialects.Dialect.
+func (Dialect) IsRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && retryableCodes[pgErr.Code]
+}

@@ -1,0 +1,289 @@
+package postgres
+
+// This file opens prefectdb's PostgreSQL connection pools with pgx v5,
+// configured the way Prefect configures its asyncpg engine
+// (prefect_semantics.md §3.4).
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/prefectdb/prefectdb/dialects"
+)
+
+// EntDialect is the name of Ent's PostgreSQL dialect
+// (entgo.io/ent/dialect.Postgres). Pass it to entsql.OpenDB together with
+// the *sql.DB from Open; do not use the database/sql driver name "pgx".
+const EntDialect = "postgres"
+
+// Open returns a *sql.DB backed by a pgxpool.Pool for the PostgreSQL
+// database described by t.
+//
+// Pool: MaxConns = o.PoolSize + o.MaxOverflow (15 by default) unless the
+// URL sets pool_max_conns; the *sql.DB has the same MaxOpenConns and keeps
+// no idle connections of its own (pooling is pgxpool's, as with
+// stdlib.OpenDBFromPool).
+//
+// Every connection starts with these run-time parameters:
+//   - application_name: o.ApplicationName ("prefectdb"), unless the URL sets it;
+//   - statement_timeout: o.StatementTimeout in milliseconds (10000, shown by
+//     SHOW as "10s"; a negative timeout sends 0, i.e. none), unless the URL
+//     sets it;
+//   - jit: off, as Prefect sets it, unless the URL sets it;
+//   - TimeZone: UTC and default_transaction_isolation: read committed,
+//     always (Prefect's concurrency-counter updates rely on READ COMMITTED).
+//
+// The connect timeout is o.ConnectTimeout (5 s) unless the URL or
+// PGCONNECT_TIMEOUT sets connect_timeout. With o.Echo every statement is
+// logged at debug level with its arguments.
+//
+// Open does not connect: like SQLAlchemy's engine and pgxpool, the pool
+// connects on first use (use IsConnectable or PingContext to check).
+//
+// Closing: the *sql.DB's connector owns the pool and implements io.Closer,
+// and (*sql.DB).Close calls it, so closing the *sql.DB also closes the
+// pgxpool.Pool. That Close blocks until connections the caller still holds
+// (sql.Conn, sql.Tx, open sql.Rows) are released.
+func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB, error) {
+	if t == nil {
+		return nil, errors.New("postgres: open: nil target")
+	}
+	if t.Kind != dialects.Postgres {
+		return nil, fmt.Errorf("postgres: open %s: not a PostgreSQL URL (dialect %q)", t.Redacted(), t.Kind)
+	}
+	o = o.WithDefaults()
+
+	cfg, err := pgxpool.ParseConfig(t.PostgresDSN())
+	if err != nil {
+		return nil, scrubbed(t, fmt.Errorf("postgres: open %s: %w", t.Redacted(), err))
+	}
+	configureConn(cfg.ConnConfig, o)
+	if !dsnHasParam(t, "pool_max_conns") {
+		cfg.MaxConns = int32(min(o.MaxOpenConns(), 1<<31-1))
+	}
+	cfg.AfterConnect = scanTimesInUTC
+	// Check every connection before handing it out (Prefect's
+	// pool_pre_ping): after a server restart no operation gets a dead one.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
+
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, scrubbed(t, fmt.Errorf("postgres: open %s: %w", t.Redacted(), err))
+	}
+	db := sql.OpenDB(&poolConnector{Connector: stdlib.GetPoolConnector(pool), pool: pool, timeout: o.PoolTimeout})
+	db.SetMaxIdleConns(0)
+	// pgxpool limits the connections; database/sql must not queue by
+	// itself, so that the wait for a connection is bounded by PoolTimeout.
+	db.SetMaxOpenConns(0)
+	return db, nil
+}
+
+// IsConnectable reports whether the PostgreSQL server of t accepts a
+// connection and answers a ping within the connect timeout (o.ConnectTimeout,
+// 5 s by default, or the URL's connect_timeout) and before ctx ends. It
+// opens one connection outside any pool and closes it again. It never
+// panics: any error, a panic included, gives false.
+func IsConnectable(ctx context.Context, t *dialects.Target, o dialects.Options) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	if t == nil || t.Kind != dialects.Postgres {
+		return false
+	}
+	o = o.WithDefaults()
+	cfg, err := pgx.ParseConfig(t.PostgresDSN())
+	if err != nil {
+		return false
+	}
+	configureConn(cfg, o)
+	if cfg.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.ConnectTimeout)
+		defer cancel()
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = conn.Close(closeCtx)
+	}()
+	return conn.Ping(ctx) == nil
+}
+
+// scanTimesInUTC makes the connection return timestamptz values in UTC, the
+// way Prefect reads every timestamp back (pgx's default is time.Local).
+func scanTimesInUTC(_ context.Context, conn *pgx.Conn) error {
+	conn.TypeMap().RegisterType(&pgtype.Type{
+		Name: "timestamptz", OID: pgtype.TimestamptzOID,
+		Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+	})
+	return nil
+}
+
+// configureConn applies o to a pgx connection configuration; see Open.
+func configureConn(cfg *pgx.ConnConfig, o dialects.Options) {
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	setParam(cfg.RuntimeParams, "application_name", o.ApplicationName, false)
+	setParam(cfg.RuntimeParams, "statement_timeout", strconv.FormatInt(max(o.StatementTimeout.Milliseconds(), 0), 10), false)
+	setParam(cfg.RuntimeParams, "jit", "off", false)
+	setParam(cfg.RuntimeParams, "TimeZone", "UTC", true)
+	setParam(cfg.RuntimeParams, "default_transaction_isolation", "read committed", true)
+
+	if cfg.ConnectTimeout == 0 && o.ConnectTimeout > 0 {
+		cfg.ConnectTimeout = o.ConnectTimeout
+	}
+	if o.Echo {
+		cfg.Tracer = echoTracer{logger: o.Logger}
+	}
+}
+
+// setParam sets a run-time parameter. PostgreSQL parameter names are case
+// insensitive, so an existing entry under any spelling counts: it is kept
+// unless override is set, in which case it is replaced.
+func setParam(params map[string]string, name, value string, override bool) {
+	for k := range params {
+		if strings.EqualFold(k, name) {
+			if !override {
+				return
+			}
+			delete(params, k)
+		}
+	}
+	params[name] = value
+}
+
+// dsnHasParam reports whether the target's URL sets the query parameter.
+func dsnHasParam(t *dialects.Target, name string) bool {
+	u, err := url.Parse(t.PostgresDSN())
+	if err != nil {
+		return false
+	}
+	return u.Query().Has(name)
+}
+
+// poolConnector is the driver.Connector of the *sql.DB returned by Open. It
+// hands out connections from the pgx pool (stdlib's pool connector) and
+// owns the pool: database/sql calls Close on a connector that implements
+// io.Closer when the *sql.DB is closed.
+type poolConnector struct {
+	driver.Connector
+	pool    *pgxpool.Pool
+	timeout time.Duration // PoolTimeout; <= 0: no bound of its own
+}
+
+// Connect takes a connection from the pool, waiting at most the pool
+// timeout when every connection is in use.
+func (c *poolConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	if c.timeout <= 0 {
+		return c.Connector.Connect(ctx)
+	}
+	began := time.Now()
+	acquireCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	conn, err := c.Connector.Connect(acquireCtx)
+	if err != nil && ctx.Err() == nil && errors.Is(acquireCtx.Err(), context.DeadlineExceeded) {
+		return nil, &dialects.PoolTimeoutError{Size: int(c.pool.Config().MaxConns), Waited: time.Since(began).Round(time.Millisecond)}
+	}
+	return conn, err
+}
+
+// Close closes the pgx pool.
+func (c *poolConnector) Close() error {
+	c.pool.Close()
+	return nil
+}
+
+// Driver returns the database/sql driver, wrapped so that the pool behind a
+// *sql.DB can be reached through (*sql.DB).Driver(); see ResetConnections.
+func (c *poolConnector) Driver() driver.Driver {
+	return poolDriver{Driver: c.Connector.Driver(), pool: c.pool}
+}
+
+// poolDriver is the driver of a *sql.DB opened by Open.
+type poolDriver struct {
+	driver.Driver
+	pool *pgxpool.Pool
+}
+
+// ResetConnections closes the idle connections of a *sql.DB opened by Open,
+// and the busy ones when they are released, so that no connection keeps
+// statements prepared against a schema that has since been dropped and
+// re-created (their plans refer to old type OIDs and fail once each). It
+// does nothing for any other *sql.DB.
+func ResetConnections(db *sql.DB) {
+	if d, ok := db.Driver().(poolDriver); ok {
+		d.pool.Reset()
+	}
+}
+
+// echoTracer logs every statement at debug level (Options.Echo).
+type echoTracer struct{ logger *slog.Logger }
+
+// TraceQueryStart implements pgx.QueryTracer.
+func (e echoTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if len(data.Args) == 0 {
+		e.logger.DebugContext(ctx, "sql", "dialect", "postgres", "query", data.SQL)
+	} else {
+		e.logger.DebugContext(ctx, "sql", "dialect", "postgres", "query", data.SQL, "args", data.Args)
+	}
+	return ctx
+}
+
+// TraceQueryEnd implements pgx.QueryTracer.
+func (echoTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// scrubbedError carries an error whose message had the target's secrets
+// masked; Unwrap still gives the original chain.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// scrubbed masks every password of t (user-info password, password= and
+// sslpassword= query values) in err's message. pgx already redacts its own
+// parse errors; this is a second line of defence.
+func scrubbed(t *dialects.Target, err error) error {
+	u, perr := url.Parse(t.PostgresDSN())
+	if perr != nil {
+		return &scrubbedError{msg: "postgres: invalid connection URL " + t.Redacted(), err: err}
+	}
+	var secrets []string
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		secrets = append(secrets, pw, url.QueryEscape(pw), url.PathEscape(pw))
+	}
+	for _, k := range []string{"password", "sslpassword"} {
+		for _, v := range u.Query()[k] {
+			if v != "" {
+				secrets = append(secrets, v, url.QueryEscape(v))
+			}
+		}
+	}
+	msg := err.Error()
+	for _, s := range secrets {
+		msg = strings.ReplaceAll(msg, s, dialects.RedactedPassword)
+	}
+	return &scrubbedError{msg: msg, err: err}
+}

@@ -1,0 +1,301 @@
+package postgres
+
+// This file implements dialects.Queries for PostgreSQL: the SQL fragments
+// and query components of Prefect's AsyncPostgresQueryComponents, with the
+// behaviour choices documented on dialects.Queries.
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/dialects/internal/rawsql"
+	"github.com/prefectdb/prefectdb/types"
+)
+
+var _ dialects.Queries = Dialect{}
+
+// qMaxParams is PostgreSQL's limit on bound parameters per statement.
+const qMaxParams = 65535
+
+// qMaxRowsPerInsert caps the rows of one multi-row INSERT, whatever the
+// parameter limit allows, to keep statements a reasonable size.
+const qMaxRowsPerInsert = 1000
+
+// Placeholder implements dialects.Queries: "$n".
+func (Dialect) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
+
+// Greatest implements dialects.Queries with GREATEST, which ignores NULLs.
+func (Dialect) Greatest(args ...string) string { return qExtremum("GREATEST", args) }
+
+// Least implements dialects.Queries with LEAST, which ignores NULLs.
+func (Dialect) Least(args ...string) string { return qExtremum("LEAST", args) }
+
+func qExtremum(fn string, args []string) string {
+	switch len(args) {
+	case 0:
+		return "NULL"
+	case 1:
+		return "(" + args[0] + ")"
+	}
+	return fn + "(" + strings.Join(args, ", ") + ")"
+}
+
+// UsesJSONStrings implements dialects.Queries: PostgreSQL returns native
+// JSON.
+func (Dialect) UsesJSONStrings() bool { return false }
+
+// CastToJSON implements dialects.Queries: jsonb values need no cast.
+func (Dialect) CastToJSON(expr string) string { return expr }
+
+// BuildJSONObject implements dialects.Queries with jsonb_build_object.
+func (Dialect) BuildJSONObject(pairs ...string) string {
+	return "jsonb_build_object(" + rawsql.JSONPairs("postgres", pairs) + ")"
+}
+
+// JSONArrAgg implements dialects.Queries with jsonb_agg.
+func (Dialect) JSONArrAgg(expr string) string { return "jsonb_agg(" + expr + ")" }
+
+// DateDiff implements dialects.Queries: timestamptz − timestamptz.
+func (Dialect) DateDiff(a, b string) string {
+	return "(" + qTimestamp(a) + " - " + qTimestamp(b) + ")"
+}
+
+// DateAdd implements dialects.Queries: timestamptz + interval.
+func (Dialect) DateAdd(t, interval string) string {
+	return "(" + qTimestamp(t) + " + " + qInterval(interval) + ")"
+}
+
+// IntervalAdd implements dialects.Queries: interval + interval.
+func (Dialect) IntervalAdd(i1, i2 string) string {
+	return "(" + qInterval(i1) + " + " + qInterval(i2) + ")"
+}
+
+func qTimestamp(expr string) string { return "CAST(" + expr + " AS timestamptz)" }
+func qInterval(expr string) string  { return "CAST(" + expr + " AS interval)" }
+
+// EstimatedRunTime implements dialects.Queries.
+func (d Dialect) EstimatedRunTime(table, now string) string {
+	return "(CASE WHEN " + table + ".state_type = 'RUNNING' THEN " +
+		d.IntervalAdd(table+".total_run_time", d.DateDiff(now, table+".state_timestamp")) +
+		" ELSE " + table + ".total_run_time END)"
+}
+
+// EstimatedStartTimeDelta implements dialects.Queries.
+func (d Dialect) EstimatedStartTimeDelta(table, now string) string {
+	start, expected := table+".start_time", table+".expected_start_time"
+	return "(CASE WHEN " + start + " > " + expected + " THEN " + d.DateDiff(start, expected) +
+		" WHEN " + start + " IS NULL AND (" + table + ".state_type IS NULL OR " + table +
+		".state_type NOT IN (" + rawsql.TerminalStates + ")) AND " + expected + " < " + qTimestamp(now) +
+		" THEN " + d.DateDiff(now, expected) +
+		" ELSE CAST('0' AS interval) END)"
+}
+
+// TimestampIntervalsSQL implements dialects.Queries with generate_series.
+// The series is cut off after MaxHistoryIntervals steps so that a long
+// range with a short interval is not generated in full.
+func (Dialect) TimestampIntervalsSQL(start, end, interval string) string {
+	s, e, i := qTimestamp(start), qTimestamp(end), qInterval(interval)
+	return "SELECT dt AS interval_start, dt + " + i + " AS interval_end " +
+		"FROM generate_series(" + s + ", LEAST(" + e + ", " + s + " + " +
+		strconv.Itoa(dialects.MaxHistoryIntervals) + " * " + i + "), " + i + ") AS dt " +
+		"WHERE dt < " + e + " ORDER BY dt LIMIT " + strconv.Itoa(dialects.MaxHistoryIntervals)
+}
+
+// MakeTimestampIntervals implements dialects.Queries.
+func (d Dialect) MakeTimestampIntervals(ctx context.Context, q dialects.Querier, start, end time.Time, interval time.Duration) ([]dialects.Interval, error) {
+	if interval < dialects.MinHistoryInterval {
+		return nil, &dialects.HistoryIntervalError{Interval: interval}
+	}
+	out, err := rawsql.Intervals(ctx, q, d.TimestampIntervalsSQL("$1", "$2", "$3"),
+		start.Truncate(time.Microsecond), end.Truncate(time.Microsecond), types.Interval(interval))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: timestamp intervals: %w", err)
+	}
+	return out, nil
+}
+
+// SetStateIDOnInsertedFlowRuns implements dialects.Queries. The id lists are
+// bound as two uuid[] parameters, so any number of runs takes one statement.
+func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Querier, flowRunIDs, stateIDs []uuid.UUID) (int64, error) {
+	if len(flowRunIDs) == 0 || len(stateIDs) == 0 {
+		return 0, nil
+	}
+	n, err := rawsql.ExecCount(ctx, q, `
+		UPDATE flow_run SET state_id = s.id
+		FROM (
+			SELECT DISTINCT ON (flow_run_id) id, flow_run_id
+			FROM flow_run_state
+			WHERE id = ANY(CAST($2 AS uuid[]))
+			ORDER BY flow_run_id, timestamp DESC, id
+		) AS s
+		WHERE flow_run.id = ANY(CAST($1 AS uuid[])) AND s.flow_run_id = flow_run.id`,
+		flowRunIDs, stateIDs)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: set state id on inserted flow runs: %w", err)
+	}
+	return n, nil
+}
+
+// qRunJSONColumns are the jsonb ones among rawsql.RunColumns.
+var qRunJSONColumns = map[string]bool{
+	"parameters": true, "empirical_policy": true, "tags": true, "created_by": true, "job_variables": true,
+}
+
+// qScheduledInsert is PostgreSQL's part of InsertScheduledFlowRuns.
+var qScheduledInsert = rawsql.ScheduledInsert{
+	Dialect:          "postgres",
+	MaxParams:        qMaxParams,
+	MaxRowsPerInsert: qMaxRowsPerInsert,
+	TruncateTimes:    true,
+	InsertRuns: func(rows [][]any, now time.Time) (string, []any) {
+		var b strings.Builder
+		b.WriteString("INSERT INTO flow_run (created, updated, state_type, state_name, " +
+			strings.Join(rawsql.RunColumns, ", ") + ") VALUES ")
+		args := qValues(&b, rows, rawsql.RunColumns, qRunJSONColumns, now, "CAST('SCHEDULED' AS state_type), 'Scheduled'")
+		b.WriteString(" ON CONFLICT (flow_id, idempotency_key) DO NOTHING RETURNING id")
+		return b.String(), args
+	},
+	InsertStates: func(rows [][]any, now time.Time) (string, []any) {
+		var b strings.Builder
+		b.WriteString("INSERT INTO flow_run_state (created, updated, type, name, timestamp, " +
+			strings.Join(rawsql.StateColumns, ", ") + ") VALUES ")
+		args := qValues(&b, rows, rawsql.StateColumns, map[string]bool{"state_details": true}, now,
+			"CAST('SCHEDULED' AS state_type), 'Scheduled', $1")
+		return b.String(), args
+	},
+	SetStateIDs: Dialect{}.SetStateIDOnInsertedFlowRuns,
+}
+
+// InsertScheduledFlowRuns implements dialects.Queries with
+// rawsql.InsertScheduledFlowRuns and PostgreSQL's statements
+// (qScheduledInsert).
+func (Dialect) InsertScheduledFlowRuns(ctx context.Context, q dialects.Querier, runs []dialects.ScheduledFlowRunInsert) ([]uuid.UUID, error) {
+	return rawsql.InsertScheduledFlowRuns(ctx, q, runs, qScheduledInsert)
+}
+
+// qValues writes the VALUES rows of a multi-row INSERT: $1 is now (written
+// for created and updated), then fixed (literals, may use $1), then one
+// placeholder per column. JSON columns are bound as JSON text and parsed by
+// the server (CAST(CAST($n AS text) AS jsonb)). It returns the arguments.
+func qValues(b *strings.Builder, rows [][]any, columns []string, jsonColumns map[string]bool, now time.Time, fixed string) []any {
+	args := make([]any, 1, 1+len(rows)*len(columns))
+	args[0] = now
+	for k, row := range rows {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("($1, $1, " + fixed)
+		for c, v := range row {
+			args = append(args, v)
+			p := "$" + strconv.Itoa(len(args))
+			if jsonColumns[columns[c]] {
+				p = "CAST(CAST(" + p + " AS text) AS jsonb)"
+			}
+			b.WriteString(", " + p)
+		}
+		b.WriteString(")")
+	}
+	return args
+}
+
+// QueueFlowRunNotifications implements dialects.Queries. Containment is
+// jsonb_exists_any (the ?| operator), which is false for an empty list.
+func (Dialect) QueueFlowRunNotifications(ctx context.Context, q dialects.Querier, flowRunID, stateID uuid.UUID, stateName string, tags []string) (int64, error) {
+	_ = flowRunID // the entry refers to the state, which refers to the run
+	if tags == nil {
+		tags = []string{}
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	n, err := rawsql.ExecCount(ctx, q, `
+		INSERT INTO flow_run_notification_queue (flow_run_notification_policy_id, flow_run_state_id, created, updated)
+		SELECT p.id, CAST($1 AS uuid), $2, $2
+		FROM flow_run_notification_policy p
+		WHERE p.is_active IS TRUE
+		  AND (p.state_names = CAST('[]' AS jsonb) OR jsonb_exists_any(p.state_names, CAST($3 AS text[])))
+		  AND (p.tags = CAST('[]' AS jsonb) OR jsonb_exists_any(p.tags, CAST($4 AS text[])))`,
+		stateID, now, []string{stateName}, tags)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: queue flow run notifications: %w", err)
+	}
+	return n, nil
+}
+
+// qTakeNotificationsSQL claims the oldest $1 queue entries that no other
+// transaction holds (FOR UPDATE SKIP LOCKED, in a CTE so that the LIMIT is
+// honoured), deletes them, and returns each with its details; an orphan has
+// NULL details (deliverable false).
+const qTakeNotificationsSQL = `
+	WITH claimed AS (
+		SELECT id FROM flow_run_notification_queue
+		ORDER BY updated, id
+		LIMIT $1
+		FOR UPDATE SKIP LOCKED
+	), taken AS (
+		DELETE FROM flow_run_notification_queue q
+		USING claimed
+		WHERE q.id = claimed.id
+		RETURNING q.id, q.flow_run_notification_policy_id, q.flow_run_state_id, q.updated
+	)
+	SELECT taken.id, taken.flow_run_notification_policy_id, p.message_template, p.block_document_id,
+	       f.id, f.name, r.id, r.name, r.parameters, s.type::text, s.name, s.timestamp, s.message,
+	       (p.id IS NOT NULL AND s.id IS NOT NULL AND r.id IS NOT NULL AND f.id IS NOT NULL)
+	FROM taken
+	LEFT JOIN flow_run_notification_policy p ON p.id = taken.flow_run_notification_policy_id
+	LEFT JOIN flow_run_state s ON s.id = taken.flow_run_state_id
+	LEFT JOIN flow_run r ON r.id = s.flow_run_id
+	LEFT JOIN flow f ON f.id = r.flow_id
+	ORDER BY taken.updated, taken.id`
+
+// GetFlowRunNotificationsFromQueue implements dialects.Queries. Each round
+// claims and deletes as many entries as are still wanted; orphans among them
+// are dropped, and the next round claims more, until limit deliverable
+// entries are found or a round claims nothing.
+func (Dialect) GetFlowRunNotificationsFromQueue(ctx context.Context, q dialects.Querier, limit int) ([]dialects.QueuedNotification, error) {
+	var out []dialects.QueuedNotification
+	for len(out) < limit {
+		got, claimed, err := qTakeNotifications(ctx, q, limit-len(out))
+		if err != nil {
+			return nil, fmt.Errorf("postgres: get flow run notifications from queue: %w", err)
+		}
+		out = append(out, got...)
+		if claimed == 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
+func qTakeNotifications(ctx context.Context, q dialects.Querier, n int) ([]dialects.QueuedNotification, int, error) {
+	rows, err := q.QueryContext(ctx, qTakeNotificationsSQL, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var (
+		out     []dialects.QueuedNotification
+		claimed int
+	)
+	for rows.Next() {
+		claimed++
+		n, deliverable, err := rawsql.ScanNotification(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		if deliverable {
+			out = append(out, n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if err := rows.Close(); err != nil {
+		return nil, 0, err
+	}
+	return out, claimed, nil
+}

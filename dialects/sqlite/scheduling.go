@@ -1,0 +1,130 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/dialects/internal/rawsql"
+)
+
+var _ dialects.SchedulingQueries = Dialect{}
+
+// The parameters are bound by rawsql.BindPoolRuns and rawsql.BindQueueRuns
+// with SQLite's numbered placeholders (?1, ?2, ...), so that one value can
+// be used more than once in a statement. Timestamps and UUIDs are converted
+// to Prefect's text forms by the driver wrapper (ConvertValue), so
+// comparisons with the stored text are in time order.
+
+// ScheduledFlowRunsFromWorkPool implements dialects.SchedulingQueries.
+//
+// SQLite has neither LATERAL nor row locks, so PostgreSQL's nested LATERAL
+// limits are window functions here: queue_rank numbers each queue's runs by
+// time; the runs within min(queue_limit, queue slots) are then numbered per
+// pool by [priority,] time (pool_rank) and cut at min(worker_limit, pool
+// slots); the result is ordered globally like PostgreSQL's and cut at limit.
+// The slot CTEs are PostgreSQL's: the pool's count leaves out runs in paused
+// queues (Prefect's SQLite template counts them). NULL times sort last.
+//
+// The query takes no locks: it is exclusive only inside a write transaction
+// (BEGIN IMMEDIATE); see dialects.SchedulingQueries.
+func (Dialect) ScheduledFlowRunsFromWorkPool(ctx context.Context, q dialects.Querier, o dialects.WorkPoolRunsQuery) ([]dialects.ScheduledRun, error) {
+	p, err := rawsql.BindPoolRuns(Dialect{}.Placeholder, o)
+	if err != nil {
+		return nil, err
+	}
+	priority := ""
+	if o.RespectQueuePriorities {
+		priority = "priority ASC, "
+	}
+
+	query := `WITH pool_slots AS (
+	SELECT wp.id, MAX(0, wp.concurrency_limit - COUNT(fr.id)) AS available_slots
+	FROM work_pool wp
+	JOIN work_queue wq ON wq.work_pool_id = wp.id
+	LEFT JOIN flow_run fr ON fr.work_queue_id = wq.id AND fr.state_type IN ('RUNNING', 'PENDING')
+	WHERE wp.is_paused IS FALSE AND wq.is_paused IS FALSE AND wp.concurrency_limit IS NOT NULL` + p.PoolFilter + `
+	GROUP BY wp.id
+), queue_slots AS (
+	SELECT wq.id, MAX(0, wq.concurrency_limit - COUNT(fr.id)) AS available_slots
+	FROM work_queue wq
+	LEFT JOIN flow_run fr ON fr.work_queue_id = wq.id AND fr.state_type IN ('RUNNING', 'PENDING')
+	WHERE wq.is_paused IS FALSE AND wq.concurrency_limit IS NOT NULL` + p.SlotPoolFilter + p.QueueFilter + `
+	GROUP BY wq.id
+), candidates AS (
+	SELECT wp.id AS work_pool_id, wq.id AS work_queue_id, wq.priority, fr.id,
+		fr.next_scheduled_start_time,
+		ps.available_slots AS pool_slots, qs.available_slots AS queue_slots,
+		ROW_NUMBER() OVER (PARTITION BY wq.id
+			ORDER BY fr.next_scheduled_start_time ASC NULLS LAST, fr.id ASC) AS queue_rank
+	FROM work_pool wp
+	JOIN work_queue wq ON wq.work_pool_id = wp.id
+	JOIN flow_run fr ON fr.work_queue_id = wq.id
+	LEFT JOIN pool_slots ps ON ps.id = wp.id
+	LEFT JOIN queue_slots qs ON qs.id = wq.id
+	WHERE fr.state_type = 'SCHEDULED' AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE` +
+		p.PoolFilter + p.QueueFilter + p.TimeFilter + `
+), queue_runs AS (
+	SELECT work_pool_id, work_queue_id, priority, id, next_scheduled_start_time, pool_slots,
+		ROW_NUMBER() OVER (PARTITION BY work_pool_id
+			ORDER BY ` + priority + `next_scheduled_start_time ASC NULLS LAST, id ASC) AS pool_rank
+	FROM candidates
+	WHERE queue_rank <= ` + p.QueueLimit + ` AND (queue_slots IS NULL OR queue_rank <= queue_slots)
+)
+SELECT work_pool_id, work_queue_id, id
+FROM queue_runs
+WHERE pool_rank <= ` + p.WorkerLimit + ` AND (pool_slots IS NULL OR pool_rank <= pool_slots)
+ORDER BY ` + priority + `next_scheduled_start_time ASC NULLS LAST, id ASC
+LIMIT ` + p.Limit
+
+	out, err := rawsql.ScheduledRuns(ctx, q, query, p.Vals)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: scheduled flow runs from work pools: %w", err)
+	}
+	return out, nil
+}
+
+// ScheduledFlowRunsFromWorkQueues implements dialects.SchedulingQueries.
+//
+// Each unpaused queue is joined to the SCHEDULED runs carrying its name,
+// which are numbered per queue by time (NULL last) and cut at
+// min(limit_per_queue, queue slots), either of which may be absent. The
+// query takes no locks: it is exclusive only inside a write transaction
+// (BEGIN IMMEDIATE); see dialects.SchedulingQueries.
+func (Dialect) ScheduledFlowRunsFromWorkQueues(ctx context.Context, q dialects.Querier, o dialects.WorkQueueRunsQuery) ([]dialects.QueuedRun, error) {
+	p, err := rawsql.BindQueueRuns(Dialect{}.Placeholder, o)
+	if err != nil {
+		return nil, err
+	}
+	perQueue := ""
+	if p.LimitPerQueue != "" {
+		perQueue = "queue_rank <= " + p.LimitPerQueue + " AND "
+	}
+
+	query := `WITH queue_slots AS (
+	SELECT wq.id, MAX(0, wq.concurrency_limit - COUNT(fr.id)) AS available_slots
+	FROM work_queue wq
+	LEFT JOIN flow_run fr ON fr.work_queue_name = wq.name AND fr.state_type IN ('RUNNING', 'PENDING', 'CANCELLING')
+	WHERE wq.is_paused IS FALSE AND wq.concurrency_limit IS NOT NULL` + p.QueueFilter + `
+	GROUP BY wq.id
+), candidates AS (
+	SELECT wq.id AS work_queue_id, fr.id, fr.next_scheduled_start_time,
+		qs.available_slots AS queue_slots,
+		ROW_NUMBER() OVER (PARTITION BY wq.id
+			ORDER BY fr.next_scheduled_start_time ASC NULLS LAST, fr.id ASC) AS queue_rank
+	FROM work_queue wq
+	JOIN flow_run fr ON fr.work_queue_name = wq.name
+	LEFT JOIN queue_slots qs ON qs.id = wq.id
+	WHERE fr.state_type = 'SCHEDULED' AND wq.is_paused IS FALSE` + p.QueueFilter + p.TimeFilter + `
+)
+SELECT work_queue_id, id
+FROM candidates
+WHERE ` + perQueue + `(queue_slots IS NULL OR queue_rank <= queue_slots)
+ORDER BY next_scheduled_start_time ASC NULLS LAST, id ASC, work_queue_id ASC`
+
+	out, err := rawsql.QueuedRuns(ctx, q, query, p.Vals)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: scheduled flow runs from work queues: %w", err)
+	}
+	return out, nil
+}
