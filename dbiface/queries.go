@@ -1,0 +1,149 @@
+package dbiface
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/ent"
+	"github.com/prefectdb/prefectdb/ent/flowrun"
+)
+
+// Queries returns the dialect's query components: the SQL fragments
+// (Greatest, JSONArrAgg, DateDiff, EstimatedRunTime, ...) for hand-written
+// queries, and the queries themselves. The Session methods below run them
+// in the session's transaction and return Ent entities.
+func (i *Interface) Queries() dialects.Dialect { return i.dialect }
+
+// WorkerFlowRun is a scheduled run handed to a worker, with the pool and
+// queue it was taken from.
+type WorkerFlowRun struct {
+	WorkPoolID  uuid.UUID
+	WorkQueueID uuid.UUID
+	FlowRun     *ent.FlowRun
+}
+
+// GetScheduledFlowRunsFromWorkPool returns the scheduled runs a worker may
+// start (see dialects.SchedulingQueries), in the query's order. Run it in a
+// WithForUpdate transaction and move the runs out of SCHEDULED before
+// commit: then no other poller receives them (PostgreSQL locks them with
+// SKIP LOCKED, SQLite holds the write lock).
+func (s *Session) GetScheduledFlowRunsFromWorkPool(ctx context.Context, opts dialects.WorkPoolRunsQuery) ([]WorkerFlowRun, error) {
+	rows, err := s.iface.dialect.ScheduledFlowRunsFromWorkPool(ctx, s.Client, opts)
+	if err != nil {
+		return nil, fmt.Errorf("dbiface: scheduled runs from work pool: %w", err)
+	}
+	ids := make([]uuid.UUID, len(rows))
+	for k, r := range rows {
+		ids[k] = r.FlowRunID
+	}
+	runs, err := s.flowRunsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]WorkerFlowRun, len(rows))
+	for k, r := range rows {
+		out[k] = WorkerFlowRun{WorkPoolID: r.WorkPoolID, WorkQueueID: r.WorkQueueID, FlowRun: runs[r.FlowRunID]}
+	}
+	return out, nil
+}
+
+// GetScheduledFlowRunsFromWorkQueues returns the scheduled runs of legacy
+// (agent) work queues, each run once, in the query's order.
+func (s *Session) GetScheduledFlowRunsFromWorkQueues(ctx context.Context, opts dialects.WorkQueueRunsQuery) ([]*ent.FlowRun, error) {
+	rows, err := s.iface.dialect.ScheduledFlowRunsFromWorkQueues(ctx, s.Client, opts)
+	if err != nil {
+		return nil, fmt.Errorf("dbiface: scheduled runs from work queues: %w", err)
+	}
+	var ids []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, r := range rows {
+		if !seen[r.FlowRunID] {
+			seen[r.FlowRunID] = true
+			ids = append(ids, r.FlowRunID)
+		}
+	}
+	runs, err := s.flowRunsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*ent.FlowRun, len(ids))
+	for k, id := range ids {
+		out[k] = runs[id]
+	}
+	return out, nil
+}
+
+// flowRunsByID loads flow runs by id in one query.
+func (s *Session) flowRunsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*ent.FlowRun, error) {
+	out := make(map[uuid.UUID]*ent.FlowRun, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	runs, err := s.FlowRun.Query().Where(flowrun.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dbiface: load flow runs: %w", err)
+	}
+	for _, r := range runs {
+		out[r.ID] = r
+	}
+	for _, id := range ids {
+		if out[id] == nil {
+			return nil, fmt.Errorf("dbiface: flow run %s vanished while it was being read", id)
+		}
+	}
+	return out, nil
+}
+
+// InsertScheduledFlowRuns inserts scheduled runs with their SCHEDULED states
+// and state pointers, skipping runs whose (flow_id, idempotency_key) exists,
+// and returns the ids of the runs it inserted.
+func (s *Session) InsertScheduledFlowRuns(ctx context.Context, runs []dialects.ScheduledFlowRunInsert) ([]uuid.UUID, error) {
+	return s.iface.dialect.InsertScheduledFlowRuns(ctx, s.Client, runs)
+}
+
+// SetStateIDOnInsertedFlowRuns points each listed run at its listed state.
+func (s *Session) SetStateIDOnInsertedFlowRuns(ctx context.Context, flowRunIDs, stateIDs []uuid.UUID) (int64, error) {
+	return s.iface.dialect.SetStateIDOnInsertedFlowRuns(ctx, s.Client, flowRunIDs, stateIDs)
+}
+
+// MakeTimestampIntervals returns the history buckets from start to end.
+func (s *Session) MakeTimestampIntervals(ctx context.Context, start, end time.Time, interval time.Duration) ([]dialects.Interval, error) {
+	return s.iface.dialect.MakeTimestampIntervals(ctx, s.Client, start, end, interval)
+}
+
+// QueueFlowRunNotifications queues one notification per active policy that
+// matches a flow run's new state.
+func (s *Session) QueueFlowRunNotifications(ctx context.Context, flowRunID, stateID uuid.UUID, stateName string, tags []string) (int64, error) {
+	return s.iface.dialect.QueueFlowRunNotifications(ctx, s.Client, flowRunID, stateID, stateName, tags)
+}
+
+// GetFlowRunNotificationsFromQueue takes up to limit queued notifications
+// and deletes them. Call it in a WithForUpdate transaction: every queued
+// notification is then delivered exactly once, however many takers run.
+func (s *Session) GetFlowRunNotificationsFromQueue(ctx context.Context, limit int) ([]dialects.QueuedNotification, error) {
+	return s.iface.dialect.GetFlowRunNotificationsFromQueue(ctx, s.Client, limit)
+}
+
+// FlowRunGraph returns the graph of a flow run for the UI (graph v2).
+func (s *Session) FlowRunGraph(ctx context.Context, flowRunID uuid.UUID, since time.Time, maxNodes, maxArtifacts int) (*dialects.Graph, error) {
+	return s.iface.dialect.FlowRunGraph(ctx, s.Client, flowRunID, since, maxNodes, maxArtifacts)
+}
+
+// ReadConfigurationValue returns the value of a configuration key, from the
+// interface's cache when it holds the key (no database access), else from
+// the database (a value found is cached for an hour; a missing key is not).
+// ok is false when the key does not exist.
+func (s *Session) ReadConfigurationValue(ctx context.Context, key string) (value json.RawMessage, ok bool, err error) {
+	return s.iface.config.ReadConfigurationValue(ctx, s.Client, key)
+}
+
+// ClearConfigurationValueCacheForKey forgets the cached value of key; call
+// it after writing the key.
+func (i *Interface) ClearConfigurationValueCacheForKey(key string) {
+	i.config.ClearConfigurationValueCacheForKey(key)
+}

@@ -1,0 +1,243 @@
+package dbiface_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/prefectdb/prefectdb/dbiface"
+	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/ent/flowrun"
+	"github.com/prefectdb/prefectdb/internal/testutil"
+	"github.com/prefectdb/prefectdb/types"
+)
+
+// TestConcurrentPollersNeverShareARun: 8 workers poll one work pool at once,
+// each in a WithForUpdate transaction that moves the runs it receives to
+// PENDING. Every scheduled run is handed out, and none twice.
+func TestConcurrentPollersNeverShareARun(t *testing.T) {
+	forEach(t, func(t *testing.T, db *dbiface.Interface) {
+		ctx := testutil.Context(t)
+		f, err := testutil.Seed(ctx, db.Client, "poll")
+		if err != nil {
+			t.Fatal(err)
+		}
+		queues := []uuid.UUID{f.WorkQueue.ID}
+		for k := 0; k < 2; k++ {
+			q, err := db.WorkQueue.Create().SetName("q" + string(rune('a'+k))).SetWorkPool(f.WorkPool).SetPriority(k + 2).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			queues = append(queues, q.ID)
+		}
+		const runs = 300
+		now := time.Now().UTC()
+		var inserts []dialects.ScheduledFlowRunInsert
+		for k := 0; k < runs; k++ {
+			at := now.Add(time.Duration(k-runs) * time.Second)
+			key := uuid.NewString()
+			inserts = append(inserts, dialects.ScheduledFlowRunInsert{
+				FlowID: f.Flow.ID, DeploymentID: &f.Deployment.ID, WorkQueueID: &queues[k%len(queues)],
+				Name: "poll", IdempotencyKey: &key, NextScheduledStartTime: at, ExpectedStartTime: at,
+			})
+		}
+		var inserted []uuid.UUID
+		if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+			inserted, err = s.InsertScheduledFlowRuns(ctx, inserts)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(inserted) != runs {
+			t.Fatalf("inserted %d runs, want %d", len(inserted), runs)
+		}
+
+		var mu sync.Mutex
+		handed := map[uuid.UUID]int{}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				five := 5
+				for {
+					var got []dbiface.WorkerFlowRun
+					err := db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+						var err error
+						got, err = s.GetScheduledFlowRunsFromWorkPool(ctx, dialects.WorkPoolRunsQuery{
+							WorkPoolIDs: []uuid.UUID{f.WorkPool.ID}, Limit: &five, RespectQueuePriorities: true,
+						})
+						if err != nil || len(got) == 0 {
+							return err
+						}
+						ids := make([]uuid.UUID, len(got))
+						for k, r := range got {
+							ids[k] = r.FlowRun.ID
+						}
+						return s.FlowRun.Update().Where(flowrun.IDIn(ids...)).SetStateType(types.StatePending).Exec(ctx)
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, r := range got {
+						handed[r.FlowRun.ID]++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("poller: %v", err)
+		}
+		for _, id := range inserted {
+			if handed[id] != 1 {
+				t.Fatalf("run %s handed out %d times", id, handed[id])
+			}
+		}
+		if len(handed) != runs {
+			t.Fatalf("%d distinct runs handed out, want %d", len(handed), runs)
+		}
+	})
+}
+
+// TestSessionQueryComponents exercises the query components through the
+// interface: scheduled-run idempotency, the graph, the configuration cache.
+func TestSessionQueryComponents(t *testing.T) {
+	forEach(t, func(t *testing.T, db *dbiface.Interface) {
+		ctx := testutil.Context(t)
+		f, err := testutil.Seed(ctx, db.Client, "components")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := "k1"
+		at := time.Now().UTC()
+		run := []dialects.ScheduledFlowRunInsert{{FlowID: f.Flow.ID, Name: "once", IdempotencyKey: &key,
+			NextScheduledStartTime: at, ExpectedStartTime: at}}
+		err = db.SessionContext(ctx, dbiface.SessionOptions{BeginTransaction: true}, func(ctx context.Context, s *dbiface.Session) error {
+			for round := 0; round < 2; round++ {
+				ids, err := s.InsertScheduledFlowRuns(ctx, run)
+				if err != nil {
+					return err
+				}
+				if want := 1 - round; len(ids) != want {
+					t.Errorf("round %d inserted %d runs, want %d", round, len(ids), want)
+				}
+			}
+			g, err := s.FlowRunGraph(ctx, f.FlowRun.ID, time.Time{}, 100, 100)
+			if err != nil {
+				return err
+			}
+			if len(g.States) != 3 {
+				t.Errorf("graph states = %d, want 3", len(g.States))
+			}
+			v, ok, err := s.ReadConfigurationValue(ctx, f.Configuration.Key)
+			if err != nil || !ok {
+				t.Errorf("configuration value: ok=%v err=%v", ok, err)
+			}
+			var decoded any
+			if err := json.Unmarshal(v, &decoded); err != nil {
+				t.Errorf("configuration value %s: %v", v, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A cached value survives the row's deletion until the key is cleared.
+		if err := db.Configuration.DeleteOneID(f.Configuration.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		err = db.SessionContext(ctx, dbiface.SessionOptions{}, func(ctx context.Context, s *dbiface.Session) error {
+			if _, ok, err := s.ReadConfigurationValue(ctx, f.Configuration.Key); err != nil || !ok {
+				t.Errorf("cached value after the row was deleted: ok=%v err=%v", ok, err)
+			}
+			db.ClearConfigurationValueCacheForKey(f.Configuration.Key)
+			if _, ok, err := s.ReadConfigurationValue(ctx, f.Configuration.Key); err != nil || ok {
+				t.Errorf("value after clearing the cache: ok=%v err=%v", ok, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestConcurrentSchedulingIsIdempotent: two schedulers insert the same
+// deployment window at once (the same idempotency keys): every slot gets
+// exactly one run, with exactly one SCHEDULED state that its pointer names.
+func TestConcurrentSchedulingIsIdempotent(t *testing.T) {
+	forEach(t, func(t *testing.T, db *dbiface.Interface) {
+		ctx := testutil.Context(t)
+		f, err := testutil.Seed(ctx, db.Client, "sched")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		window := func() []dialects.ScheduledFlowRunInsert {
+			var out []dialects.ScheduledFlowRunInsert
+			for k := 0; k < 600; k++ {
+				at := base.Add(time.Duration(k) * time.Hour)
+				key := "scheduled " + f.Deployment.ID.String() + " " + at.Format(time.RFC3339)
+				out = append(out, dialects.ScheduledFlowRunInsert{FlowID: f.Flow.ID, DeploymentID: &f.Deployment.ID,
+					WorkQueueID: &f.WorkQueue.ID, Name: "slot", IdempotencyKey: &key, AutoScheduled: true,
+					NextScheduledStartTime: at, ExpectedStartTime: at})
+			}
+			return out
+		}
+		inserted := make([]int, 4)
+		var wg sync.WaitGroup
+		for k := range inserted {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := db.TransactionWithRetry(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+					ids, err := s.InsertScheduledFlowRuns(ctx, window())
+					inserted[k] = len(ids)
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		total := 0
+		for _, n := range inserted {
+			total += n
+		}
+		if total != 600 {
+			t.Fatalf("schedulers inserted %v runs, %d in all; want 600 in all", inserted, total)
+		}
+		runs, err := db.FlowRun.Query().Where(flowrun.Name("slot")).WithStates().All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := map[string]bool{}
+		for _, r := range runs {
+			if keys[*r.IdempotencyKey] {
+				t.Fatalf("duplicate run for %s", *r.IdempotencyKey)
+			}
+			keys[*r.IdempotencyKey] = true
+			if len(r.Edges.States) != 1 || r.StateID == nil || *r.StateID != r.Edges.States[0].ID ||
+				r.Edges.States[0].Type != types.StateScheduled {
+				t.Fatalf("run %s: %d states, pointer %v", r.ID, len(r.Edges.States), r.StateID)
+			}
+		}
+		if len(runs) != 600 {
+			t.Fatalf("%d runs stored, want 600", len(runs))
+		}
+	})
+}

@@ -1,0 +1,199 @@
+package dbiface
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"entgo.io/ent"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+)
+
+// uniqueUpsertColumns are the conflict targets Prefect's ORM configuration
+// gives its upserts, by Ent type, with the table they belong to. Each matches
+// a UNIQUE constraint or unique index of the schema.
+var uniqueUpsertColumns = map[string]struct {
+	table   string
+	columns []string
+}{
+	"Deployment":         {"deployment", []string{"flow_id", "name"}},
+	"ConcurrencyLimit":   {"concurrency_limit", []string{"tag"}},
+	"FlowRun":            {"flow_run", []string{"flow_id", "idempotency_key"}},
+	"BlockType":          {"block_type", []string{"slug"}},
+	"ArtifactCollection": {"artifact_collection", []string{"key"}},
+	"BlockSchema":        {"block_schema", []string{"checksum", "version"}},
+	"Flow":               {"flow", []string{"name"}},
+	"SavedSearch":        {"saved_search", []string{"name"}},
+	"TaskRun":            {"task_run", []string{"flow_run_id", "task_key", "dynamic_key"}},
+	"BlockDocument":      {"block_document", []string{"block_type_id", "name"}},
+}
+
+func upsertColumns(typ string) []string {
+	return append([]string(nil), uniqueUpsertColumns[typ].columns...)
+}
+
+// DeploymentUniqueUpsertColumns is the conflict target of deployment upserts.
+func (i *Interface) DeploymentUniqueUpsertColumns() []string { return upsertColumns("Deployment") }
+
+// ConcurrencyLimitUniqueUpsertColumns is the conflict target of concurrency
+// limit upserts.
+func (i *Interface) ConcurrencyLimitUniqueUpsertColumns() []string {
+	return upsertColumns("ConcurrencyLimit")
+}
+
+// FlowRunUniqueUpsertColumns is the conflict target of flow run upserts. A
+// NULL idempotency key never conflicts.
+func (i *Interface) FlowRunUniqueUpsertColumns() []string { return upsertColumns("FlowRun") }
+
+// BlockTypeUniqueUpsertColumns is the conflict target of block type upserts.
+func (i *Interface) BlockTypeUniqueUpsertColumns() []string { return upsertColumns("BlockType") }
+
+// ArtifactCollectionUniqueUpsertColumns is the conflict target of artifact
+// collection upserts.
+func (i *Interface) ArtifactCollectionUniqueUpsertColumns() []string {
+	return upsertColumns("ArtifactCollection")
+}
+
+// BlockSchemaUniqueUpsertColumns is the conflict target of block schema
+// upserts.
+func (i *Interface) BlockSchemaUniqueUpsertColumns() []string { return upsertColumns("BlockSchema") }
+
+// FlowUniqueUpsertColumns is the conflict target of flow upserts.
+func (i *Interface) FlowUniqueUpsertColumns() []string { return upsertColumns("Flow") }
+
+// SavedSearchUniqueUpsertColumns is the conflict target of saved search
+// upserts.
+func (i *Interface) SavedSearchUniqueUpsertColumns() []string { return upsertColumns("SavedSearch") }
+
+// TaskRunUniqueUpsertColumns is the conflict target of task run upserts. A
+// NULL flow_run_id never conflicts.
+func (i *Interface) TaskRunUniqueUpsertColumns() []string { return upsertColumns("TaskRun") }
+
+// BlockDocumentUniqueUpsertColumns is the conflict target of block document
+// upserts.
+func (i *Interface) BlockDocumentUniqueUpsertColumns() []string {
+	return upsertColumns("BlockDocument")
+}
+
+// OnConflict says what an upsert does when a row with the same unique key
+// exists.
+type OnConflict int
+
+const (
+	// DoNothing keeps the existing row as it is.
+	DoNothing OnConflict = iota
+	// DoUpdate overwrites the existing row with every value the create
+	// builder sets, except id and created.
+	DoUpdate
+)
+
+// Upsert inserts the row that create describes (a builder from one of the
+// ten entities with unique upsert columns, e.g. s.Flow.Create().SetName(n)),
+// or resolves a conflict on the entity's unique upsert columns as onConflict
+// says. It returns the id of the row that holds the key afterwards and
+// whether the row was inserted. It behaves the same on PostgreSQL and SQLite.
+func (s *Session) Upsert(ctx context.Context, create any, onConflict OnConflict) (id uuid.UUID, inserted bool, err error) {
+	return upsert(ctx, s.Client, s.iface.dialect.EntDialect(), create, onConflict)
+}
+
+// Upsert is Session.Upsert outside a transaction.
+func (i *Interface) Upsert(ctx context.Context, create any, onConflict OnConflict) (uuid.UUID, bool, error) {
+	return upsert(ctx, i.Client, i.dialect.EntDialect(), create, onConflict)
+}
+
+// querier is what the id look-up after an upsert needs.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func upsert(ctx context.Context, q querier, entDialect string, create any, onConflict OnConflict) (uuid.UUID, bool, error) {
+	cv := reflect.ValueOf(create)
+	mutate := cv.MethodByName("Mutation")
+	if !mutate.IsValid() {
+		return uuid.Nil, false, fmt.Errorf("dbiface: upsert: %T is not an Ent create builder", create)
+	}
+	m, ok := mutate.Call(nil)[0].Interface().(ent.Mutation)
+	if !ok {
+		return uuid.Nil, false, fmt.Errorf("dbiface: upsert: %T has no Ent mutation", create)
+	}
+	target, ok := uniqueUpsertColumns[m.Type()]
+	if !ok {
+		return uuid.Nil, false, fmt.Errorf("dbiface: upsert: %s has no unique upsert columns (Prefect upserts only flows, flow runs, task runs, deployments, saved searches, concurrency limits, artifact collections, block types, block schemas and block documents)", m.Type())
+	}
+	// Fix the new row's id now: after the insert Ent may report the id of
+	// the existing row instead.
+	newID, err := mutationID(m)
+	if err != nil {
+		newID = uuid.New()
+		cv.MethodByName("SetID").Call([]reflect.Value{reflect.ValueOf(newID)})
+	}
+	cols := reflect.ValueOf(target.columns)
+	up := cv.MethodByName("OnConflictColumns").CallSlice([]reflect.Value{cols})[0]
+	switch onConflict {
+	case DoNothing:
+		// Ent's DoNothing still expects a returned id and fails when the
+		// row exists; Ignore (SET id = id) keeps the row unchanged instead.
+		up = up.MethodByName("Ignore").Call(nil)[0]
+	case DoUpdate:
+		up = up.MethodByName("UpdateNewValues").Call(nil)[0]
+	default:
+		return uuid.Nil, false, fmt.Errorf("dbiface: upsert: unknown OnConflict %d", onConflict)
+	}
+	out := up.MethodByName("Exec").Call([]reflect.Value{reflect.ValueOf(ctx)})
+	if err, _ := out[0].Interface().(error); err != nil {
+		return uuid.Nil, false, fmt.Errorf("dbiface: upsert %s: %w", m.Type(), err)
+	}
+	// Ent's returned id is not reliable after a conflict (on SQLite it is
+	// the id the builder generated), so look the row up by its key. A NULL in
+	// the key never conflicts: the row was inserted.
+	preds := make([]*entsql.Predicate, 0, len(target.columns))
+	for _, c := range target.columns {
+		v, ok := m.Field(c)
+		if !ok || isNil(v) {
+			return newID, true, nil
+		}
+		preds = append(preds, entsql.EQ(c, v))
+	}
+	query, args := entsql.Dialect(entDialect).Select("id").From(entsql.Table(target.table)).Where(entsql.And(preds...)).Query()
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("dbiface: upsert %s: read id: %w", m.Type(), err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return uuid.Nil, false, errors.Join(fmt.Errorf("dbiface: upsert %s: no row holds the key after the upsert", m.Type()), rows.Err())
+	}
+	var id uuid.UUID
+	if err := rows.Scan(&id); err != nil {
+		return uuid.Nil, false, fmt.Errorf("dbiface: upsert %s: read id: %w", m.Type(), err)
+	}
+	return id, id == newID, rows.Err()
+}
+
+func mutationID(m ent.Mutation) (uuid.UUID, error) {
+	v, ok := m.Field("id")
+	if !ok {
+		if idm, ok := m.(interface{ ID() (uuid.UUID, bool) }); ok {
+			if id, ok := idm.ID(); ok {
+				return id, nil
+			}
+		}
+		return uuid.Nil, fmt.Errorf("dbiface: upsert %s: the builder has no id", m.Type())
+	}
+	id, ok := v.(uuid.UUID)
+	if !ok {
+		return uuid.Nil, fmt.Errorf("dbiface: upsert %s: id is a %T, not a UUID", m.Type(), v)
+	}
+	return id, nil
+}
+
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
