@@ -1,0 +1,247 @@
+// Command prefectdb manages a Prefect 3.0 orchestration database from Go:
+//
+//	prefectdb migrate up                  apply pending migrations (or adopt a Prefect-made database)
+//	prefectdb migrate down [--to REV]     revert one step (default), to a version, or to base
+//	prefectdb migrate status              applied and pending migrations, and schema drift
+//	prefectdb reset --yes                 drop everything, then migrate up
+//	prefectdb graph [--out DIR]           draw the schema: DIR/schema.html and DIR/schema.md
+//	prefectdb bench [--url URL] [--quick] [--json FILE]
+//	                                      benchmark against hand-written SQL on scratch databases
+//
+// The database is --url, else PREFECT_API_DATABASE_CONNECTION_URL, else the
+// SQLite file prefect.db in PREFECT_HOME (default ~/.prefect), created on
+// first use. Prefect's URL forms (postgresql+asyncpg://…, sqlite+aiosqlite:///…)
+// are accepted as well as postgres://…, sqlite:///… and file: paths.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	atlasmigrate "ariga.io/atlas/sql/migrate"
+
+	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/dialects/connect"
+	"github.com/prefectdb/prefectdb/migrate"
+)
+
+const usage = `usage: prefectdb <command> [flags]
+
+commands:
+  migrate up                     apply pending migrations (adopts a database made by Prefect 3.0)
+  migrate down [--to REV]        revert migrations: REV is -1 (default, one step), a version, or base
+  migrate status                 show applied and pending migrations and schema drift
+  reset --yes                    drop every prefectdb table and migrate up again
+  graph [--out DIR]              write the schema drawing (schema.html, schema.md) into DIR
+                                 (default .); reads no database
+  bench [--quick] [--json FILE]  benchmark Prefect's hot paths against hand-written SQL, on scratch
+                                 databases only: SQLite files in a temporary directory, or with
+                                 --url a PostgreSQL server, where it creates and drops its own
+                                 databases; flags: --runs N --concurrency C --logs L --events E
+                                 --poll-time D --scale-small/--scale-large/--scale-scheduled N
+                                 --only W,W --dir DIR --cpuprofile FILE
+
+flags (every command):
+  --url URL                      database URL (default: $PREFECT_API_DATABASE_CONNECTION_URL,
+                                 else sqlite at $PREFECT_HOME/prefect.db, PREFECT_HOME=~/.prefect)
+  -v                             log SQL and progress at debug level to stderr
+`
+
+// usageError is a mistake in the command line; it exits with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "prefectdb: %s\n", oneLine(err.Error()))
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// run executes one command line.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	words, flagArgs := splitArgs(args)
+	var cmd string
+	switch {
+	case len(words) == 0:
+		return usageError{"no command given"}
+	case words[0] == "migrate" && len(words) == 1:
+		return usageError{"migrate needs a subcommand: up, down or status"}
+	case words[0] == "migrate":
+		cmd, words = "migrate "+words[1], words[2:]
+	default:
+		cmd, words = words[0], words[1:]
+	}
+	if len(words) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", words[0])}
+	}
+	if cmd == "graph" {
+		return graph(ctx, flagArgs, stdout)
+	}
+	if cmd == "bench" {
+		return benchCmd(ctx, flagArgs, stdout, stderr)
+	}
+	fs := flag.NewFlagSet("prefectdb "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	url := fs.String("url", "", "database URL")
+	verbose := fs.Bool("v", false, "verbose")
+	to := fs.String("to", migrate.OneStep, "down target")
+	yes := fs.Bool("yes", false, "confirm reset")
+	if err := fs.Parse(flagArgs); err != nil {
+		return usageError{err.Error()}
+	}
+	switch cmd {
+	case "migrate up", "migrate down", "migrate status", "reset":
+	default:
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+	if cmd == "reset" && !*yes {
+		return usageError{"reset drops every prefectdb table and all its data; run it again with --yes to confirm"}
+	}
+
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *url == "" {
+		var err error
+		if *url, err = connect.DefaultURL(getenv); err != nil {
+			return err
+		}
+	}
+	opts, err := dialects.OptionsFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	opts.Logger, opts.Echo = logger, opts.Echo || *verbose
+	db, err := connect.Open(ctx, *url, opts)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintf(stdout, "database: %s (%s)\n", db.Target.Redacted(), db.Dialect.Kind())
+
+	m := migrate.New(db.DB, db.Dialect, migrate.Options{Logger: logger, OnStep: func(s migrate.Step) { printStep(stdout, s) }})
+	switch cmd {
+	case "migrate up":
+		return up(ctx, stdout, m)
+	case "migrate down":
+		steps, err := m.Down(ctx, *to)
+		if err == nil && len(steps) == 0 {
+			fmt.Fprintln(stdout, "nothing to revert")
+		}
+		return err
+	case "migrate status":
+		return status(ctx, stdout, m)
+	default: // reset
+		if _, err := m.Down(ctx, migrate.Base); err != nil {
+			return err
+		}
+		return up(ctx, stdout, m)
+	}
+}
+
+// valueFlags are the flags that take a value.
+var valueFlags = map[string]bool{"url": true, "to": true, "out": true}
+
+// splitArgs separates command words from flags, so that flags may come
+// before or after the command ("prefectdb --url X migrate up").
+func splitArgs(args []string) (words, flags []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") || a == "-1" && len(flags) > 0 && strings.TrimLeft(flags[len(flags)-1], "-") == "to" {
+			if len(flags) > 0 && wantsValue(flags[len(flags)-1]) {
+				flags = append(flags, a)
+				continue
+			}
+			words = append(words, a)
+			continue
+		}
+		flags = append(flags, a)
+	}
+	return words, flags
+}
+
+// wantsValue reports whether flag arg (as written) still needs its value.
+func wantsValue(arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	return !strings.Contains(name, "=") && valueFlags[name]
+}
+
+func up(ctx context.Context, w io.Writer, m *migrate.Migrator) error {
+	steps, err := m.Up(ctx)
+	if err == nil && len(steps) == 0 {
+		fmt.Fprintln(w, "already at head: nothing to apply")
+	}
+	return err
+}
+
+func printStep(w io.Writer, s migrate.Step) {
+	fmt.Fprintf(w, "%-5s %s %-32s %4d statements  %s\n", s.Direction, s.Version, s.Description, s.Statements,
+		s.Duration.Round(time.Millisecond))
+}
+
+func status(ctx context.Context, w io.Writer, m *migrate.Migrator) error {
+	st, err := m.Status(ctx)
+	if err != nil {
+		return err
+	}
+	current := "none (empty database)"
+	for _, r := range st.Applied {
+		current = r.Version + " " + r.Description
+		if r.Type&atlasmigrate.RevisionTypeBaseline != 0 {
+			current += " (adopted)"
+		}
+	}
+	fmt.Fprintf(w, "current:  %s\n", current)
+	if st.AlembicRevision != "" {
+		fmt.Fprintf(w, "prefect:  alembic revision %s\n", st.AlembicRevision)
+	}
+	if len(st.Pending) == 0 {
+		fmt.Fprintln(w, "pending:  none")
+	} else {
+		fmt.Fprintf(w, "pending:  %s\n", strings.Join(st.Pending, ", "))
+	}
+	if len(st.Pending) > 0 {
+		fmt.Fprintln(w, "drift:    not checked until every migration is applied")
+		return nil
+	}
+	drift, err := m.Drift(ctx)
+	if err != nil {
+		return err
+	}
+	if len(drift) == 0 {
+		fmt.Fprintln(w, "drift:    none (the database matches the Ent schema)")
+		return nil
+	}
+	fmt.Fprintf(w, "drift:    %d differences from the Ent schema:\n", len(drift))
+	for _, d := range drift {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+	return fmt.Errorf("the database schema has drifted from the Ent schema (%d differences)", len(drift))
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
+	return out.String() + errOut.String(), err
+}
+
+// TestMigrateCommands drives the command line against the default SQLite
+// database in PREFECT_HOME.
+func TestMigrateCommands(t *testing.T) {
+	home := t.TempDir()
+	env := map[string]string{"PREFECT_HOME": filepath.Join(home, "nested")}
+	steps := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"migrate", "status"}, []string{"current:  none", "pending:  20240913000000_prefect_3_0_baseline.sql"}},
+		{[]string{"migrate", "up"}, []string{"sqlite", "up    20240913000000 prefect_3_0_baseline", "statements"}},
+		{[]string{"migrate", "up"}, []string{"already at head"}},
+		{[]string{"migrate", "status"}, []string{"current:  20240913000000 prefect_3_0_baseline", "pending:  none", "drift:    none"}},
+		{[]string{"migrate", "down", "--to", "base"}, []string{"down  20240913000000"}},
+		{[]string{"migrate", "down"}, []string{"nothing to revert"}},
+		{[]string{"reset", "--yes"}, []string{"up    20240913000000"}},
+	}
+	for _, s := range steps {
+		out, err := runCLI(t, env, s.args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", s.args, err, out)
+		}
+		for _, w := range s.want {
+			if !strings.Contains(out, w) {
+				t.Fatalf("%v: output does not contain %q:\n%s", s.args, w, out)
+			}
+		}
+	}
+	// --url before the command, in Prefect's form, on another file.
+	other := "sqlite+aiosqlite:///" + filepath.Join(home, "other.db")
+	if out, err := runCLI(t, nil, "--url", other, "migrate", "up"); err != nil || !strings.Contains(out, "other.db") {
+		t.Fatalf("--url before the command: %v\n%s", err, out)
+	}
+	// The environment variable names the database when --url is absent.
+	if out, err := runCLI(t, map[string]string{"PREFECT_API_DATABASE_CONNECTION_URL": other}, "migrate", "status"); err != nil ||
+		!strings.Contains(out, "other.db") || !strings.Contains(out, "drift:    none") {
+		t.Fatalf("PREFECT_API_DATABASE_CONNECTION_URL: %v\n%s", err, out)
+	}
+}
+
+func TestCommandErrors(t *testing.T) {
+	env := map[string]string{"PREFECT_HOME": t.TempDir()}
+	cases := []struct {
+		args  []string
+		usage bool
+		want  string
+	}{
+		{[]string{"reset"}, true, "--yes"},
+		{[]string{"migrate"}, true, "up, down or status"},
+		{[]string{"migrate", "sideways"}, true, `unknown command "migrate sideways"`},
+		{[]string{"migrate", "up", "extra"}, true, `unexpected argument "extra"`},
+		{[]string{"migrate", "up", "--nope"}, true, "nope"},
+		{[]string{"migrate", "down", "--to", "20990101000000"}, false, `unknown revision "20990101000000"`},
+		{[]string{"migrate", "up", "--url", "mysql+aiomysql://u:hunter2@h/db"}, false, `unsupported database URL scheme "mysql+aiomysql"`},
+		{[]string{"migrate", "up", "--url", "postgresql+asyncpg://u:hunter2@127.0.0.1:1/db"}, false, "cannot connect"},
+	}
+	for _, c := range cases {
+		out, err := runCLI(t, env, c.args...)
+		if err == nil {
+			t.Fatalf("%v: no error\n%s", c.args, out)
+		}
+		var ue usageError
+		if errors.As(err, &ue) != c.usage {
+			t.Errorf("%v: usage error = %v, want %v (%v)", c.args, !c.usage, c.usage, err)
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %q does not contain %q", c.args, err, c.want)
+		}
+		if strings.Contains(err.Error()+out, "hunter2") {
+			t.Errorf("%v: the password appears in the output or error: %q", c.args, err)
+		}
+	}
+}
