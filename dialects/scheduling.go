@@ -125,6 +125,11 @@ type QueuedRun struct {
 //     the same transaction: a concurrent poller skips every run the first
 //     one locked, including locked runs it did not return, and does not
 //     wait for them. Outside a transaction the locks end with the statement.
+//     Unlike Prefect, which reads up to QueueLimit (default 1000) runs per
+//     queue and locks them all, each queue's subquery reads at most
+//     min(QueueLimit, WorkerLimit, Limit) runs: the result is the same, but
+//     a poll locks only runs it could have returned, so concurrent pollers
+//     are not starved by runs that nobody was handed.
 //   - SQLite has no row locks. The query is exclusive only when it runs in
 //     a write transaction, begun with BEGIN IMMEDIATE (see WithWriteLock):
 //     a second poller's write transaction waits (busy_timeout) until the

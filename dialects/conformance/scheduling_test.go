@@ -799,9 +799,12 @@ func TestScheduledFlowRunsConcurrentPollers(t *testing.T) {
 			poolPoll(dialects.WorkPoolRunsQuery{RespectQueuePriorities: true, WorkerLimit: schedPtr(4)}),
 			poolPoll(dialects.WorkPoolRunsQuery{RespectQueuePriorities: true, WorkerLimit: schedPtr(4)}),
 			poolPoll(dialects.WorkPoolRunsQuery{}),
-			// PostgreSQL locks every run the per-queue subqueries read (all 45),
-			// not just the 4 per pool it returns.
-			counts{12, 0, 33}, counts{12, 12, 21}},
+			// PostgreSQL locks every run the per-queue subqueries read, not
+			// just the 4 per pool it returns. Prefect reads (and locks) all 45
+			// here, so its second poll gets 0; we cap each queue's read at the
+			// pool's limit (4 of its 5 runs: 36 locked), so the second poll
+			// gets the one unlocked run of each of the 9 queues.
+			counts{12, 9, 24}, counts{12, 12, 21}},
 		{"legacy work queues", withQueues, queuePoll, queuePoll, queuePoll, counts{3, 0, 0}, counts{3, 0, 0}},
 	}
 	for _, tc := range cases {

@@ -19,10 +19,11 @@ var _ dialects.SchedulingQueries = Dialect{}
 // The statement follows Prefect's PostgreSQL template: per pool (LATERAL) →
 // per queue (LATERAL) → the queue's earliest SCHEDULED runs, read with
 // FOR UPDATE SKIP LOCKED and limited to LEAST(queue_limit, queue slots)
-// (LEAST ignores the NULL slots of a queue without a concurrency limit).
-// Every run the per-queue subqueries return is locked, even if the pool's or
-// the total limit then drops it. The slot CTEs are restricted to the
-// requested pools and queues.
+// (LEAST ignores the NULL slots of a queue without a concurrency limit),
+// where queue_limit is already capped by the pool's and the total limit
+// (rawsql.BindPoolRuns). Every run the per-queue subqueries return is
+// locked, even if the pool's or the total limit then drops it. The slot
+// CTEs are restricted to the requested pools and queues.
 //
 // The per-queue ORDER BY spells NULLS LAST as a leading "IS NULL" key on
 // purpose: it is the order ix_flow_run__next_scheduled_start_time_asc

@@ -32,6 +32,12 @@ func BindPoolRuns(placeholder func(n int) string, o dialects.WorkPoolRunsQuery) 
 	if err != nil {
 		return nil, err
 	}
+	// No pool can contribute more than limit runs to the result, and no
+	// queue more than its pool may: capping the inner limits by the outer
+	// ones changes no result, and the per-queue subqueries then read (and,
+	// on PostgreSQL, lock) at most that many runs instead of up to 1000.
+	workerLimit = min(workerLimit, limit)
+	queueLimit = min(queueLimit, workerLimit)
 	p := &PoolRuns{Args: Args{Placeholder: placeholder}}
 	p.Limit, p.WorkerLimit, p.QueueLimit = p.Add(limit), p.Add(workerLimit), p.Add(queueLimit)
 	if len(o.WorkPoolIDs) > 0 {
