@@ -28,6 +28,9 @@ import (
 //     Prefect's SQLite storage forms (see ConvertValue); it forwards every
 //     optional interface modernc's connections implement, and Unwrap, so
 //     modernc helpers such as sqlite.Limit still reach the real connection;
+//   - conn keeps a bounded LRU cache of prepared statements, so that
+//     QueryContext and ExecContext parse each SQL text once per connection
+//     (see stmtcache.go);
 //   - stmt and tx only add Echo logging.
 //
 // Reading needs no wrapper: modernc decodes DATETIME/TIMESTAMP/DATE text in
@@ -68,7 +71,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 			return nil, fmt.Errorf("sqlite: %s: %w", p, err)
 		}
 	}
-	return &conn{inner: inner, connector: c}, nil
+	return newConn(inner, c), nil
 }
 
 // Driver returns a driver.Driver whose Open ignores its name argument and
@@ -133,6 +136,14 @@ func (d connectorDriver) Open(string) (driver.Conn, error) {
 type conn struct {
 	inner     driver.Conn
 	connector *connector
+	stmts     *stmtCache // prepared statements of QueryContext and ExecContext
+}
+
+// newConn wraps inner, with an empty statement cache (see stmtcache.go).
+func newConn(inner driver.Conn, c *connector) *conn {
+	cn := &conn{inner: inner, connector: c}
+	cn.stmts = newStmtCache(cn.prepareInner)
+	return cn
 }
 
 var (
@@ -155,25 +166,41 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
-// PrepareContext implements driver.ConnPrepareContext.
+// PrepareContext implements driver.ConnPrepareContext. Statements prepared
+// here are the caller's and are not cached.
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	var (
-		s   driver.Stmt
-		err error
-	)
-	if p, ok := c.inner.(driver.ConnPrepareContext); ok {
-		s, err = p.PrepareContext(ctx, query)
-	} else {
-		s, err = c.inner.Prepare(query)
-	}
+	s, err := c.prepareInner(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if classifyStmt(query) == stmtInvalidating {
+		// It may change the schema when it runs; clear the cache now,
+		// as a precaution (see stmtcache.go).
+		if err := c.stmts.clear(); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 	}
 	return &stmt{inner: s, query: query, connector: c.connector}, nil
 }
 
-// Close implements driver.Conn.
-func (c *conn) Close() error { return c.inner.Close() }
+// prepareInner prepares query on the modernc connection.
+func (c *conn) prepareInner(ctx context.Context, query string) (driver.Stmt, error) {
+	if p, ok := c.inner.(driver.ConnPrepareContext); ok {
+		return p.PrepareContext(ctx, query)
+	}
+	return c.inner.Prepare(query)
+}
+
+// Close implements driver.Conn: it closes the cached statements, then the
+// modernc connection.
+func (c *conn) Close() error {
+	cacheErr := c.stmts.close()
+	if err := c.inner.Close(); err != nil {
+		return err
+	}
+	return cacheErr
+}
 
 // Begin implements driver.Conn.
 func (c *conn) Begin() (driver.Tx, error) {
@@ -234,23 +261,69 @@ func (t *immediateTx) Rollback() error {
 	return err
 }
 
-// ExecContext implements driver.ExecerContext.
+// ExecContext implements driver.ExecerContext. It runs query with the
+// connection's cached prepared statement where it can (see stmtcache.go).
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	e, ok := c.inner.(driver.ExecerContext)
 	if !ok {
 		return nil, driver.ErrSkip
 	}
 	c.connector.logQuery(ctx, query, args)
+	switch classifyStmt(query) {
+	case stmtCacheable:
+		cs, se, err := acquireAs[driver.StmtExecContext](ctx, c.stmts, query)
+		if err != nil {
+			return nil, err
+		}
+		if cs == nil { // busy: run it uncached
+			break
+		}
+		res, err := se.ExecContext(ctx, args)
+		if relErr := c.stmts.release(cs, err != nil); err == nil && relErr != nil {
+			return nil, relErr
+		}
+		return res, err
+	case stmtInvalidating:
+		res, err := e.ExecContext(ctx, query, args)
+		if clearErr := c.stmts.clear(); err == nil && clearErr != nil {
+			return nil, clearErr
+		}
+		return res, err
+	}
 	return e.ExecContext(ctx, query, args)
 }
 
-// QueryContext implements driver.QueryerContext.
+// QueryContext implements driver.QueryerContext. It runs query with the
+// connection's cached prepared statement where it can (see stmtcache.go).
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	q, ok := c.inner.(driver.QueryerContext)
 	if !ok {
 		return nil, driver.ErrSkip
 	}
 	c.connector.logQuery(ctx, query, args)
+	switch classifyStmt(query) {
+	case stmtCacheable:
+		cs, sq, err := acquireAs[driver.StmtQueryContext](ctx, c.stmts, query)
+		if err != nil {
+			return nil, err
+		}
+		if cs == nil { // busy: run it uncached
+			break
+		}
+		rows, err := sq.QueryContext(ctx, args)
+		if err != nil {
+			_ = c.stmts.release(cs, true) // the query's error matters more
+			return nil, err
+		}
+		return &cachedRows{inner: rows, cache: c.stmts, stmt: cs}, nil
+	case stmtInvalidating:
+		rows, err := q.QueryContext(ctx, query, args)
+		if clearErr := c.stmts.clear(); err == nil && clearErr != nil {
+			_ = rows.Close()
+			return nil, clearErr
+		}
+		return rows, err
+	}
 	return q.QueryContext(ctx, query, args)
 }
 
