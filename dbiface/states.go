@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/types"
@@ -112,64 +112,68 @@ func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t Stat
 		state, err = s.SetFlowRunState(ctx, runID, t)
 		return err
 	})
-	return state, err
+	if err != nil {
+		return nil, err
+	}
+	// The transaction is over: bind the state to the interface's client,
+	// so that its edge queries work.
+	return state.Unwrap(), nil
 }
 
 // SetFlowRunState is Interface.SetFlowRunState inside the session's
-// transaction, which must have been begun WithForUpdate.
+// transaction, which must have been begun WithForUpdate. The dialect writes
+// the change (dialects.TransitionQueries): one statement on PostgreSQL,
+// three in the write transaction on SQLite.
 func (s *Session) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateTransition) (*ent.FlowRunState, error) {
 	if !s.forWrite {
 		return nil, errors.New("dbiface: SetFlowRunState needs a transaction begun WithForUpdate")
 	}
-	run, err := LockForUpdate(s, s.FlowRun.Query().Where(flowrun.ID(runID))).Only(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("dbiface: lock flow run %s: %w", runID, err)
-	}
-	if len(t.From) > 0 && (run.StateType == nil || !slices.Contains(t.From, *run.StateType)) {
-		return nil, &TransitionRejectedError{FlowRunID: runID, Current: run.StateType, Proposed: t.Type}
-	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	ts := t.Timestamp
 	if ts.IsZero() {
-		ts = time.Now()
-	}
-	ts = ts.UTC().Truncate(time.Microsecond)
-	if run.StateTimestamp != nil && !ts.After(*run.StateTimestamp) {
-		ts = run.StateTimestamp.Add(time.Microsecond)
+		ts = now
 	}
 	name := t.Name
 	if name == "" {
 		name = stateName(t.Type)
 	}
-	create := s.FlowRunState.Create().SetFlowRunID(runID).SetType(t.Type).SetName(name).SetTimestamp(ts).
-		SetNillableMessage(t.Message)
+	// The same values Ent's create would store: non-finite numbers become
+	// null (the schema's finiteJSON hook), state_details defaults to {}.
+	var details any = map[string]any{}
 	if t.StateDetails != nil {
-		create.SetStateDetails(t.StateDetails)
+		details, _ = types.WithoutNonFinite(t.StateDetails)
 	}
-	if t.Data != nil {
-		create.SetData(t.Data)
-	}
-	state, err := create.Save(ctx)
+	detailsJSON, err := json.Marshal(details)
 	if err != nil {
-		return nil, fmt.Errorf("dbiface: insert state of flow run %s: %w", runID, err)
+		return nil, fmt.Errorf("dbiface: state details of flow run %s: %w", runID, err)
 	}
-	update := s.FlowRun.UpdateOneID(runID).SetCurrentState(state).SetStateType(t.Type).SetStateName(name).
-		SetStateTimestamp(ts)
-	if run.StateType != nil && *run.StateType == types.StateRunning && t.Type != types.StateRunning && run.StateTimestamp != nil {
-		update.SetTotalRunTime(run.TotalRunTime + types.Interval(ts.Sub(*run.StateTimestamp)))
-	}
-	if t.Type == types.StateRunning {
-		update.SetRunCount(run.RunCount + 1)
-		if run.StartTime == nil {
-			update.SetStartTime(ts)
+	var data json.RawMessage
+	if t.Data != nil {
+		if data, err = json.Marshal(t.Data); err != nil {
+			return nil, fmt.Errorf("dbiface: state data of flow run %s: %w", runID, err)
 		}
 	}
-	if t.Type.IsTerminal() {
-		update.SetEndTime(ts)
+	in := dialects.FlowRunTransition{
+		RunID: runID, StateID: uuid.New(), Type: t.Type, Name: name,
+		Timestamp: ts.UTC().Truncate(time.Microsecond), Message: t.Message,
+		StateDetails: detailsJSON, Data: data, Now: now, From: t.From,
 	}
-	if err := update.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("dbiface: update flow run %s: %w", runID, err)
+	res, err := s.iface.dialect.TransitionFlowRun(ctx, s.Client, in)
+	if err != nil {
+		return nil, fmt.Errorf("dbiface: set state of flow run %s: %w", runID, err)
 	}
-	return state, nil
+	if !res.Found {
+		return nil, fmt.Errorf("dbiface: lock flow run %s: %w", runID, ent.NewNotFoundError(flowrun.Label))
+	}
+	if !res.Applied {
+		return nil, &TransitionRejectedError{FlowRunID: runID, Current: res.Current, Proposed: t.Type}
+	}
+	// The entity holds the values as given (after the hook), as the one
+	// Ent's create returns does.
+	return s.FlowRunState.Bind(&ent.FlowRunState{
+		ID: in.StateID, Created: now, Updated: now, Type: t.Type, Timestamp: res.Timestamp, Name: name,
+		Message: t.Message, StateDetails: details.(map[string]any), Data: t.Data, FlowRunID: runID,
+	}), nil
 }
 
 // stateName is Prefect's default name of a state type: "Running",

@@ -2,8 +2,11 @@ package dbiface_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -73,6 +76,80 @@ func TestSetFlowRunStateBookkeeping(t *testing.T) {
 		st, err := db.SetFlowRunState(ctx, run.ID, dbiface.StateTransition{Type: types.StateScheduled, Timestamp: base})
 		if err != nil || !st.Timestamp.Equal(steps[5].at.Add(time.Microsecond)) {
 			t.Fatalf("early timestamp: %v, %v", st, err)
+		}
+	})
+}
+
+// TestSetFlowRunStateReturnsStoredState checks that the state SetFlowRunState
+// returns is the row it stored (it is built from the written values, not
+// read back), that JSON is stored as Ent stores it (non-finite numbers as
+// null, state_details {} by default, data NULL when absent), that the
+// returned entity's edges are queryable, and that an unknown run is
+// ent.IsNotFound.
+func TestSetFlowRunStateReturnsStoredState(t *testing.T) {
+	forEach(t, func(t *testing.T, db *dbiface.Interface) {
+		ctx := testutil.Context(t)
+		flow, err := db.Flow.Create().SetName("stored").Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := db.FlowRun.Create().SetName("r").SetFlow(flow).Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := "it's \"quoted\"; DROP TABLE flow_run; --"
+		cases := []struct {
+			name        string
+			in          dbiface.StateTransition
+			wantDetails map[string]any
+			wantData    string
+		}{
+			{"defaults", dbiface.StateTransition{Type: types.StateScheduled}, map[string]any{}, ""},
+			{"details, data, message", dbiface.StateTransition{Type: types.StatePending, Name: "Queued", Message: &msg,
+				StateDetails: map[string]any{"cache_key": "k", "n": 2.5, "bad": math.NaN()},
+				Data:         json.RawMessage(`{"type": "reference", "v": [1, 2]}`)},
+				map[string]any{"cache_key": "k", "n": 2.5, "bad": nil}, `{"type":"reference","v":[1,2]}`},
+		}
+		for _, tc := range cases {
+			st, err := db.SetFlowRunState(ctx, run.ID, tc.in)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			got, err := db.FlowRunState.Get(ctx, st.ID)
+			if err != nil {
+				t.Fatalf("%s: read back: %v", tc.name, err)
+			}
+			switch {
+			case got.Type != st.Type || got.Name != st.Name || !got.Timestamp.Equal(st.Timestamp) ||
+				!got.Created.Equal(st.Created) || !got.Updated.Equal(st.Updated) || got.FlowRunID != run.ID:
+				t.Fatalf("%s: returned %+v, stored %+v", tc.name, st, got)
+			case (got.Message == nil) != (tc.in.Message == nil) || (got.Message != nil && *got.Message != msg):
+				t.Fatalf("%s: message %v", tc.name, got.Message)
+			case !reflect.DeepEqual(got.StateDetails, tc.wantDetails):
+				t.Fatalf("%s: state details %#v, want %#v", tc.name, got.StateDetails, tc.wantDetails)
+			case tc.wantData == "" && got.Data != nil:
+				t.Fatalf("%s: data %s, want NULL", tc.name, got.Data)
+			}
+			if tc.wantData != "" {
+				var gotV, wantV any
+				if err := errors.Join(json.Unmarshal(got.Data, &gotV), json.Unmarshal([]byte(tc.wantData), &wantV)); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(gotV, wantV) {
+					t.Fatalf("%s: data %s, want %s", tc.name, got.Data, tc.wantData)
+				}
+			}
+			owner, err := st.QueryFlowRun().Only(ctx)
+			if err != nil || owner.ID != run.ID {
+				t.Fatalf("%s: the returned state's flow run edge: %v, %v", tc.name, owner, err)
+			}
+			if wantName := tc.in.Name; wantName != "" && st.Name != wantName {
+				t.Fatalf("%s: name %q", tc.name, st.Name)
+			}
+		}
+		_, err = db.SetFlowRunState(ctx, uuid.New(), dbiface.StateTransition{Type: types.StateRunning})
+		if !ent.IsNotFound(err) {
+			t.Fatalf("unknown run: %v, want a not-found error", err)
 		}
 	})
 }

@@ -61,6 +61,7 @@ type Dialect interface {
 	Queries
 	SchedulingQueries
 	GraphQueries
+	TransitionQueries
 
 	// IsRetryable reports whether err means the database refused a
 	// transaction for a reason that retrying it may cure: a deadlock, a
