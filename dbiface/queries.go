@@ -3,6 +3,7 @@ package dbiface
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,21 +34,22 @@ type WorkerFlowRun struct {
 // commit: then no other poller receives them (PostgreSQL locks them with
 // SKIP LOCKED, SQLite holds the write lock).
 func (s *Session) GetScheduledFlowRunsFromWorkPool(ctx context.Context, opts dialects.WorkPoolRunsQuery) ([]WorkerFlowRun, error) {
-	rows, err := s.iface.dialect.ScheduledFlowRunsFromWorkPool(ctx, s.Client, opts)
+	// One statement selects, locks and reads the runs.
+	rows, err := s.iface.dialect.ScheduledFlowRunRowsFromWorkPool(ctx, s.Client, opts, flowrun.Columns)
 	if err != nil {
 		return nil, fmt.Errorf("dbiface: scheduled runs from work pool: %w", err)
 	}
-	ids := make([]uuid.UUID, len(rows))
-	for k, r := range rows {
-		ids[k] = r.FlowRunID
+	defer rows.Close()
+	var out []WorkerFlowRun
+	for rows.Next() {
+		var r WorkerFlowRun
+		if r.FlowRun, err = s.FlowRun.ScanRow(rows, flowrun.Columns, &r.WorkPoolID, &r.WorkQueueID); err != nil {
+			return nil, fmt.Errorf("dbiface: scheduled runs from work pool: %w", err)
+		}
+		out = append(out, r)
 	}
-	runs, err := s.flowRunsByID(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]WorkerFlowRun, len(rows))
-	for k, r := range rows {
-		out[k] = WorkerFlowRun{WorkPoolID: r.WorkPoolID, WorkQueueID: r.WorkQueueID, FlowRun: runs[r.FlowRunID]}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("dbiface: scheduled runs from work pool: %w", err)
 	}
 	return out, nil
 }

@@ -241,3 +241,78 @@ func TestConcurrentSchedulingIsIdempotent(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkPoolPollReturnsWholeRuns: the poll reads the runs in the same
+// statement that selects them. Each returned run equals the row Ent reads,
+// in the order and with the pool and queue of the dialect's id-only query,
+// with and without queue priorities.
+func TestWorkPoolPollReturnsWholeRuns(t *testing.T) {
+	forEach(t, func(t *testing.T, db *dbiface.Interface) {
+		ctx := testutil.Context(t)
+		f, err := testutil.Seed(ctx, db.Client, "whole")
+		if err != nil {
+			t.Fatal(err)
+		}
+		low, err := db.WorkQueue.Create().SetName("low").SetWorkPool(f.WorkPool).SetPriority(50).Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queues := []uuid.UUID{f.WorkQueue.ID, low.ID}
+		base := time.Date(2024, 9, 13, 12, 0, 0, 0, time.UTC)
+		var inserts []dialects.ScheduledFlowRunInsert
+		for k := 0; k < 12; k++ {
+			at := base.Add(time.Duration(k) * time.Minute)
+			key := uuid.NewString()
+			inserts = append(inserts, dialects.ScheduledFlowRunInsert{
+				FlowID: f.Flow.ID, DeploymentID: &f.Deployment.ID, WorkQueueID: &queues[k%2],
+				Name: "whole", IdempotencyKey: &key, NextScheduledStartTime: at, ExpectedStartTime: at,
+				Parameters: map[string]any{"k": float64(k)}, Tags: []string{"t"},
+			})
+		}
+		if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+			_, err := s.InsertScheduledFlowRuns(ctx, inserts)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, priorities := range []bool{false, true} {
+			limit := 7
+			q := dialects.WorkPoolRunsQuery{WorkPoolIDs: []uuid.UUID{f.WorkPool.ID}, Limit: &limit, RespectQueuePriorities: priorities}
+			var got []dbiface.WorkerFlowRun
+			var want []dialects.ScheduledRun
+			if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+				if got, err = s.GetScheduledFlowRunsFromWorkPool(ctx, q); err != nil {
+					return err
+				}
+				want, err = db.Dialect().ScheduledFlowRunsFromWorkPool(ctx, s.Client, q)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != limit || len(want) != limit {
+				t.Fatalf("priorities %v: %d runs and %d ids, want %d", priorities, len(got), len(want), limit)
+			}
+			for k, r := range got {
+				if r.FlowRun.ID != want[k].FlowRunID || r.WorkPoolID != want[k].WorkPoolID || r.WorkQueueID != want[k].WorkQueueID {
+					t.Fatalf("priorities %v, row %d: %s/%s/%s, want %+v", priorities, k, r.WorkPoolID, r.WorkQueueID, r.FlowRun.ID, want[k])
+				}
+				read, err := db.FlowRun.Get(ctx, r.FlowRun.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, _ := json.Marshal(r.FlowRun)
+				b, _ := json.Marshal(read)
+				if string(a) != string(b) {
+					t.Fatalf("priorities %v, row %d:\n poll %s\n read %s", priorities, k, a, b)
+				}
+				if flow, err := r.FlowRun.Unwrap().QueryFlow().Only(ctx); err != nil || flow.ID != f.Flow.ID {
+					t.Fatalf("the polled run's flow edge: %v, %v", flow, err)
+				}
+			}
+			if priorities && *got[0].FlowRun.WorkQueueID != f.WorkQueue.ID {
+				t.Fatalf("with priorities the first run comes from queue %s, want the priority-1 queue %s",
+					*got[0].FlowRun.WorkQueueID, f.WorkQueue.ID)
+			}
+		}
+	})
+}

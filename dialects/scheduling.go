@@ -2,6 +2,7 @@ package dialects
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -158,6 +159,13 @@ type SchedulingQueries interface {
 	// ascending first (globally, across pools); then next_scheduled_start_time
 	// ascending with NULL last; then flow run id.
 	ScheduledFlowRunsFromWorkPool(ctx context.Context, q Querier, opts WorkPoolRunsQuery) ([]ScheduledRun, error)
+
+	// ScheduledFlowRunRowsFromWorkPool runs the same query in the same
+	// order, with the same locks, and returns in one statement the rows of
+	// the runs: the work pool id, the work queue id, then the flow_run
+	// columns named by columns (plain identifiers). The caller closes the
+	// rows.
+	ScheduledFlowRunRowsFromWorkPool(ctx context.Context, q Querier, opts WorkPoolRunsQuery, columns []string) (*sql.Rows, error)
 
 	// ScheduledFlowRunsFromWorkQueues returns the SCHEDULED flow runs of
 	// legacy work queues, as Prefect's

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/prefectdb/prefectdb/dialects"
@@ -33,9 +34,41 @@ var _ dialects.SchedulingQueries = Dialect{}
 // leading key it reads the queue's runs through ix_flow_run__work_queue_id
 // (and ix_flow_run__state_type) and sorts the few scheduled ones.
 func (Dialect) ScheduledFlowRunsFromWorkPool(ctx context.Context, q dialects.Querier, o dialects.WorkPoolRunsQuery) ([]dialects.ScheduledRun, error) {
-	p, err := rawsql.BindPoolRuns(Dialect{}.Placeholder, o)
+	query, args, err := poolRunsQuery(o)
 	if err != nil {
 		return nil, err
+	}
+	out, err := rawsql.PoolRunIDs(ctx, q, query, args)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: scheduled flow runs from work pools: %w", err)
+	}
+	return out, nil
+}
+
+// ScheduledFlowRunRowsFromWorkPool implements dialects.SchedulingQueries:
+// ScheduledFlowRunsFromWorkPool's statement joined to the runs' rows.
+func (Dialect) ScheduledFlowRunRowsFromWorkPool(ctx context.Context, q dialects.Querier, o dialects.WorkPoolRunsQuery, columns []string) (*sql.Rows, error) {
+	poll, args, err := poolRunsQuery(o)
+	if err != nil {
+		return nil, err
+	}
+	query, err := rawsql.PoolRunRows(poll, columns, o.RespectQueuePriorities)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: scheduled flow runs from work pools: %w", err)
+	}
+	return rows, nil
+}
+
+// poolRunsQuery is the work-pool poll with its arguments; its columns are
+// work_pool_id, work_queue_id, id, priority and next_scheduled_start_time.
+func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
+	p, err := rawsql.BindPoolRuns(Dialect{}.Placeholder, o)
+	if err != nil {
+		return "", nil, err
 	}
 	inner, outer := "", ""
 	if o.RespectQueuePriorities {
@@ -56,7 +89,7 @@ func (Dialect) ScheduledFlowRunsFromWorkPool(ctx context.Context, q dialects.Que
 	WHERE wq.is_paused IS FALSE AND wq.concurrency_limit IS NOT NULL` + p.SlotPoolFilter + p.QueueFilter + `
 	GROUP BY wq.id, wq.concurrency_limit
 )
-SELECT wp.id, r.work_queue_id, r.id
+SELECT wp.id AS work_pool_id, r.work_queue_id, r.id, r.priority, r.next_scheduled_start_time
 FROM work_pool wp
 LEFT JOIN pool_slots ps ON ps.id = wp.id
 CROSS JOIN LATERAL (
@@ -78,12 +111,7 @@ CROSS JOIN LATERAL (
 WHERE wp.is_paused IS FALSE` + p.PoolFilter + `
 ORDER BY ` + outer + `r.next_scheduled_start_time ASC NULLS LAST, r.id ASC
 LIMIT ` + p.Limit
-
-	out, err := rawsql.ScheduledRuns(ctx, q, query, p.Vals)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: scheduled flow runs from work pools: %w", err)
-	}
-	return out, nil
+	return query, p.Vals, nil
 }
 
 // ScheduledFlowRunsFromWorkQueues implements dialects.SchedulingQueries.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/prefectdb/prefectdb/dialects"
@@ -29,9 +30,41 @@ var _ dialects.SchedulingQueries = Dialect{}
 // The query takes no locks: it is exclusive only inside a write transaction
 // (BEGIN IMMEDIATE); see dialects.SchedulingQueries.
 func (Dialect) ScheduledFlowRunsFromWorkPool(ctx context.Context, q dialects.Querier, o dialects.WorkPoolRunsQuery) ([]dialects.ScheduledRun, error) {
-	p, err := rawsql.BindPoolRuns(Dialect{}.Placeholder, o)
+	query, args, err := poolRunsQuery(o)
 	if err != nil {
 		return nil, err
+	}
+	out, err := rawsql.PoolRunIDs(ctx, q, query, args)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: scheduled flow runs from work pools: %w", err)
+	}
+	return out, nil
+}
+
+// ScheduledFlowRunRowsFromWorkPool implements dialects.SchedulingQueries:
+// ScheduledFlowRunsFromWorkPool's statement joined to the runs' rows.
+func (Dialect) ScheduledFlowRunRowsFromWorkPool(ctx context.Context, q dialects.Querier, o dialects.WorkPoolRunsQuery, columns []string) (*sql.Rows, error) {
+	poll, args, err := poolRunsQuery(o)
+	if err != nil {
+		return nil, err
+	}
+	query, err := rawsql.PoolRunRows(poll, columns, o.RespectQueuePriorities)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: scheduled flow runs from work pools: %w", err)
+	}
+	return rows, nil
+}
+
+// poolRunsQuery is the work-pool poll with its arguments; its columns are
+// work_pool_id, work_queue_id, id, priority and next_scheduled_start_time.
+func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
+	p, err := rawsql.BindPoolRuns(Dialect{}.Placeholder, o)
+	if err != nil {
+		return "", nil, err
 	}
 	priority := ""
 	if o.RespectQueuePriorities {
@@ -71,17 +104,12 @@ func (Dialect) ScheduledFlowRunsFromWorkPool(ctx context.Context, q dialects.Que
 	FROM candidates
 	WHERE queue_rank <= ` + p.QueueLimit + ` AND (queue_slots IS NULL OR queue_rank <= queue_slots)
 )
-SELECT work_pool_id, work_queue_id, id
+SELECT work_pool_id, work_queue_id, id, priority, next_scheduled_start_time
 FROM queue_runs
 WHERE pool_rank <= ` + p.WorkerLimit + ` AND (pool_slots IS NULL OR pool_rank <= pool_slots)
 ORDER BY ` + priority + `next_scheduled_start_time ASC NULLS LAST, id ASC
 LIMIT ` + p.Limit
-
-	out, err := rawsql.ScheduledRuns(ctx, q, query, p.Vals)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: scheduled flow runs from work pools: %w", err)
-	}
-	return out, nil
+	return query, p.Vals, nil
 }
 
 // ScheduledFlowRunsFromWorkQueues implements dialects.SchedulingQueries.

@@ -1,6 +1,12 @@
 package rawsql
 
-import "github.com/prefectdb/prefectdb/dialects"
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/prefectdb/prefectdb/dialects"
+)
 
 // PoolRuns holds the bound parameters of a
 // dialects.SchedulingQueries.ScheduledFlowRunsFromWorkPool statement, their
@@ -91,4 +97,53 @@ func BindQueueRuns(placeholder func(n int) string, o dialects.WorkQueueRunsQuery
 		p.TimeFilter = " AND fr.next_scheduled_start_time <= " + p.Add(o.ScheduledBefore.UTC())
 	}
 	return p, nil
+}
+
+// PoolRunRows wraps poll, a dialect's work-pool poll whose columns are
+// work_pool_id, work_queue_id, id, priority and next_scheduled_start_time
+// (already ordered and limited), so that it returns the pool and queue ids
+// and then the named flow_run columns of each run, in the poll's order
+// (with priorities first if priorities is set). Column names must be plain
+// identifiers (lower-case letters, digits, underscores): they are written
+// into the statement.
+func PoolRunRows(poll string, columns []string, priorities bool) (string, error) {
+	var b strings.Builder
+	b.WriteString("SELECT p.work_pool_id, p.work_queue_id")
+	for _, c := range columns {
+		if !plainIdentifier(c) {
+			return "", fmt.Errorf("scheduled flow runs: %q is not a flow_run column name", c)
+		}
+		b.WriteString(", fr.")
+		b.WriteString(c)
+	}
+	b.WriteString("\nFROM (")
+	b.WriteString(poll)
+	b.WriteString(") p\nJOIN flow_run fr ON fr.id = p.id\nORDER BY ")
+	if priorities {
+		b.WriteString("p.priority ASC, ")
+	}
+	b.WriteString("p.next_scheduled_start_time ASC NULLS LAST, p.id ASC")
+	return b.String(), nil
+}
+
+// plainIdentifier reports whether s is a non-empty run of lower-case ASCII
+// letters, digits and underscores that does not start with a digit.
+func plainIdentifier(s string) bool {
+	for k, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r == '_':
+		case r >= '0' && r <= '9' && k > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// PoolRunIDs runs poll (see PoolRunRows) and returns its pool, queue and
+// run ids.
+func PoolRunIDs(ctx context.Context, q dialects.Querier, poll string, args []any) ([]dialects.ScheduledRun, error) {
+	return QueryRows(ctx, q, poll, args, func(r *dialects.ScheduledRun) []any {
+		return []any{&r.WorkPoolID, &r.WorkQueueID, &r.FlowRunID, new(any), new(any)}
+	})
 }
