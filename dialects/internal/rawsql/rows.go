@@ -77,15 +77,6 @@ func Intervals(ctx context.Context, q dialects.Querier, query string, args ...an
 	})
 }
 
-// ScheduledRuns runs a query whose columns are a work pool id, a work queue
-// id and a flow run id (dialects.SchedulingQueries'
-// ScheduledFlowRunsFromWorkPool) and returns its rows.
-func ScheduledRuns(ctx context.Context, q dialects.Querier, query string, args []any) ([]dialects.ScheduledRun, error) {
-	return QueryRows(ctx, q, query, args, func(r *dialects.ScheduledRun) []any {
-		return []any{&r.WorkPoolID, &r.WorkQueueID, &r.FlowRunID}
-	})
-}
-
 // QueuedRuns runs a query whose columns are a work queue id and a flow run
 // id (dialects.SchedulingQueries' ScheduledFlowRunsFromWorkQueues) and
 // returns its rows.
