@@ -52,7 +52,7 @@ func (Dialect) ScheduledFlowRunRowsFromWorkPool(ctx context.Context, q dialects.
 	if err != nil {
 		return nil, err
 	}
-	query, err := rawsql.PoolRunRows(poll, columns, o.RespectQueuePriorities)
+	query, err := rawsql.PoolRunRows(poll, columns, o.RespectQueuePriorities, "JOIN")
 	if err != nil {
 		return nil, err
 	}

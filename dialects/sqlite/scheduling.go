@@ -48,7 +48,7 @@ func (Dialect) ScheduledFlowRunRowsFromWorkPool(ctx context.Context, q dialects.
 	if err != nil {
 		return nil, err
 	}
-	query, err := rawsql.PoolRunRows(poll, columns, o.RespectQueuePriorities)
+	query, err := rawsql.PoolRunRows(poll, columns, o.RespectQueuePriorities, "CROSS JOIN")
 	if err != nil {
 		return nil, err
 	}

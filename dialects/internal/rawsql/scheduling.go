@@ -105,8 +105,11 @@ func BindQueueRuns(placeholder func(n int) string, o dialects.WorkQueueRunsQuery
 // and then the named flow_run columns of each run, in the poll's order
 // (with priorities first if priorities is set). Column names must be plain
 // identifiers (lower-case letters, digits, underscores): they are written
-// into the statement.
-func PoolRunRows(poll string, columns []string, priorities bool) (string, error) {
+// into the statement. join is the dialect's keyword for an inner join that
+// reads the poll first and then each run by its primary key ("JOIN" on
+// PostgreSQL; "CROSS JOIN" on SQLite, whose planner keeps the written order
+// for it and might otherwise scan flow_run and probe the poll).
+func PoolRunRows(poll string, columns []string, priorities bool, join string) (string, error) {
 	var b strings.Builder
 	b.WriteString("SELECT p.work_pool_id, p.work_queue_id")
 	for _, c := range columns {
@@ -118,7 +121,9 @@ func PoolRunRows(poll string, columns []string, priorities bool) (string, error)
 	}
 	b.WriteString("\nFROM (")
 	b.WriteString(poll)
-	b.WriteString(") p\nJOIN flow_run fr ON fr.id = p.id\nORDER BY ")
+	b.WriteString(") p\n")
+	b.WriteString(join)
+	b.WriteString(" flow_run fr ON fr.id = p.id\nORDER BY ")
 	if priorities {
 		b.WriteString("p.priority ASC, ")
 	}
