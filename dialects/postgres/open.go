@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -74,7 +75,7 @@ func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB,
 	if !dsnHasParam(t, "pool_max_conns") {
 		cfg.MaxConns = int32(min(o.MaxOpenConns(), 1<<31-1))
 	}
-	cfg.AfterConnect = scanTimesInUTC
+	cfg.AfterConnect = registerTypes
 	// Check every connection before handing it out (Prefect's
 	// pool_pre_ping): after a server restart no operation gets a dead one.
 	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
@@ -128,13 +129,93 @@ func IsConnectable(ctx context.Context, t *dialects.Target, o dialects.Options) 
 	return conn.Ping(ctx) == nil
 }
 
-// scanTimesInUTC makes the connection return timestamptz values in UTC, the
-// way Prefect reads every timestamp back (pgx's default is time.Local).
-func scanTimesInUTC(_ context.Context, conn *pgx.Conn) error {
-	conn.TypeMap().RegisterType(&pgtype.Type{
+// registerTypes adapts a new connection's type map: timestamptz values are
+// read in UTC, the way Prefect reads every timestamp back (pgx's default is
+// time.Local), and github.com/google/uuid's UUID is encoded and scanned as a
+// binary uuid (see registerUUID).
+func registerTypes(_ context.Context, conn *pgx.Conn) error {
+	m := conn.TypeMap()
+	m.RegisterType(&pgtype.Type{
 		Name: "timestamptz", OID: pgtype.TimestamptzOID,
 		Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
 	})
+	registerUUID(m)
+	return nil
+}
+
+// registerUUID registers a codec for the uuid type (and uuid[]'s elements)
+// that encodes uuid.UUID and *uuid.UUID as pgtype.UUID, 16 bytes in the
+// binary format, and scans uuid values into *uuid.UUID without text.
+// Without it pgx reaches uuid.UUID through driver.Valuer and sql.Scanner:
+// every id is formatted as text and parsed again, which cost about a
+// quarter of the CPU time of bulk inserts. Other Go types keep pgx's
+// handling.
+func registerUUID(m *pgtype.Map) {
+	t := &pgtype.Type{Name: "uuid", OID: pgtype.UUIDOID, Codec: uuidCodec{}}
+	m.RegisterType(t)
+	m.RegisterType(&pgtype.Type{Name: "_uuid", OID: pgtype.UUIDArrayOID, Codec: &pgtype.ArrayCodec{ElementType: t}})
+}
+
+// uuidCodec is pgtype.UUIDCodec with plans for uuid.UUID.
+type uuidCodec struct{ pgtype.UUIDCodec }
+
+// PlanEncode implements pgtype.Codec.
+func (c uuidCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	switch value.(type) {
+	case uuid.UUID, *uuid.UUID:
+		if next := c.UUIDCodec.PlanEncode(m, oid, format, pgtype.UUID{}); next != nil {
+			return uuidEncodePlan{next: next}
+		}
+	}
+	return c.UUIDCodec.PlanEncode(m, oid, format, value)
+}
+
+// PlanScan implements pgtype.Codec.
+func (c uuidCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any) pgtype.ScanPlan {
+	if _, ok := target.(*uuid.UUID); ok {
+		if next := c.UUIDCodec.PlanScan(m, oid, format, &pgtype.UUID{}); next != nil {
+			return uuidScanPlan{next: next}
+		}
+	}
+	return c.UUIDCodec.PlanScan(m, oid, format, target)
+}
+
+// uuidEncodePlan encodes a uuid.UUID or *uuid.UUID (nil: NULL) as
+// pgtype.UUID.
+type uuidEncodePlan struct{ next pgtype.EncodePlan }
+
+// Encode implements pgtype.EncodePlan.
+func (p uuidEncodePlan) Encode(value any, buf []byte) ([]byte, error) {
+	switch v := value.(type) {
+	case uuid.UUID:
+		return p.next.Encode(pgtype.UUID{Bytes: v, Valid: true}, buf)
+	case *uuid.UUID:
+		if v == nil {
+			return nil, nil
+		}
+		return p.next.Encode(pgtype.UUID{Bytes: *v, Valid: true}, buf)
+	}
+	return nil, fmt.Errorf("postgres: encode uuid: unexpected %T", value)
+}
+
+// uuidScanPlan scans into a *uuid.UUID through pgtype.UUID; NULL is an
+// error, as for any target that cannot hold it.
+type uuidScanPlan struct{ next pgtype.ScanPlan }
+
+// Scan implements pgtype.ScanPlan.
+func (p uuidScanPlan) Scan(src []byte, target any) error {
+	dst, ok := target.(*uuid.UUID)
+	if !ok {
+		return fmt.Errorf("postgres: scan uuid: unexpected %T", target)
+	}
+	var u pgtype.UUID
+	if err := p.next.Scan(src, &u); err != nil {
+		return err
+	}
+	if !u.Valid {
+		return errors.New("postgres: cannot scan NULL into *uuid.UUID")
+	}
+	*dst = u.Bytes
 	return nil
 }
 

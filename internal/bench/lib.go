@@ -8,8 +8,6 @@ import (
 
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
-	"github.com/prefectdb/prefectdb/ent"
-	"github.com/prefectdb/prefectdb/ent/event"
 	"github.com/prefectdb/prefectdb/types"
 )
 
@@ -67,72 +65,40 @@ func (t *libTarget) Transition(ctx context.Context, runID uuid.UUID, to types.St
 	return err
 }
 
-// InsertLogs implements Target.
+// InsertLogs implements Target: dbiface's bulk insert, one statement.
 func (t *libTarget) InsertLogs(ctx context.Context, rows []LogRow) error {
-	return t.db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
-		builders := make([]*ent.LogEntryCreate, len(rows))
-		for k := range rows {
-			r := &rows[k]
-			builders[k] = s.LogEntry.Create().SetID(r.ID).SetName(r.Name).SetLevel(r.Level).
-				SetFlowRunID(r.FlowRunID).SetNillableTaskRunID(r.TaskRunID).SetMessage(r.Message).SetTimestamp(r.Timestamp)
-		}
-		return s.LogEntry.CreateBulk(builders...).Exec(ctx)
-	})
+	return t.db.InsertLogs(ctx, libLogRows(rows))
 }
 
-// InsertEvents writes events as Prefect's write_events does, through Ent:
-// events that exist already are skipped and only the new ones' resources are
-// written. Ent's bulk insert cannot report which rows ON CONFLICT DO NOTHING
-// skipped, so the existing ids are read first, in the same transaction.
+// InsertEvents writes events as Prefect's write_events does, with dbiface's
+// InsertEvents: events that exist already are skipped (ON CONFLICT DO
+// NOTHING RETURNING id) and only the inserted ones' resources are written,
+// in one transaction.
 func (t *libTarget) InsertEvents(ctx context.Context, rows []EventRow) (int, error) {
-	n := 0
-	err := t.db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
-		ids := make([]uuid.UUID, len(rows))
-		for k := range rows {
-			ids[k] = rows[k].ID
+	events := make([]dialects.EventRow, len(rows))
+	for k := range rows {
+		e := &rows[k]
+		res := make([]dialects.EventResourceRow, len(e.Resources))
+		for j, r := range e.Resources {
+			res[j] = dialects.EventResourceRow{ID: r.ID, ResourceID: r.ResourceID, Role: r.Role, Resource: r.Resource}
 		}
-		existing, err := s.Event.Query().Where(event.IDIn(ids...)).IDs(ctx)
-		if err != nil {
-			return err
-		}
-		skip := make(map[uuid.UUID]bool, len(existing))
-		for _, id := range existing {
-			skip[id] = true
-		}
-		var events []*ent.EventCreate
-		var resources []*ent.EventResourceCreate
-		for k := range rows {
-			e := &rows[k]
-			if skip[e.ID] {
-				continue
-			}
-			events = append(events, s.Event.Create().SetID(e.ID).SetOccurred(e.Occurred).SetEvent(e.Event).
-				SetResourceID(e.ResourceID).SetResource(e.Resource).SetRelatedResourceIds(e.RelatedResourceIDs).
-				SetRelated(e.Related).SetPayload(e.Payload).SetReceived(e.Received).SetRecorded(e.Recorded))
-			for _, r := range e.Resources {
-				resources = append(resources, s.EventResource.Create().SetID(r.ID).SetOccurred(e.Occurred).
-					SetResourceID(r.ResourceID).SetResourceRole(r.Role).SetResource(r.Resource).SetEventID(e.ID))
-			}
-		}
-		if len(events) == 0 {
-			return nil
-		}
-		if err := s.Event.CreateBulk(events...).OnConflict().DoNothing().Exec(ctx); err != nil {
-			return err
-		}
-		if err := s.EventResource.CreateBulk(resources...).Exec(ctx); err != nil {
-			return err
-		}
-		n = len(events) + len(resources)
-		return nil
-	})
-	return n, err
+		events[k] = dialects.EventRow{ID: e.ID, Occurred: e.Occurred, Received: e.Received, Recorded: e.Recorded,
+			Event: e.Event, ResourceID: e.ResourceID, Resource: e.Resource, RelatedResourceIDs: e.RelatedResourceIDs,
+			Related: e.Related, Payload: e.Payload, Resources: res}
+	}
+	w, err := t.db.InsertEvents(ctx, events)
+	if err != nil {
+		return 0, err
+	}
+	return len(w.IDs) + w.Resources, nil
 }
 
-// CopyLogs implements Target.
+// CopyLogs implements Target: dbiface's CopyLogs (COPY on PostgreSQL).
 func (t *libTarget) CopyLogs(ctx context.Context, batches <-chan []LogRow) (int64, error) {
 	if t.db.Dialect().Kind() != dialects.Postgres {
 		return 0, errNoCopy
 	}
-	return CopyLogs(ctx, t.db, batches)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	return t.db.CopyLogs(ctx, libLogBatches(ctx, batches))
 }

@@ -1,0 +1,170 @@
+package dbiface
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prefectdb/prefectdb/dialects"
+)
+
+// ingest returns the dialect's bulk ingest queries.
+func (i *Interface) ingest() (dialects.IngestQueries, error) {
+	q, ok := i.dialect.(dialects.IngestQueries)
+	if !ok {
+		return nil, fmt.Errorf("dbiface: dialect %s has no bulk ingest queries", i.dialect.Kind())
+	}
+	return q, nil
+}
+
+// InsertLogs writes log rows in bulk (see dialects.IngestQueries): on
+// PostgreSQL one INSERT … SELECT FROM unnest(…) per batch, on SQLite
+// multi-row INSERTs within SQLite's parameter limit. The rows are stored as
+// the Ent client would store them. An empty batch is a no-op. Outside a
+// transaction a batch that needs several statements runs in one of its own.
+func (s *Session) InsertLogs(ctx context.Context, rows []dialects.LogRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	q, err := s.iface.ingest()
+	if err != nil {
+		return err
+	}
+	if err := q.InsertLogs(ctx, s.Client, rows); err != nil {
+		return fmt.Errorf("dbiface: insert logs: %w", err)
+	}
+	return nil
+}
+
+// InsertEvents writes events as Prefect's write_events does (see
+// dialects.IngestQueries.InsertEvents): events whose id is already stored
+// are skipped, and only the inserted events' resources are written, so the
+// same events sent twice, or by concurrent writers, have their resources
+// written once. Outside a transaction it runs in one of its own.
+func (s *Session) InsertEvents(ctx context.Context, events []dialects.EventRow) (dialects.EventsWritten, error) {
+	if len(events) == 0 {
+		return dialects.EventsWritten{}, nil
+	}
+	q, err := s.iface.ingest()
+	if err != nil {
+		return dialects.EventsWritten{}, err
+	}
+	if !s.InTransaction() {
+		var w dialects.EventsWritten
+		err := s.iface.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
+			var err error
+			w, err = s.InsertEvents(ctx, events)
+			return err
+		})
+		return w, err
+	}
+	w, err := q.InsertEvents(ctx, s.Client, events)
+	if err != nil {
+		return dialects.EventsWritten{}, fmt.Errorf("dbiface: insert events: %w", err)
+	}
+	return w, nil
+}
+
+// InsertLogs is Session.InsertLogs outside any caller's transaction: a
+// batch of at most dialects.LogRowsPerStatement rows is one autocommitted
+// statement, a larger one runs in a transaction of its own.
+func (i *Interface) InsertLogs(ctx context.Context, rows []dialects.LogRow) error {
+	if len(rows) <= dialects.LogRowsPerStatement {
+		return (&Session{Client: i.Client, iface: i}).InsertLogs(ctx, rows)
+	}
+	return i.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
+		return s.InsertLogs(ctx, rows)
+	})
+}
+
+// InsertEvents is Session.InsertEvents in a transaction of its own.
+func (i *Interface) InsertEvents(ctx context.Context, events []dialects.EventRow) (dialects.EventsWritten, error) {
+	return (&Session{Client: i.Client, iface: i}).InsertEvents(ctx, events)
+}
+
+// CopyLogs streams log rows into the log table until batches is closed or
+// ctx ends, and returns the number of rows written. On PostgreSQL it uses
+// COPY … FROM STDIN in the binary format on one connection of the pool
+// (dialects.LogCopier); elsewhere it falls back to InsertLogs. Either way
+// each statement and transaction takes batches until it holds
+// dialects.RowsPerCopy rows or no batch is waiting, memory use is bounded
+// by the channel's capacity plus one batch, and on error the rows of
+// earlier transactions stay committed. It commits as it goes, so it is an
+// Interface method and not part of a Session's transaction.
+func (i *Interface) CopyLogs(ctx context.Context, batches <-chan []dialects.LogRow) (int64, error) {
+	if c, ok := i.dialect.(dialects.LogCopier); ok {
+		n, err := c.CopyLogs(ctx, i.db, batches)
+		if err != nil {
+			return n, fmt.Errorf("dbiface: copy logs: %w", err)
+		}
+		return n, nil
+	}
+	var total int64
+	g := &logGrouper{batches: batches}
+	for {
+		group, err := g.next(ctx)
+		if err != nil {
+			return total, fmt.Errorf("dbiface: copy logs: %w", err)
+		}
+		if group == nil {
+			return total, nil
+		}
+		if err := i.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
+			return s.InsertLogs(ctx, group)
+		}); err != nil {
+			return total, fmt.Errorf("dbiface: copy logs: %w", err)
+		}
+		total += int64(len(group))
+	}
+}
+
+// logGrouper groups the batches of a channel for CopyLogs's fallback.
+type logGrouper struct {
+	batches <-chan []dialects.LogRow
+	pending []dialects.LogRow // a batch that did not fit the previous group
+	closed  bool
+}
+
+// next waits for a batch, then takes further batches without waiting while
+// they fit in dialects.RowsPerCopy rows and one is ready. It returns nil
+// once the channel is closed and drained, and ctx's error if ctx ends while
+// it waits.
+func (g *logGrouper) next(ctx context.Context) ([]dialects.LogRow, error) {
+	group := g.pending
+	g.pending = nil
+	for len(group) == 0 {
+		if g.closed {
+			return nil, nil
+		}
+		select {
+		case b, ok := <-g.batches:
+			if !ok {
+				g.closed = true
+			}
+			group = b
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	owned := false
+	for !g.closed && len(group) < dialects.RowsPerCopy {
+		select {
+		case b, ok := <-g.batches:
+			switch {
+			case !ok:
+				g.closed = true
+			case len(group)+len(b) > dialects.RowsPerCopy:
+				g.pending = b
+				return group, nil
+			default:
+				if !owned {
+					group = append(make([]dialects.LogRow, 0, dialects.RowsPerCopy), group...)
+					owned = true
+				}
+				group = append(group, b...)
+			}
+		default:
+			return group, nil
+		}
+	}
+	return group, nil
+}
