@@ -187,7 +187,10 @@ func (sc *stmtCache) acquire(ctx context.Context, query string) (*cachedStmt, er
 		}
 	}
 	sc.mu.Unlock()
-	return cs, closeStmts(victims)
+	if err := closeStmts(victims); err != nil {
+		return nil, errors.Join(err, sc.release(cs, false))
+	}
+	return cs, nil
 }
 
 // acquireAs is acquire for a statement that must implement T (an optional
@@ -215,6 +218,8 @@ func (sc *stmtCache) release(cs *cachedStmt, failed bool) error {
 	if failed && !cs.evicted {
 		victims = sc.evict(cs)
 	} else if cs.evicted && !cs.closed {
+		cs.closed = true
+		sc.stats.closes++
 		victims = []*cachedStmt{cs}
 	}
 	sc.mu.Unlock()
@@ -301,11 +306,11 @@ func (sc *stmtCache) moveToFront(cs *cachedStmt) {
 	sc.pushFront(cs)
 }
 
-// closeStmts closes the statements of victims, outside the cache's lock.
+// closeStmts closes the statements of victims, outside the cache's lock
+// (they are marked closed already).
 func closeStmts(victims []*cachedStmt) error {
 	var errs []error
 	for _, cs := range victims {
-		cs.closed = true
 		if err := cs.inner.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("sqlite: close cached statement: %w", err))
 		}
