@@ -20,7 +20,9 @@ func (i *Interface) ingest() (dialects.IngestQueries, error) {
 // PostgreSQL one INSERT … SELECT FROM unnest(…) per batch, on SQLite
 // multi-row INSERTs within SQLite's parameter limit. The rows are stored as
 // the Ent client would store them. An empty batch is a no-op. Outside a
-// transaction a batch that needs several statements runs in one of its own.
+// transaction a batch of at most dialects.LogRowsPerStatement rows is one
+// autocommitted statement, and a larger one runs in a transaction of its
+// own.
 func (s *Session) InsertLogs(ctx context.Context, rows []dialects.LogRow) error {
 	if len(rows) == 0 {
 		return nil
@@ -28,6 +30,11 @@ func (s *Session) InsertLogs(ctx context.Context, rows []dialects.LogRow) error 
 	q, err := s.iface.ingest()
 	if err != nil {
 		return err
+	}
+	if !s.InTransaction() && len(rows) > dialects.LogRowsPerStatement {
+		return s.iface.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
+			return s.InsertLogs(ctx, rows)
+		})
 	}
 	if err := q.InsertLogs(ctx, s.Client, rows); err != nil {
 		return fmt.Errorf("dbiface: insert logs: %w", err)
@@ -64,16 +71,9 @@ func (s *Session) InsertEvents(ctx context.Context, events []dialects.EventRow) 
 	return w, nil
 }
 
-// InsertLogs is Session.InsertLogs outside any caller's transaction: a
-// batch of at most dialects.LogRowsPerStatement rows is one autocommitted
-// statement, a larger one runs in a transaction of its own.
+// InsertLogs is Session.InsertLogs outside any caller's transaction.
 func (i *Interface) InsertLogs(ctx context.Context, rows []dialects.LogRow) error {
-	if len(rows) <= dialects.LogRowsPerStatement {
-		return (&Session{Client: i.Client, iface: i}).InsertLogs(ctx, rows)
-	}
-	return i.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
-		return s.InsertLogs(ctx, rows)
-	})
+	return (&Session{Client: i.Client, iface: i}).InsertLogs(ctx, rows)
 }
 
 // InsertEvents is Session.InsertEvents in a transaction of its own.
@@ -84,12 +84,14 @@ func (i *Interface) InsertEvents(ctx context.Context, events []dialects.EventRow
 // CopyLogs streams log rows into the log table until batches is closed or
 // ctx ends, and returns the number of rows written. On PostgreSQL it uses
 // COPY … FROM STDIN in the binary format on one connection of the pool
-// (dialects.LogCopier); elsewhere it falls back to InsertLogs. Either way
-// each statement and transaction takes batches until it holds
-// dialects.RowsPerCopy rows or no batch is waiting, memory use is bounded
-// by the channel's capacity plus one batch, and on error the rows of
-// earlier transactions stay committed. It commits as it goes, so it is an
-// Interface method and not part of a Session's transaction.
+// (dialects.LogCopier); elsewhere it falls back to InsertLogs, so the same
+// call works on every database. Either way each transaction takes batches
+// until it holds dialects.RowsPerCopy rows or no batch is waiting, and on
+// error the rows of earlier transactions stay committed. COPY streams the
+// rows (memory: the channel's capacity plus one batch); the fallback holds
+// one transaction's rows and one more batch. Several writers may share one
+// channel. CopyLogs commits as it goes, so it is an Interface method and not
+// part of a Session's transaction.
 func (i *Interface) CopyLogs(ctx context.Context, batches <-chan []dialects.LogRow) (int64, error) {
 	if c, ok := i.dialect.(dialects.LogCopier); ok {
 		n, err := c.CopyLogs(ctx, i.db, batches)

@@ -415,7 +415,7 @@ func TestIngestBadInput(t *testing.T) {
 		}
 
 		run := uuid.New()
-		big := ingestLogs("big", 9500, run) // > 32766/7 rows and > LogRowsPerStatement
+		big := ingestLogs("big", 9500, run) // > 32766/9 rows and > LogRowsPerStatement
 		big[7].ID = uuid.Nil                // a new id
 		if err := db.InsertLogs(ctx, big); err != nil {
 			t.Fatal(err)
@@ -430,7 +430,7 @@ func TestIngestBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		events := ingestEvents("bigev", 3300) // > 32766/11 events; > 32766/6 resources
+		events := ingestEvents("bigev", 3300) // > 32766/13 events; > 32766/8 resources
 		events = append(events, events[10], events[20])
 		events[0].ID = uuid.Nil
 		w, err := db.InsertEvents(ctx, events)

@@ -20,7 +20,7 @@ const RowsPerCopy = 10_000
 // LogRowsPerStatement is the most log rows one statement of
 // IngestQueries.InsertLogs carries, on every dialect; larger batches take
 // several statements.
-const LogRowsPerStatement = 4000
+const LogRowsPerStatement = 3000
 
 // LogRow is one row of the log table (Prefect's LogCreate), as the bulk
 // ingest path writes it. created and updated are not part of it: they are

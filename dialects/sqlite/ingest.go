@@ -8,7 +8,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,31 +23,25 @@ var _ dialects.IngestQueries = Dialect{}
 // (SQLITE_MAX_VARIABLE_NUMBER, 32766 since SQLite 3.32).
 const maxVariables = 32766
 
-// The columns of the ingest statements, in their VALUES order. Parameter ?1
-// is created and updated, shared by every row; each row binds the others.
+// The columns of the ingest statements, in their VALUES order. Every value
+// is a plain ? parameter: numbered ones (?NNN) would make SQLite look each
+// one's name up in a list as long as the statement's parameters
+// (sqlite3_bind_parameter_name), which made binding quadratic.
 var (
-	logInsertColumns = []string{"id", "created", "updated", "name", "level", "flow_run_id", "task_run_id", "message", "timestamp"}
-	logRowParams     = len(logInsertColumns) - 2
-
+	logInsertColumns   = []string{"id", "created", "updated", "name", "level", "flow_run_id", "task_run_id", "message", "timestamp"}
 	eventInsertColumns = []string{"id", "created", "updated", "occurred", "event", "resource_id", "resource",
 		"related_resource_ids", "related", "payload", "received", "recorded", "follows"}
-	eventRowParams = len(eventInsertColumns) - 2
-
 	resourceInsertColumns = []string{"id", "created", "updated", "occurred", "resource_id", "resource_role", "resource", "event_id"}
-	resourceRowParams     = len(resourceInsertColumns) - 2
 )
 
-// rowsPerInsert is the most rows of perRow parameters one statement binds,
-// with parameter ?1 shared.
-func rowsPerInsert(perRow int) int { return (maxVariables - 1) / perRow }
+// rowsPerInsert is the most rows of the columns one statement binds.
+func rowsPerInsert(columns []string) int { return maxVariables / len(columns) }
 
-// insertSQL returns `INSERT INTO table (columns) VALUES (?2,?1,?1,?3,…),…`
-// for n rows: the second and third columns are ?1, the others are numbered
-// in order. suffix follows the VALUES list. Only constant identifiers and
-// parameter numbers go into the text.
+// insertSQL returns `INSERT INTO "table" ("col",…) VALUES (?,…),…` for n
+// rows, then suffix. Only constant identifiers go into the text.
 func insertSQL(table string, columns []string, n int, suffix string) string {
 	var b strings.Builder
-	b.Grow(64 + n*(len(columns)*7+3) + len(suffix))
+	b.Grow(32 + len(table) + len(columns)*24 + n*(2*len(columns)+2) + len(suffix))
 	b.WriteString(`INSERT INTO "`)
 	b.WriteString(table)
 	b.WriteString(`" (`)
@@ -61,47 +54,47 @@ func insertSQL(table string, columns []string, n int, suffix string) string {
 		b.WriteByte('"')
 	}
 	b.WriteString(") VALUES ")
-	p := 2
+	row := "(?" + strings.Repeat(",?", len(columns)-1) + ")"
 	for r := range n {
 		if r > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteByte('(')
-		for k := range columns {
-			if k > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('?')
-			if k == 1 || k == 2 {
-				b.WriteByte('1')
-				continue
-			}
-			b.WriteString(strconv.Itoa(p))
-			p++
-		}
-		b.WriteByte(')')
+		b.WriteString(row)
 	}
 	b.WriteString(suffix)
 	return b.String()
 }
 
+// nowArg is created and updated as the driver binds them (ConvertValue),
+// converted once for all the rows of a statement.
+func nowArg(now time.Time) (any, error) {
+	v, _, err := ConvertValue(now)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: created/updated: %w", err)
+	}
+	return v, nil
+}
+
 // InsertLogs implements dialects.IngestQueries: one multi-row INSERT per
-// rowsPerInsert rows.
+// dialects.LogRowsPerStatement rows (fewer than SQLite's 32766 parameters
+// allow).
 func (Dialect) InsertLogs(ctx context.Context, q dialects.Querier, rows []dialects.LogRow) error {
-	now := dialects.IngestNow()
-	per := min(rowsPerInsert(logRowParams), dialects.LogRowsPerStatement)
+	now, err := nowArg(dialects.IngestNow())
+	if err != nil {
+		return err
+	}
+	per := min(rowsPerInsert(logInsertColumns), dialects.LogRowsPerStatement)
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), per)]
 		rows = rows[len(chunk):]
-		args := make([]any, 0, 1+len(chunk)*logRowParams)
-		args = append(args, now)
+		args := make([]any, 0, len(chunk)*len(logInsertColumns))
 		for k := range chunk {
 			r := &chunk[k]
 			id := r.ID
 			if id == uuid.Nil {
 				id = uuid.New()
 			}
-			args = append(args, id, r.Name, r.Level, r.FlowRunID, r.TaskRunID, r.Message, r.Timestamp)
+			args = append(args, id, now, now, r.Name, r.Level, r.FlowRunID, r.TaskRunID, r.Message, r.Timestamp)
 		}
 		if _, err := q.ExecContext(ctx, insertSQL("log", logInsertColumns, len(chunk), ""), args...); err != nil {
 			return fmt.Errorf("sqlite: insert %d log rows: %w", len(chunk), err)
@@ -110,20 +103,23 @@ func (Dialect) InsertLogs(ctx context.Context, q dialects.Querier, rows []dialec
 	return nil
 }
 
-// InsertEvents implements dialects.IngestQueries: per rowsPerInsert events,
+// InsertEvents implements dialects.IngestQueries: per 32766/13 events,
 // one INSERT … ON CONFLICT (id) DO NOTHING RETURNING id, then the inserted
 // events' resources in as many multi-row INSERTs as they need.
 func (Dialect) InsertEvents(ctx context.Context, q dialects.Querier, events []dialects.EventRow) (dialects.EventsWritten, error) {
 	return dialects.WriteEvents(ctx, q, events, dialects.EventWriter{
-		EventsPerStatement: rowsPerInsert(eventRowParams), InsertEvents: insertEventChunk, InsertResources: insertResources,
+		EventsPerStatement: rowsPerInsert(eventInsertColumns), InsertEvents: insertEventChunk, InsertResources: insertResources,
 	})
 }
 
 // insertEventChunk inserts events and adds the ids inserted to inserted.
 func insertEventChunk(ctx context.Context, q dialects.Querier, now time.Time, events []dialects.EventRow,
 	inserted map[uuid.UUID]bool) error {
-	args := make([]any, 0, 1+len(events)*eventRowParams)
-	args = append(args, now)
+	nowText, err := nowArg(now)
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, len(events)*len(eventInsertColumns))
 	for k := range events {
 		e := &events[k]
 		j, err := dialects.EncodeEventJSON(e)
@@ -131,7 +127,7 @@ func insertEventChunk(ctx context.Context, q dialects.Querier, now time.Time, ev
 			return fmt.Errorf("sqlite: insert events: %w", err)
 		}
 		// JSON as []byte, as Ent binds it; the driver stores it as text.
-		args = append(args, e.ID, e.Occurred, e.Event, e.ResourceID, j.Resource, j.RelatedResourceIDs, j.Related,
+		args = append(args, e.ID, nowText, nowText, e.Occurred, e.Event, e.ResourceID, j.Resource, j.RelatedResourceIDs, j.Related,
 			j.Payload, e.Received, e.Recorded, e.Follows)
 	}
 	query := insertSQL("events", eventInsertColumns, len(events), ` ON CONFLICT ("id") DO NOTHING RETURNING "id"`)
@@ -145,9 +141,13 @@ func insertEventChunk(ctx context.Context, q dialects.Querier, now time.Time, ev
 // inserted and returns how many rows it wrote.
 func insertResources(ctx context.Context, q dialects.Querier, now time.Time, events []dialects.EventRow,
 	inserted map[uuid.UUID]bool) (int, error) {
-	per := rowsPerInsert(resourceRowParams)
+	nowText, err := nowArg(now)
+	if err != nil {
+		return 0, err
+	}
+	per := rowsPerInsert(resourceInsertColumns)
 	total, n := 0, 0
-	args := []any{now}
+	var args []any
 	flush := func() error {
 		if n == 0 {
 			return nil
@@ -156,11 +156,11 @@ func insertResources(ctx context.Context, q dialects.Querier, now time.Time, eve
 			return fmt.Errorf("%d rows: %w", n, err)
 		}
 		total += n
-		n, args = 0, args[:1]
+		n, args = 0, args[:0]
 		return nil
 	}
-	err := dialects.EachInsertedResource(events, inserted, func(e *dialects.EventRow, r *dialects.EventResourceRow, j []byte) error {
-		args = append(args, r.ID, e.Occurred, r.ResourceID, r.Role, j, e.ID)
+	err = dialects.EachInsertedResource(events, inserted, func(e *dialects.EventRow, r *dialects.EventResourceRow, j []byte) error {
+		args = append(args, r.ID, nowText, nowText, e.Occurred, r.ResourceID, r.Role, j, e.ID)
 		if n++; n == per {
 			return flush()
 		}
