@@ -38,7 +38,7 @@ FROM unnest($2::uuid[], $3::text[], $4::int2[], $5::uuid[], $6::uuid[], $7::text
 // InsertLogs implements dialects.IngestQueries: one INSERT … SELECT FROM
 // unnest(…) per dialects.LogRowsPerStatement rows.
 func (Dialect) InsertLogs(ctx context.Context, q dialects.Querier, rows []dialects.LogRow) error {
-	now := dialects.IngestNow()
+	now := rawsql.IngestNow()
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), dialects.LogRowsPerStatement)]
 		rows = rows[len(chunk):]
@@ -81,7 +81,7 @@ FROM unnest($2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $
 // events, one INSERT … ON CONFLICT (id) DO NOTHING RETURNING id and one
 // INSERT of the inserted events' resources.
 func (Dialect) InsertEvents(ctx context.Context, q dialects.Querier, events []dialects.EventRow) (dialects.EventsWritten, error) {
-	return dialects.WriteEvents(ctx, q, events, dialects.EventWriter{
+	return rawsql.WriteEvents(ctx, q, events, rawsql.EventWriter{
 		EventsPerStatement: eventsPerStatement, InsertEvents: insertEventChunk, InsertResources: insertResourceChunk,
 	})
 }
@@ -96,7 +96,7 @@ func insertEventChunk(ctx context.Context, q dialects.Querier, now time.Time, ev
 	res, relIDs, rel, pay := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for k := range events {
 		e := &events[k]
-		j, err := dialects.EncodeEventJSON(e)
+		j, err := rawsql.EncodeEventJSON(e)
 		if err != nil {
 			return fmt.Errorf("postgres: insert events: %w", err)
 		}
@@ -118,7 +118,7 @@ func insertResourceChunk(ctx context.Context, q dialects.Querier, now time.Time,
 	var ids, evIDs [][16]byte
 	var occ []time.Time
 	var rids, roles, res []string
-	err := dialects.EachInsertedResource(events, inserted, func(e *dialects.EventRow, r *dialects.EventResourceRow, j []byte) error {
+	err := rawsql.EachInsertedResource(events, inserted, func(e *dialects.EventRow, r *dialects.EventResourceRow, j []byte) error {
 		ids, evIDs, occ = append(ids, r.ID), append(evIDs, e.ID), append(occ, e.Occurred)
 		rids, roles, res = append(rids, r.ResourceID), append(roles, r.Role), append(res, string(j))
 		return nil
@@ -174,7 +174,7 @@ func CopyLogsConn(ctx context.Context, conn *pgx.Conn, batches <-chan []dialects
 			break
 		}
 		src.budget = dialects.RowsPerCopy
-		src.now = dialects.IngestNow()
+		src.now = rawsql.IngestNow()
 		n, err := conn.CopyFrom(ctx, pgx.Identifier{"log"}, logColumns, src)
 		total += n
 		if err != nil {

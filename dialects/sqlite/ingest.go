@@ -79,7 +79,7 @@ func nowArg(now time.Time) (any, error) {
 // dialects.LogRowsPerStatement rows (fewer than SQLite's 32766 parameters
 // allow).
 func (Dialect) InsertLogs(ctx context.Context, q dialects.Querier, rows []dialects.LogRow) error {
-	now, err := nowArg(dialects.IngestNow())
+	now, err := nowArg(rawsql.IngestNow())
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (Dialect) InsertLogs(ctx context.Context, q dialects.Querier, rows []dialec
 // one INSERT … ON CONFLICT (id) DO NOTHING RETURNING id, then the inserted
 // events' resources in as many multi-row INSERTs as they need.
 func (Dialect) InsertEvents(ctx context.Context, q dialects.Querier, events []dialects.EventRow) (dialects.EventsWritten, error) {
-	return dialects.WriteEvents(ctx, q, events, dialects.EventWriter{
+	return rawsql.WriteEvents(ctx, q, events, rawsql.EventWriter{
 		EventsPerStatement: rowsPerInsert(eventInsertColumns), InsertEvents: insertEventChunk, InsertResources: insertResources,
 	})
 }
@@ -122,7 +122,7 @@ func insertEventChunk(ctx context.Context, q dialects.Querier, now time.Time, ev
 	args := make([]any, 0, len(events)*len(eventInsertColumns))
 	for k := range events {
 		e := &events[k]
-		j, err := dialects.EncodeEventJSON(e)
+		j, err := rawsql.EncodeEventJSON(e)
 		if err != nil {
 			return fmt.Errorf("sqlite: insert events: %w", err)
 		}
@@ -159,7 +159,7 @@ func insertResources(ctx context.Context, q dialects.Querier, now time.Time, eve
 		n, args = 0, args[:0]
 		return nil
 	}
-	err = dialects.EachInsertedResource(events, inserted, func(e *dialects.EventRow, r *dialects.EventResourceRow, j []byte) error {
+	err = rawsql.EachInsertedResource(events, inserted, func(e *dialects.EventRow, r *dialects.EventResourceRow, j []byte) error {
 		args = append(args, r.ID, nowText, nowText, e.Occurred, r.ResourceID, r.Role, j, e.ID)
 		if n++; n == per {
 			return flush()
