@@ -17,18 +17,17 @@
 //  3. transition: C workers move every run PENDING → RUNNING → COMPLETED,
 //     one transaction per transition. transitions/s, p99.
 //  4. logs: L log rows in batches of 200 with C writers, one transaction
-//     per batch (prefectdb: Ent's CreateBulk), and on PostgreSQL
-//     logs-copy: the same rows streamed with COPY. rows/s, peak RSS.
+//     per batch (prefectdb: dbiface's InsertLogs), and on PostgreSQL
+//     logs-copy: the same rows streamed with COPY (dbiface's CopyLogs).
+//     rows/s, peak RSS.
 //  5. events: E events with 3 resources each, in batches of 200 with C
-//     writers. rows/s (events and resources).
+//     writers (prefectdb: dbiface's InsertEvents). rows/s (events and
+//     resources).
 //  6. scale: the poll's p50 and p99 with a small and a large flow_run table
 //     (10k and 1M runs, a fixed number of them scheduled).
 //
 // Each side runs on its own freshly migrated database (Scratch): prefectdb
 // on one, the baseline on another, and the scale workload on a third.
-//
-// Some of what the benchmark needs belongs in the library and lives here
-// until it moves: CopyLogs, the COPY path for logs on PostgreSQL.
 package bench
 
 import (

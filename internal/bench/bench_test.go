@@ -8,8 +8,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/prefectdb/prefectdb/dbiface"
-	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/internal/testutil"
 	"github.com/prefectdb/prefectdb/types"
 )
@@ -338,77 +336,4 @@ func TestFormat(t *testing.T) {
 		t.Errorf("p99 = %v", p)
 	}
 	_ = uuid.Nil
-}
-
-// leanTransition is SetFlowRunState written to do less through the same
-// Ent API: the locking read takes only the columns the transition needs,
-// the state is inserted without reading it back, and the run is updated
-// with an UPDATE … WHERE id (Ent's UpdateOne reads the whole row back after
-// the UPDATE). BenchmarkTransitionLean measures it against SetFlowRunState.
-func leanTransition(ctx context.Context, db *dbiface.Interface, runID uuid.UUID, to types.StateType, name string) error {
-	return db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
-		run, err := dbiface.LockForUpdate(s, s.FlowRun.Query().Where(flowrun.ID(runID))).
-			Select(flowrun.FieldStateType, flowrun.FieldStateTimestamp, flowrun.FieldRunCount, flowrun.FieldStartTime,
-				flowrun.FieldEndTime, flowrun.FieldTotalRunTime).Only(ctx)
-		if err != nil {
-			return err
-		}
-		u := nextRunColumns(run.StateType, run.StateTimestamp, run.RunCount, run.StartTime, run.EndTime,
-			run.TotalRunTime.Duration(), to, time.Now())
-		stateID := uuid.New()
-		if err := s.FlowRunState.Create().SetID(stateID).SetFlowRunID(runID).SetType(to).SetName(name).
-			SetTimestamp(u.timestamp).Exec(ctx); err != nil {
-			return err
-		}
-		return s.FlowRun.Update().Where(flowrun.ID(runID)).SetStateID(stateID).SetStateType(to).SetStateName(name).
-			SetStateTimestamp(u.timestamp).SetRunCount(u.runCount).SetNillableStartTime(u.startTime).
-			SetNillableEndTime(u.endTime).SetTotalRunTime(types.Interval(u.totalRunTime)).Exec(ctx)
-	})
-}
-
-// BenchmarkTransitionLean: one op is one state transition made by
-// leanTransition on prefectdb's interface (compare with
-// BenchmarkTransition/*/prefectdb, which uses SetFlowRunState).
-func BenchmarkTransitionLean(b *testing.B) {
-	for _, kind := range kinds {
-		b.Run(kind, func(b *testing.B) {
-			p := newPair(b, kind, 8)
-			s := p.lib
-			lib := s.target.(*libTarget)
-			ctx := context.Background()
-			schedule(b, s, max(1, (b.N+len(transitions)-1)/len(transitions)))
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				tr := transitions[i%len(transitions)]
-				if err := leanTransition(ctx, lib.db, s.runs[i/len(transitions)], tr.to, tr.name); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkPollCapped: one op is one poll on prefectdb's interface with the
-// queue and pool limits capped at the total limit (PollLimit), which never
-// changes the result (no run beyond the total limit can be returned) but
-// locks at most PollLimit runs per queue on PostgreSQL instead of the
-// default 1000 (compare with BenchmarkPoll/*/prefectdb).
-func BenchmarkPollCapped(b *testing.B) {
-	for _, kind := range kinds {
-		b.Run(kind, func(b *testing.B) {
-			p := newPair(b, kind, 8)
-			s := p.lib
-			lib := s.target.(*libTarget)
-			limit := PollLimit
-			lib.poll.QueueLimit, lib.poll.WorkerLimit = &limit, &limit
-			ctx := context.Background()
-			schedule(b, s, 10_000)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if n, err := lib.Poll(ctx); err != nil || n != PollLimit {
-					b.Fatalf("poll: %d runs, %v", n, err)
-				}
-			}
-		})
-	}
 }

@@ -142,22 +142,9 @@ func (f *Fixture) scheduledRuns(first, n int) []dialects.ScheduledFlowRunInsert 
 	return runs
 }
 
-// LogRow is one row of the log table.
-type LogRow struct {
-	// ID is the row's id.
-	ID uuid.UUID
-	// Name is the logger's name.
-	Name string
-	// Level is the log level (20: INFO).
-	Level int16
-	// FlowRunID and TaskRunID are the run the line belongs to.
-	FlowRunID uuid.UUID
-	TaskRunID *uuid.UUID
-	// Message is the log line.
-	Message string
-	// Timestamp is when the line was logged.
-	Timestamp time.Time
-}
+// LogRow is one row of the log table: the library's type, so that the
+// prefectdb side passes the generated rows on as they are.
+type LogRow = dialects.LogRow
 
 // logRows returns log rows first … first+n-1, spread over the given runs.
 func logRows(runs []uuid.UUID, first, n int) []LogRow {
@@ -168,7 +155,7 @@ func logRows(runs []uuid.UUID, first, n int) []LogRow {
 			ID:        uuid.New(),
 			Name:      "prefect.flow_runs",
 			Level:     20,
-			FlowRunID: runs[i%len(runs)],
+			FlowRunID: &runs[i%len(runs)],
 			Message: "Task run 'extract-" + strconv.Itoa(i%97) + "' finished in state Completed(message=None, type=COMPLETED, " +
 				"result=PersistedResult(type='reference', serializer_type='pickle')), line " + strconv.Itoa(i),
 			Timestamp: epoch.Add(time.Duration(i) * time.Millisecond),
@@ -179,40 +166,11 @@ func logRows(runs []uuid.UUID, first, n int) []LogRow {
 
 // EventRow is one event with its resources (the primary resource first,
 // then the related ones), as Prefect stores them in events and
-// event_resources.
-type EventRow struct {
-	// ID is the event's id; an event whose id exists is not written again.
-	ID uuid.UUID
-	// Occurred, Received and Recorded are the event's times.
-	Occurred time.Time
-	Received time.Time
-	Recorded time.Time
-	// Event is the event's name, e.g. "prefect.flow-run.Completed".
-	Event string
-	// ResourceID and Resource are the primary resource.
-	ResourceID string
-	Resource   map[string]any
-	// RelatedResourceIDs and Related are the related resources.
-	RelatedResourceIDs []string
-	Related            []map[string]any
-	// Payload is the event's payload.
-	Payload map[string]any
-	// Resources are the event_resources rows: the primary resource (role
-	// "") first, then the related ones.
-	Resources []ResourceRow
-}
+// event_resources: the library's type.
+type EventRow = dialects.EventRow
 
-// ResourceRow is one row of event_resources.
-type ResourceRow struct {
-	// ID is the row's id.
-	ID uuid.UUID
-	// ResourceID is the resource's "prefect.resource.id".
-	ResourceID string
-	// Role is the resource's role in the event ("" for the primary one).
-	Role string
-	// Resource is the resource's labels.
-	Resource map[string]any
-}
+// ResourceRow is one row of event_resources: the library's type.
+type ResourceRow = dialects.EventResourceRow
 
 // eventRows returns events first … first+n-1: flow-run state changes of the
 // given runs, each with its run, flow and deployment as resources.

@@ -67,7 +67,7 @@ func (t *libTarget) Transition(ctx context.Context, runID uuid.UUID, to types.St
 
 // InsertLogs implements Target: dbiface's bulk insert, one statement.
 func (t *libTarget) InsertLogs(ctx context.Context, rows []LogRow) error {
-	return t.db.InsertLogs(ctx, libLogRows(rows))
+	return t.db.InsertLogs(ctx, rows)
 }
 
 // InsertEvents writes events as Prefect's write_events does, with dbiface's
@@ -75,18 +75,7 @@ func (t *libTarget) InsertLogs(ctx context.Context, rows []LogRow) error {
 // NOTHING RETURNING id) and only the inserted ones' resources are written,
 // in one transaction.
 func (t *libTarget) InsertEvents(ctx context.Context, rows []EventRow) (int, error) {
-	events := make([]dialects.EventRow, len(rows))
-	for k := range rows {
-		e := &rows[k]
-		res := make([]dialects.EventResourceRow, len(e.Resources))
-		for j, r := range e.Resources {
-			res[j] = dialects.EventResourceRow{ID: r.ID, ResourceID: r.ResourceID, Role: r.Role, Resource: r.Resource}
-		}
-		events[k] = dialects.EventRow{ID: e.ID, Occurred: e.Occurred, Received: e.Received, Recorded: e.Recorded,
-			Event: e.Event, ResourceID: e.ResourceID, Resource: e.Resource, RelatedResourceIDs: e.RelatedResourceIDs,
-			Related: e.Related, Payload: e.Payload, Resources: res}
-	}
-	w, err := t.db.InsertEvents(ctx, events)
+	w, err := t.db.InsertEvents(ctx, rows)
 	if err != nil {
 		return 0, err
 	}
@@ -98,7 +87,5 @@ func (t *libTarget) CopyLogs(ctx context.Context, batches <-chan []LogRow) (int6
 	if t.db.Dialect().Kind() != dialects.Postgres {
 		return 0, errNoCopy
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	return t.db.CopyLogs(ctx, libLogBatches(ctx, batches))
+	return t.db.CopyLogs(ctx, batches)
 }

@@ -376,13 +376,13 @@ FROM unnest($2::uuid[], $3::text[], $4::int2[], $5::uuid[], $6::uuid[], $7::text
 // InsertLogs implements Target.
 func (t *pgTarget) InsertLogs(ctx context.Context, rows []LogRow) error {
 	n := len(rows)
-	ids, runs, tasks := make([]pgID, n), make([]pgID, n), make([]pgtype.UUID, n)
+	ids, runs, tasks := make([]pgID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
 	names, msgs := make([]string, n), make([]string, n)
 	levels := make([]int16, n)
 	tss := make([]time.Time, n)
 	for k := range rows {
 		r := &rows[k]
-		ids[k], runs[k], tasks[k], names[k], msgs[k], levels[k], tss[k] = r.ID, r.FlowRunID, nullID(r.TaskRunID), r.Name, r.Message, r.Level, r.Timestamp
+		ids[k], runs[k], tasks[k], names[k], msgs[k], levels[k], tss[k] = r.ID, nullID(r.FlowRunID), nullID(r.TaskRunID), r.Name, r.Message, r.Level, r.Timestamp
 	}
 	// One statement in its own (implicit) transaction: one round trip.
 	_, err := t.pool.Exec(ctx, pgInsertLogs, time.Now().UTC().Truncate(time.Microsecond), ids, names, levels, runs, tasks, msgs, tss)

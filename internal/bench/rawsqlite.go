@@ -440,7 +440,7 @@ func (t *sqliteTarget) InsertLogs(ctx context.Context, rows []LogRow) error {
 	args := make([]any, 0, len(rows)*9)
 	for k := range rows {
 		r := &rows[k]
-		args = append(args, r.ID.String(), now, now, r.Name, r.Level, r.FlowRunID.String(), uuidPtr(r.TaskRunID),
+		args = append(args, r.ID.String(), now, now, r.Name, r.Level, uuidPtr(r.FlowRunID), uuidPtr(r.TaskRunID),
 			r.Message, sqliteTime(r.Timestamp))
 	}
 	s, err := t.stmt(ctx, nil, multiRow(`INSERT INTO log (id, created, updated, name, level, flow_run_id, task_run_id,

@@ -1,8 +1,9 @@
 // Package rawsql holds the Go side that the dialects' hand-written queries
 // share, so that each dialect supplies only its SQL: binding values and
 // handing out placeholders, collecting returned ids, scanning result rows,
-// splitting multi-row inserts under a database's parameter limit, and the
-// steps of InsertScheduledFlowRuns.
+// splitting multi-row inserts under a database's parameter limit, the
+// steps of InsertScheduledFlowRuns, and the shared steps of log and event
+// ingestion (ingest.go).
 package rawsql
 
 import (
