@@ -7,15 +7,6 @@ import (
 	"github.com/prefectdb/prefectdb/dialects"
 )
 
-// ingest returns the dialect's bulk ingest queries.
-func (i *Interface) ingest() (dialects.IngestQueries, error) {
-	q, ok := i.dialect.(dialects.IngestQueries)
-	if !ok {
-		return nil, fmt.Errorf("dbiface: dialect %s has no bulk ingest queries", i.dialect.Kind())
-	}
-	return q, nil
-}
-
 // InsertLogs writes log rows in bulk (see dialects.IngestQueries): on
 // PostgreSQL one INSERT … SELECT FROM unnest(…) per batch, on SQLite
 // multi-row INSERTs within SQLite's parameter limit. The rows are stored as
@@ -27,10 +18,7 @@ func (s *Session) InsertLogs(ctx context.Context, rows []dialects.LogRow) error 
 	if len(rows) == 0 {
 		return nil
 	}
-	q, err := s.iface.ingest()
-	if err != nil {
-		return err
-	}
+	q := s.iface.dialect
 	if !s.InTransaction() && len(rows) > dialects.LogRowsPerStatement {
 		return s.iface.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
 			return s.InsertLogs(ctx, rows)
@@ -51,10 +39,7 @@ func (s *Session) InsertEvents(ctx context.Context, events []dialects.EventRow) 
 	if len(events) == 0 {
 		return dialects.EventsWritten{}, nil
 	}
-	q, err := s.iface.ingest()
-	if err != nil {
-		return dialects.EventsWritten{}, err
-	}
+	q := s.iface.dialect
 	if !s.InTransaction() {
 		var w dialects.EventsWritten
 		err := s.iface.Transaction(ctx, false, func(ctx context.Context, s *Session) error {

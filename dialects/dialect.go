@@ -62,6 +62,7 @@ type Dialect interface {
 	SchedulingQueries
 	GraphQueries
 	TransitionQueries
+	IngestQueries
 
 	// IsRetryable reports whether err means the database refused a
 	// transaction for a reason that retrying it may cure: a deadlock, a

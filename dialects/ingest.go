@@ -100,9 +100,7 @@ type EventsWritten struct {
 // IngestQueries write logs and events in bulk with a few statements per
 // batch instead of Ent's one bind parameter per value. The values stored
 // are the ones Ent would store for the same input; created and updated are
-// the current time, bound from Go. The dialects' Dialect types implement
-// IngestQueries; it is not part of the Dialect interface, so get it with a
-// type assertion (dbiface does).
+// the current time, bound from Go. It is part of the Dialect interface.
 type IngestQueries interface {
 	// InsertLogs inserts log rows. An empty batch is a no-op. A batch larger
 	// than one statement may carry is split into several statements; run it
