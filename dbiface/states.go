@@ -79,16 +79,23 @@ const transactionAttempts = 5
 // may cure. After five attempts it returns a *RetryableError. fn must be safe
 // to run more than once: its transaction is rolled back each time.
 func (i *Interface) TransactionWithRetry(ctx context.Context, forUpdate bool, fn func(ctx context.Context, s *Session) error) error {
+	return i.withRetry(ctx, func() error { return i.Transaction(ctx, forUpdate, fn) })
+}
+
+// withRetry runs attempt until it succeeds, fails for a reason a retry
+// cannot cure, or has failed transactionAttempts times (then the error is a
+// *RetryableError), pausing a short random time between attempts.
+func (i *Interface) withRetry(ctx context.Context, attempt func() error) error {
 	var err error
-	for attempt := 1; attempt <= transactionAttempts; attempt++ {
-		if err = i.Transaction(ctx, forUpdate, fn); err == nil || !i.dialect.IsRetryable(err) {
+	for n := 1; n <= transactionAttempts; n++ {
+		if err = attempt(); err == nil || !i.dialect.IsRetryable(err) {
 			return err
 		}
 		var once *RetryableError
 		if errors.As(err, &once) {
 			err = once.Err
 		}
-		pause := time.Duration(attempt)*10*time.Millisecond + time.Duration(rand.IntN(10_000))*time.Microsecond
+		pause := time.Duration(n)*10*time.Millisecond + time.Duration(rand.IntN(10_000))*time.Microsecond
 		select {
 		case <-time.After(pause):
 		case <-ctx.Done():
@@ -105,7 +112,23 @@ func (i *Interface) TransactionWithRetry(ctx context.Context, forUpdate bool, fn
 // RUNNING), its end time (entering a terminal state) and its total run time
 // (leaving RUNNING). Refusals a retry may cure are retried (see
 // TransactionWithRetry).
+//
+// Where the dialect writes a transition in one statement (PostgreSQL), that
+// statement runs alone, autocommitted: it is atomic by itself, and its one
+// round trip replaces three (BEGIN, the statement, COMMIT).
 func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateTransition) (*ent.FlowRunState, error) {
+	if i.dialect.TransitionIsOneStatement() {
+		var state *ent.FlowRunState
+		err := i.withRetry(ctx, func() error {
+			var err error
+			state, err = setFlowRunState(ctx, i.dialect, i.Client, runID, t)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return state, nil
+	}
 	var state *ent.FlowRunState
 	err := i.TransactionWithRetry(ctx, true, func(ctx context.Context, s *Session) error {
 		var err error
@@ -128,6 +151,13 @@ func (s *Session) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateT
 	if !s.forWrite {
 		return nil, errors.New("dbiface: SetFlowRunState needs a transaction begun WithForUpdate")
 	}
+	return setFlowRunState(ctx, s.iface.dialect, s.Client, runID, t)
+}
+
+// setFlowRunState writes the transition through client (a transaction's
+// client, or the interface's own when the dialect's transition is one
+// statement) and returns the new state bound to client.
+func setFlowRunState(ctx context.Context, d dialects.Dialect, client *ent.Client, runID uuid.UUID, t StateTransition) (*ent.FlowRunState, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	ts := t.Timestamp
 	if ts.IsZero() {
@@ -158,7 +188,7 @@ func (s *Session) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateT
 		Timestamp: ts.UTC().Truncate(time.Microsecond), Message: t.Message,
 		StateDetails: detailsJSON, Data: data, Now: now, From: t.From,
 	}
-	res, err := s.iface.dialect.TransitionFlowRun(ctx, s.Client, in)
+	res, err := d.TransitionFlowRun(ctx, client, in)
 	if err != nil {
 		return nil, fmt.Errorf("dbiface: set state of flow run %s: %w", runID, err)
 	}
@@ -170,7 +200,7 @@ func (s *Session) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateT
 	}
 	// The entity holds the values as given (after the hook), as the one
 	// Ent's create returns does.
-	return s.FlowRunState.Bind(&ent.FlowRunState{
+	return client.FlowRunState.Bind(&ent.FlowRunState{
 		ID: in.StateID, Created: now, Updated: now, Type: t.Type, Timestamp: res.Timestamp, Name: name,
 		Message: t.Message, StateDetails: details.(map[string]any), Data: t.Data, FlowRunID: runID,
 	}), nil

@@ -60,6 +60,11 @@ type TransitionResult struct {
 // q must be a transaction that may write: on PostgreSQL the run is locked
 // with FOR UPDATE, on SQLite the transaction must hold the write lock (BEGIN
 // IMMEDIATE, see WithWriteLock) for the read and the writes to be one step.
+//
+// When TransitionIsOneStatement reports true, TransitionFlowRun is a single
+// statement that locks the run itself and is atomic without a transaction:
+// q may then also be a connection pool, and the statement autocommits.
 type TransitionQueries interface {
 	TransitionFlowRun(ctx context.Context, q Querier, t FlowRunTransition) (TransitionResult, error)
+	TransitionIsOneStatement() bool
 }

@@ -104,6 +104,9 @@ func (Dialect) TransitionFlowRun(ctx context.Context, q dialects.Querier, t dial
 	return res, nil
 }
 
+// TransitionIsOneStatement implements dialects.TransitionQueries: true.
+func (Dialect) TransitionIsOneStatement() bool { return true }
+
 // nullableJSON passes a JSON document as text, or NULL for nil.
 func nullableJSON(b []byte) any {
 	if b == nil {

@@ -36,6 +36,10 @@ const (
 	WHERE id = ?1`
 )
 
+// TransitionIsOneStatement implements dialects.TransitionQueries: false, a
+// transition is three statements in the caller's write transaction.
+func (Dialect) TransitionIsOneStatement() bool { return false }
+
 // TransitionFlowRun implements dialects.TransitionQueries.
 func (Dialect) TransitionFlowRun(ctx context.Context, q dialects.Querier, t dialects.FlowRunTransition) (dialects.TransitionResult, error) {
 	var (
