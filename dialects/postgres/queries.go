@@ -142,34 +142,76 @@ func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Quer
 	return n, nil
 }
 
-// qRunJSONColumns are the jsonb ones among rawsql.RunColumns.
-var qRunJSONColumns = map[string]bool{
-	"parameters": true, "empirical_policy": true, "tags": true, "created_by": true, "job_variables": true,
+// qRunColumnTypes are the PostgreSQL types of rawsql.RunColumns, in order;
+// "jsonb" columns are bound as JSON text.
+var qRunColumnTypes = []string{
+	"uuid", "text", "timestamptz", "timestamptz", "jsonb", "text",
+	"jsonb", "jsonb", "boolean", "uuid", "uuid", "uuid",
+	"text", "uuid", "jsonb", "jsonb", "text",
 }
 
-// qScheduledInsert is PostgreSQL's part of InsertScheduledFlowRuns.
+// qStateColumnTypes are the PostgreSQL types of rawsql.StateColumns.
+var qStateColumnTypes = []string{"uuid", "text", "jsonb", "uuid"}
+
+// qScheduledInsert is PostgreSQL's part of InsertScheduledFlowRuns: each
+// chunk is one INSERT … SELECT FROM unnest(one array per column), so a
+// statement has a handful of parameters whatever its number of rows, and
+// the server parses and plans it cheaply.
 var qScheduledInsert = rawsql.ScheduledInsert{
 	Dialect:          "postgres",
 	MaxParams:        qMaxParams,
 	MaxRowsPerInsert: qMaxRowsPerInsert,
 	TruncateTimes:    true,
 	InsertRuns: func(rows [][]any, now time.Time) (string, []any) {
-		var b strings.Builder
-		b.WriteString("INSERT INTO flow_run (created, updated, state_type, state_name, " +
-			strings.Join(rawsql.RunColumns, ", ") + ") VALUES ")
-		args := qValues(&b, rows, rawsql.RunColumns, qRunJSONColumns, now, "CAST('SCHEDULED' AS state_type), 'Scheduled'")
-		b.WriteString(" ON CONFLICT (flow_id, idempotency_key) DO NOTHING RETURNING id")
-		return b.String(), args
+		query, args := qUnnestInsert("flow_run", "created, updated, state_type, state_name",
+			"$1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled'", rawsql.RunColumns, qRunColumnTypes, rows, now)
+		return query + " ON CONFLICT (flow_id, idempotency_key) DO NOTHING RETURNING id", args
 	},
 	InsertStates: func(rows [][]any, now time.Time) (string, []any) {
-		var b strings.Builder
-		b.WriteString("INSERT INTO flow_run_state (created, updated, type, name, timestamp, " +
-			strings.Join(rawsql.StateColumns, ", ") + ") VALUES ")
-		args := qValues(&b, rows, rawsql.StateColumns, map[string]bool{"state_details": true}, now,
-			"CAST('SCHEDULED' AS state_type), 'Scheduled', $1")
-		return b.String(), args
+		return qUnnestInsert("flow_run_state", "created, updated, type, name, timestamp",
+			"$1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled', $1", rawsql.StateColumns, qStateColumnTypes, rows, now)
 	},
 	SetStateIDs: Dialect{}.SetStateIDOnInsertedFlowRuns,
+}
+
+// qUnnestInsert writes INSERT INTO table (fixedColumns, columns) SELECT
+// fixed, the columns FROM unnest($2::type[], ...): $1 is now, then one array
+// per column holding that column's values of rows. A "jsonb" column is
+// bound as a text array and cast per element. It returns the statement and
+// its arguments.
+func qUnnestInsert(table, fixedColumns, fixed string, columns, types []string, rows [][]any, now time.Time) (string, []any) {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + fixedColumns + ", " + strings.Join(columns, ", ") + ")\nSELECT " + fixed)
+	args := make([]any, 1, 1+len(columns))
+	args[0] = now
+	var from strings.Builder
+	for c := range columns {
+		col := make([]any, len(rows))
+		for k, row := range rows {
+			col[k] = row[c]
+		}
+		args = append(args, col)
+		alias := "u.c" + strconv.Itoa(c)
+		arrayType := types[c]
+		if arrayType == "jsonb" {
+			arrayType = "text"
+			alias = "CAST(" + alias + " AS jsonb)"
+		}
+		b.WriteString(", " + alias)
+		if c > 0 {
+			from.WriteString(", ")
+		}
+		from.WriteString("CAST($" + strconv.Itoa(len(args)) + " AS " + arrayType + "[])")
+	}
+	b.WriteString("\nFROM unnest(" + from.String() + ") AS u(")
+	for c := range columns {
+		if c > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("c" + strconv.Itoa(c))
+	}
+	b.WriteString(")")
+	return b.String(), args
 }
 
 // InsertScheduledFlowRuns implements dialects.Queries with
@@ -177,31 +219,6 @@ var qScheduledInsert = rawsql.ScheduledInsert{
 // (qScheduledInsert).
 func (Dialect) InsertScheduledFlowRuns(ctx context.Context, q dialects.Querier, runs []dialects.ScheduledFlowRunInsert) ([]uuid.UUID, error) {
 	return rawsql.InsertScheduledFlowRuns(ctx, q, runs, qScheduledInsert)
-}
-
-// qValues writes the VALUES rows of a multi-row INSERT: $1 is now (written
-// for created and updated), then fixed (literals, may use $1), then one
-// placeholder per column. JSON columns are bound as JSON text and parsed by
-// the server (CAST(CAST($n AS text) AS jsonb)). It returns the arguments.
-func qValues(b *strings.Builder, rows [][]any, columns []string, jsonColumns map[string]bool, now time.Time, fixed string) []any {
-	args := make([]any, 1, 1+len(rows)*len(columns))
-	args[0] = now
-	for k, row := range rows {
-		if k > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("($1, $1, " + fixed)
-		for c, v := range row {
-			args = append(args, v)
-			p := "$" + strconv.Itoa(len(args))
-			if jsonColumns[columns[c]] {
-				p = "CAST(CAST(" + p + " AS text) AS jsonb)"
-			}
-			b.WriteString(", " + p)
-		}
-		b.WriteString(")")
-	}
-	return args
 }
 
 // QueueFlowRunNotifications implements dialects.Queries. Containment is
