@@ -55,10 +55,13 @@ type EventEdges struct {
 	Resources []*EventResource `json:"resources,omitempty"`
 	// FollowsEvent holds the value of the follows_event edge.
 	FollowsEvent *Event `json:"follows_event,omitempty"`
+	// Followers holds the value of the followers edge.
+	Followers []*Event `json:"followers,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes    [2]bool
+	loadedTypes    [3]bool
 	namedResources map[string][]*EventResource
+	namedFollowers map[string][]*Event
 }
 
 // ResourcesOrErr returns the Resources value or an error if the edge
@@ -79,6 +82,15 @@ func (e EventEdges) FollowsEventOrErr() (*Event, error) {
 		return nil, &NotFoundError{label: event.Label}
 	}
 	return nil, &NotLoadedError{edge: "follows_event"}
+}
+
+// FollowersOrErr returns the Followers value or an error if the edge
+// was not loaded in eager-loading.
+func (e EventEdges) FollowersOrErr() ([]*Event, error) {
+	if e.loadedTypes[2] {
+		return e.Followers, nil
+	}
+	return nil, &NotLoadedError{edge: "followers"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -221,6 +233,11 @@ func (_m *Event) QueryFollowsEvent() *EventQuery {
 	return NewEventClient(_m.config).QueryFollowsEvent(_m)
 }
 
+// QueryFollowers queries the "followers" edge of the Event entity.
+func (_m *Event) QueryFollowers() *EventQuery {
+	return NewEventClient(_m.config).QueryFollowers(_m)
+}
+
 // Update returns a builder for updating this Event.
 // Note that you need to call Event.Unwrap() before calling this method if this Event
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -306,6 +323,30 @@ func (_m *Event) appendNamedResources(name string, edges ...*EventResource) {
 		_m.Edges.namedResources[name] = []*EventResource{}
 	} else {
 		_m.Edges.namedResources[name] = append(_m.Edges.namedResources[name], edges...)
+	}
+}
+
+// NamedFollowers returns the Followers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Event) NamedFollowers(name string) ([]*Event, error) {
+	if _m.Edges.namedFollowers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFollowers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Event) appendNamedFollowers(name string, edges ...*Event) {
+	if _m.Edges.namedFollowers == nil {
+		_m.Edges.namedFollowers = make(map[string][]*Event)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFollowers[name] = []*Event{}
+	} else {
+		_m.Edges.namedFollowers[name] = append(_m.Edges.namedFollowers[name], edges...)
 	}
 }
 

@@ -28,8 +28,10 @@ type EventQuery struct {
 	predicates         []predicate.Event
 	withResources      *EventResourceQuery
 	withFollowsEvent   *EventQuery
+	withFollowers      *EventQuery
 	modifiers          []func(*sql.Selector)
 	withNamedResources map[string]*EventResourceQuery
+	withNamedFollowers map[string]*EventQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -102,7 +104,29 @@ func (_q *EventQuery) QueryFollowsEvent() *EventQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(event.Table, event.FieldID, selector),
 			sqlgraph.To(event.Table, event.FieldID),
-			sqlgraph.Edge(sqlgraph.O2O, false, event.FollowsEventTable, event.FollowsEventColumn),
+			sqlgraph.Edge(sqlgraph.M2O, true, event.FollowsEventTable, event.FollowsEventColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFollowers chains the current query on the "followers" edge.
+func (_q *EventQuery) QueryFollowers() *EventQuery {
+	query := (&EventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(event.Table, event.FieldID, selector),
+			sqlgraph.To(event.Table, event.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, event.FollowersTable, event.FollowersColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -304,6 +328,7 @@ func (_q *EventQuery) Clone() *EventQuery {
 		predicates:       append([]predicate.Event{}, _q.predicates...),
 		withResources:    _q.withResources.Clone(),
 		withFollowsEvent: _q.withFollowsEvent.Clone(),
+		withFollowers:    _q.withFollowers.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -330,6 +355,17 @@ func (_q *EventQuery) WithFollowsEvent(opts ...func(*EventQuery)) *EventQuery {
 		opt(query)
 	}
 	_q.withFollowsEvent = query
+	return _q
+}
+
+// WithFollowers tells the query-builder to eager-load the nodes that are connected to
+// the "followers" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *EventQuery) WithFollowers(opts ...func(*EventQuery)) *EventQuery {
+	query := (&EventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFollowers = query
 	return _q
 }
 
@@ -411,9 +447,10 @@ func (_q *EventQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Event,
 	var (
 		nodes       = []*Event{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withResources != nil,
 			_q.withFollowsEvent != nil,
+			_q.withFollowers != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -450,10 +487,24 @@ func (_q *EventQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Event,
 			return nil, err
 		}
 	}
+	if query := _q.withFollowers; query != nil {
+		if err := _q.loadFollowers(ctx, query, nodes,
+			func(n *Event) { n.Edges.Followers = []*Event{} },
+			func(n *Event, e *Event) { n.Edges.Followers = append(n.Edges.Followers, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedResources {
 		if err := _q.loadResources(ctx, query, nodes,
 			func(n *Event) { n.appendNamedResources(name) },
 			func(n *Event, e *EventResource) { n.appendNamedResources(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFollowers {
+		if err := _q.loadFollowers(ctx, query, nodes,
+			func(n *Event) { n.appendNamedFollowers(name) },
+			func(n *Event, e *Event) { n.appendNamedFollowers(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -519,6 +570,39 @@ func (_q *EventQuery) loadFollowsEvent(ctx context.Context, query *EventQuery, n
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *EventQuery) loadFollowers(ctx context.Context, query *EventQuery, nodes []*Event, init func(*Event), assign func(*Event, *Event)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Event)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(event.FieldFollows)
+	}
+	query.Where(predicate.Event(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(event.FollowersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.Follows
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "follows" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "follows" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -656,6 +740,20 @@ func (_q *EventQuery) WithNamedResources(name string, opts ...func(*EventResourc
 		_q.withNamedResources = make(map[string]*EventResourceQuery)
 	}
 	_q.withNamedResources[name] = query
+	return _q
+}
+
+// WithNamedFollowers tells the query-builder to eager-load the nodes that are connected to the "followers"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *EventQuery) WithNamedFollowers(name string, opts ...func(*EventQuery)) *EventQuery {
+	query := (&EventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFollowers == nil {
+		_q.withNamedFollowers = make(map[string]*EventQuery)
+	}
+	_q.withNamedFollowers[name] = query
 	return _q
 }
 

@@ -17491,6 +17491,9 @@ type EventMutation struct {
 	clearedresources           bool
 	follows_event              *uuid.UUID
 	clearedfollows_event       bool
+	followers                  map[uuid.UUID]struct{}
+	removedfollowers           map[uuid.UUID]struct{}
+	clearedfollowers           bool
 	done                       bool
 	oldValue                   func(context.Context) (*Event, error)
 	predicates                 []predicate.Event
@@ -18169,6 +18172,60 @@ func (m *EventMutation) ResetFollowsEvent() {
 	m.clearedfollows_event = false
 }
 
+// AddFollowerIDs adds the "followers" edge to the Event entity by ids.
+func (m *EventMutation) AddFollowerIDs(ids ...uuid.UUID) {
+	if m.followers == nil {
+		m.followers = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.followers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFollowers clears the "followers" edge to the Event entity.
+func (m *EventMutation) ClearFollowers() {
+	m.clearedfollowers = true
+}
+
+// FollowersCleared reports if the "followers" edge to the Event entity was cleared.
+func (m *EventMutation) FollowersCleared() bool {
+	return m.clearedfollowers
+}
+
+// RemoveFollowerIDs removes the "followers" edge to the Event entity by IDs.
+func (m *EventMutation) RemoveFollowerIDs(ids ...uuid.UUID) {
+	if m.removedfollowers == nil {
+		m.removedfollowers = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.followers, ids[i])
+		m.removedfollowers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFollowers returns the removed IDs of the "followers" edge to the Event entity.
+func (m *EventMutation) RemovedFollowersIDs() (ids []uuid.UUID) {
+	for id := range m.removedfollowers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FollowersIDs returns the "followers" edge IDs in the mutation.
+func (m *EventMutation) FollowersIDs() (ids []uuid.UUID) {
+	for id := range m.followers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFollowers resets all changes to the "followers" edge.
+func (m *EventMutation) ResetFollowers() {
+	m.followers = nil
+	m.clearedfollowers = false
+	m.removedfollowers = nil
+}
+
 // Where appends a list predicates to the EventMutation builder.
 func (m *EventMutation) Where(ps ...predicate.Event) {
 	m.predicates = append(m.predicates, ps...)
@@ -18498,12 +18555,15 @@ func (m *EventMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *EventMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.resources != nil {
 		edges = append(edges, event.EdgeResources)
 	}
 	if m.follows_event != nil {
 		edges = append(edges, event.EdgeFollowsEvent)
+	}
+	if m.followers != nil {
+		edges = append(edges, event.EdgeFollowers)
 	}
 	return edges
 }
@@ -18522,15 +18582,24 @@ func (m *EventMutation) AddedIDs(name string) []ent.Value {
 		if id := m.follows_event; id != nil {
 			return []ent.Value{*id}
 		}
+	case event.EdgeFollowers:
+		ids := make([]ent.Value, 0, len(m.followers))
+		for id := range m.followers {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *EventMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedresources != nil {
 		edges = append(edges, event.EdgeResources)
+	}
+	if m.removedfollowers != nil {
+		edges = append(edges, event.EdgeFollowers)
 	}
 	return edges
 }
@@ -18545,18 +18614,27 @@ func (m *EventMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case event.EdgeFollowers:
+		ids := make([]ent.Value, 0, len(m.removedfollowers))
+		for id := range m.removedfollowers {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *EventMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedresources {
 		edges = append(edges, event.EdgeResources)
 	}
 	if m.clearedfollows_event {
 		edges = append(edges, event.EdgeFollowsEvent)
+	}
+	if m.clearedfollowers {
+		edges = append(edges, event.EdgeFollowers)
 	}
 	return edges
 }
@@ -18569,6 +18647,8 @@ func (m *EventMutation) EdgeCleared(name string) bool {
 		return m.clearedresources
 	case event.EdgeFollowsEvent:
 		return m.clearedfollows_event
+	case event.EdgeFollowers:
+		return m.clearedfollowers
 	}
 	return false
 }
@@ -18593,6 +18673,9 @@ func (m *EventMutation) ResetEdge(name string) error {
 		return nil
 	case event.EdgeFollowsEvent:
 		m.ResetFollowsEvent()
+		return nil
+	case event.EdgeFollowers:
+		m.ResetFollowers()
 		return nil
 	}
 	return fmt.Errorf("unknown Event edge %s", name)

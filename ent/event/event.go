@@ -44,6 +44,8 @@ const (
 	EdgeResources = "resources"
 	// EdgeFollowsEvent holds the string denoting the follows_event edge name in mutations.
 	EdgeFollowsEvent = "follows_event"
+	// EdgeFollowers holds the string denoting the followers edge name in mutations.
+	EdgeFollowers = "followers"
 	// Table holds the table name of the event in the database.
 	Table = "events"
 	// ResourcesTable is the table that holds the resources relation/edge.
@@ -57,6 +59,10 @@ const (
 	FollowsEventTable = "events"
 	// FollowsEventColumn is the table column denoting the follows_event relation/edge.
 	FollowsEventColumn = "follows"
+	// FollowersTable is the table that holds the followers relation/edge.
+	FollowersTable = "events"
+	// FollowersColumn is the table column denoting the followers relation/edge.
+	FollowersColumn = "follows"
 )
 
 // Columns holds all SQL columns for event fields.
@@ -175,6 +181,20 @@ func ByFollowsEventField(field string, opts ...sql.OrderTermOption) OrderOption 
 		sqlgraph.OrderByNeighborTerms(s, newFollowsEventStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByFollowersCount orders the results by followers count.
+func ByFollowersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFollowersStep(), opts...)
+	}
+}
+
+// ByFollowers orders the results by followers terms.
+func ByFollowers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFollowersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newResourcesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -186,6 +206,13 @@ func newFollowsEventStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(Table, FieldID),
-		sqlgraph.Edge(sqlgraph.O2O, false, FollowsEventTable, FollowsEventColumn),
+		sqlgraph.Edge(sqlgraph.M2O, true, FollowsEventTable, FollowsEventColumn),
+	)
+}
+func newFollowersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FollowersTable, FollowersColumn),
 	)
 }

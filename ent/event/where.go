@@ -484,7 +484,7 @@ func HasFollowsEvent() predicate.Event {
 	return predicate.Event(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2O, false, FollowsEventTable, FollowsEventColumn),
+			sqlgraph.Edge(sqlgraph.M2O, true, FollowsEventTable, FollowsEventColumn),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
@@ -494,6 +494,29 @@ func HasFollowsEvent() predicate.Event {
 func HasFollowsEventWith(preds ...predicate.Event) predicate.Event {
 	return predicate.Event(func(s *sql.Selector) {
 		step := newFollowsEventStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFollowers applies the HasEdge predicate on the "followers" edge.
+func HasFollowers() predicate.Event {
+	return predicate.Event(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, FollowersTable, FollowersColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFollowersWith applies the HasEdge predicate on the "followers" edge with a given conditions (other predicates).
+func HasFollowersWith(preds ...predicate.Event) predicate.Event {
+	return predicate.Event(func(s *sql.Selector) {
+		step := newFollowersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -823,7 +823,7 @@ var (
 		{Name: "payload", Type: field.TypeJSON},
 		{Name: "received", Type: field.TypeTime},
 		{Name: "recorded", Type: field.TypeTime},
-		{Name: "follows", Type: field.TypeUUID, Unique: true, Nullable: true},
+		{Name: "follows", Type: field.TypeUUID, Nullable: true},
 	}
 	// EventsTable holds the schema information for the "events" table.
 	EventsTable = &schema.Table{
@@ -832,7 +832,7 @@ var (
 		PrimaryKey: []*schema.Column{EventsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "events_events_follows_event",
+				Symbol:     "events_events_followers",
 				Columns:    []*schema.Column{EventsColumns[12]},
 				RefColumns: []*schema.Column{EventsColumns[0]},
 				OnDelete:   schema.SetNull,

@@ -51,7 +51,12 @@ func (Event) Fields() []ent.Field {
 func (Event) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("resources", EventResource.Type),
-		edge.To("follows_event", Event.Type).Field("follows").Unique().
+		// follows is the id of the event this one follows, kept without a
+		// foreign key; several events may follow one. (A bare unique To
+		// edge to the same type would be Ent's bidirectional O2O, which
+		// would also make the followed event follow this one.)
+		edge.To("followers", Event.Type).
+			From("follows_event").Field("follows").Unique().
 			Annotations(storage.NoForeignKey()),
 	}
 }

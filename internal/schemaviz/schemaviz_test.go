@@ -181,7 +181,7 @@ func TestModel(t *testing.T) {
 		{"Deployment.flow_runs", "FlowRun", O2M, "deployment", "FlowRun", "deployment_id", "", "", false, false},
 		{"FlowRun.logs", "LogEntry", O2M, "flow_run", "LogEntry", "flow_run_id", "", "", false, false},
 		{"TaskRun.subflow_run", "FlowRun", O2O, "parent_task_run", "FlowRun", "parent_task_run_id", "SET NULL", "", true, false},
-		{"Event.follows_event", "Event", O2O, "", "Event", "follows", "", "", false, false},
+		{"Event.followers", "Event", O2M, "follows_event", "Event", "follows", "", "", false, false},
 		{"WorkPool.default_queue", "WorkQueue", M2O, "", "WorkPool", "default_queue_id", "RESTRICT", "", true, false},
 	}
 	for _, c := range cases {
