@@ -48,11 +48,7 @@ func (Dialect) ScheduledFlowRunRowsFromWorkPool(ctx context.Context, q dialects.
 	if err != nil {
 		return nil, err
 	}
-	query, err := rawsql.PoolRunRows(poll, columns, o.RespectQueuePriorities, "CROSS JOIN")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.QueryContext(ctx, query, args...)
+	rows, err := rawsql.QueryPoolRunRows(ctx, q, poll, args, columns, o.RespectQueuePriorities, "CROSS JOIN")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: scheduled flow runs from work pools: %w", err)
 	}

@@ -2,6 +2,7 @@ package rawsql
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -143,6 +144,16 @@ func plainIdentifier(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// QueryPoolRunRows runs the statement PoolRunRows builds from poll and
+// returns its rows, which the caller closes.
+func QueryPoolRunRows(ctx context.Context, q dialects.Querier, poll string, args []any, columns []string, priorities bool, join string) (*sql.Rows, error) {
+	query, err := PoolRunRows(poll, columns, priorities, join)
+	if err != nil {
+		return nil, err
+	}
+	return q.QueryContext(ctx, query, args...)
 }
 
 // PoolRunIDs runs poll (see PoolRunRows) and returns its pool, queue and
