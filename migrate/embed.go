@@ -24,7 +24,7 @@ import (
 
 // embedded holds the generated migration directories and the logical schema.
 //
-//go:embed migrations schema.json
+//go:embed migrations schema.json releases.json
 var embedded embed.FS
 
 // Logical returns prefectdb's logical schema, as generated from the Ent

@@ -91,21 +91,25 @@ func (m *Migrator) migrationDir() (atlasmigrate.Dir, error) {
 	return Dir(m.d)
 }
 
-// UnknownRevisionError is returned for a revision that is not one of
-// prefectdb's migrations.
+// UnknownRevisionError is returned for a migration target that names no
+// migration of the chain.
 type UnknownRevisionError struct {
 	Revision string
-	Known    []string
+	// Known lists prefectdb's versions.
+	Known []string
+	// Supported says which Prefect releases the chain covers.
+	Supported string
 }
 
 func (e *UnknownRevisionError) Error() string {
-	return fmt.Sprintf("unknown revision %q: known revisions are %s, %q and %q",
-		e.Revision, strings.Join(e.Known, ", "), Base, OneStep)
+	return fmt.Sprintf("unknown migration target %q: give a Prefect release (e.g. 3.4.0), a Prefect Alembic revision, "+
+		"a prefectdb version (%s), %q, %q or %q; this build of prefectdb supports %s",
+		e.Revision, strings.Join(e.Known, ", "), Head, Base, OneStep, e.Supported)
 }
 
-// AdoptError is returned when a database made by Prefect is at an alembic
-// revision other than the Prefect 3.0 head that prefectdb adopts. Nothing in
-// the database is changed.
+// AdoptError is returned when a database carries a Prefect Alembic revision
+// that prefectdb does not know: a newer Prefect, Prefect 2.x, or a branch.
+// Nothing in the database is changed.
 type AdoptError struct {
 	Dialect   dialects.Kind
 	Revision  string
@@ -113,10 +117,20 @@ type AdoptError struct {
 }
 
 func (e *AdoptError) Error() string {
-	return fmt.Sprintf("this %s database was migrated by Prefect to alembic revision %q, but prefectdb adopts only "+
-		"Prefect 3.0 databases at revision %q; migrate it with Prefect to that revision first "+
-		"(`prefect server database upgrade` or `downgrade -r %s`). Nothing was changed",
-		e.Dialect, e.Revision, e.Supported, e.Supported)
+	return fmt.Sprintf("this %s database is at Prefect Alembic revision %q, which this build of prefectdb does not know; "+
+		"it supports %s. Use a newer prefectdb, or migrate the database with Prefect to a supported release "+
+		"(`prefect server database downgrade -r REVISION`). Nothing was changed",
+		e.Dialect, e.Revision, e.Supported)
+}
+
+// TargetBehindError is returned by UpTo when the database is already newer
+// than the target.
+type TargetBehindError struct {
+	Current, Target string
+}
+
+func (e *TargetBehindError) Error() string {
+	return fmt.Sprintf("the database is at %s, newer than the target %s; use `migrate down --to` to go back", e.Current, e.Target)
 }
 
 // SchemaMismatchError is returned when a database is not in the state its
@@ -135,25 +149,53 @@ func (e *SchemaMismatchError) Error() string {
 	return fmt.Sprintf("%s; nothing was changed: %s", e.Reason, strings.Join(shown, "; "))
 }
 
-// Up applies every pending migration, each in its own transaction, while
-// holding the migration lock. On a database that Prefect 3.0 itself migrated
-// to head it first records that the baseline is already in place.
+// Up applies every pending migration, up to the newest Prefect revision.
 func (m *Migrator) Up(ctx context.Context) ([]Step, error) {
+	return m.UpTo(ctx, Head)
+}
+
+// UpTo applies pending migrations, each in its own transaction, while holding
+// the migration lock, up to target: "head", a Prefect release ("3.4.0"; "3.4"
+// for the newest 3.4.x), a Prefect Alembic revision or a prefectdb version.
+// Prefect's alembic_version moves with every step, in the step's transaction.
+//
+// A database that Prefect itself migrated is adopted first at its Alembic
+// revision (any revision of Prefect's 3.x chain); a database whose
+// alembic_version moved on or back since prefectdb last migrated it (Prefect
+// upgraded or downgraded it) is brought back in step with it.
+func (m *Migrator) UpTo(ctx context.Context, target string) ([]Step, error) {
 	dir, err := m.migrationDir()
+	if err != nil {
+		return nil, err
+	}
+	chain, err := buildChain(m.d, dir)
+	if err != nil {
+		return nil, err
+	}
+	stop, err := resolve(chain, target)
 	if err != nil {
 		return nil, err
 	}
 	var steps []Step
 	err = m.withLock(ctx, func(conn *sql.Conn) error {
-		step, err := m.adoptOrCheck(ctx, conn, dir)
+		adopted, err := m.reconcile(ctx, conn, chain)
 		if err != nil {
 			return err
 		}
-		if step != nil {
-			steps = append(steps, m.report(*step))
+		for _, s := range adopted {
+			steps = append(steps, m.report(s))
+		}
+		revs, err := m.appliedRevisions(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if len(revs) > 0 {
+			if cur := chain.IndexOfVersion(revs[len(revs)-1].Version); cur > stop {
+				return &TargetBehindError{Current: describeLink(chain, cur), Target: describeLink(chain, stop)}
+			}
 		}
 		for {
-			step, err := m.upOne(ctx, conn, dir)
+			step, err := m.upOne(ctx, conn, dir, chain, stop)
 			if err != nil || step == nil {
 				return err
 			}
@@ -164,6 +206,26 @@ func (m *Migrator) Up(ctx context.Context) ([]Step, error) {
 		m.d.AfterSchemaChange(m.db)
 	}
 	return steps, err
+}
+
+// resolve is Chain.Resolve with the error that lists prefectdb's versions.
+func resolve(c *Chain, target string) (int, error) {
+	i, err := c.Resolve(target)
+	if err != nil {
+		known := make([]string, len(c.Links))
+		for j, l := range c.Links {
+			known[j] = l.Version
+		}
+		return -1, &UnknownRevisionError{Revision: target, Known: known, Supported: c.SupportedReleases()}
+	}
+	return i, nil
+}
+
+func describeLink(c *Chain, i int) string {
+	if i < 0 {
+		return "base (no migration)"
+	}
+	return fmt.Sprintf("%s (Alembic %s, %s)", c.Links[i].Version, c.AlembicAt(i), c.Describe(i))
 }
 
 func (m *Migrator) report(s Step) Step {
@@ -206,7 +268,7 @@ func (m *Migrator) inTx(ctx context.Context, conn *sql.Conn, fn func(tx dialects
 	return nil
 }
 
-func (m *Migrator) upOne(ctx context.Context, conn *sql.Conn, dir atlasmigrate.Dir) (*Step, error) {
+func (m *Migrator) upOne(ctx context.Context, conn *sql.Conn, dir atlasmigrate.Dir, chain *Chain, stop int) (*Step, error) {
 	var step *Step
 	err := m.inTx(ctx, conn, func(tx dialects.MigrationTx) (bool, error) {
 		if _, err := tx.ExecContext(ctx, createRevisionTable); err != nil {
@@ -224,18 +286,56 @@ func (m *Migrator) upOne(ctx context.Context, conn *sql.Conn, dir atlasmigrate.D
 			return false, fmt.Errorf("migrate: find pending migrations: %w", err)
 		}
 		f := files[0]
+		idx := chain.IndexOfVersion(f.Version())
+		if idx > stop {
+			return false, nil
+		}
 		stmts, err := f.Stmts()
 		if err != nil {
 			return false, fmt.Errorf("migrate: read %s: %w", f.Name(), err)
 		}
 		start := time.Now()
+		if data := dataSteps[chain.Links[idx].Alembic]; data != nil {
+			if err := data(ctx, m.d, tx); err != nil {
+				return false, fmt.Errorf("migrate: apply %s (rolled back): %w", f.Name(), err)
+			}
+		}
 		if err := ex.Execute(ctx, f); err != nil {
 			return false, fmt.Errorf("migrate: apply %s (rolled back): %w", f.Name(), err)
+		}
+		if err := stampAlembic(ctx, tx, chain.AlembicAt(idx)); err != nil {
+			return false, err
 		}
 		step = &Step{Direction: Up, Version: f.Version(), Description: f.Desc(), Statements: len(stmts), Duration: time.Since(start)}
 		return true, nil
 	})
 	return step, err
+}
+
+// createAlembicTable is Prefect's alembic_version table, as Alembic creates
+// it on both databases.
+const createAlembicTable = `CREATE TABLE IF NOT EXISTS ` + AlembicTable + ` (
+	version_num VARCHAR(32) NOT NULL,
+	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+)`
+
+// stampAlembic records rev as the database's Prefect Alembic revision,
+// creating alembic_version if it does not exist.
+func stampAlembic(ctx context.Context, q schema.ExecQuerier, rev string) error {
+	if !alembicRevisionPattern.MatchString(rev) {
+		return fmt.Errorf("migrate: %q is not an Alembic revision", rev)
+	}
+	for _, stmt := range []string{
+		createAlembicTable,
+		"DELETE FROM " + AlembicTable,
+		// rev is twelve hex digits (checked above), so the literal is safe.
+		"INSERT INTO " + AlembicTable + " (version_num) VALUES ('" + rev + "')",
+	} {
+		if _, err := q.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate: set %s to %s: %w", AlembicTable, rev, err)
+		}
+	}
+	return nil
 }
 
 func (m *Migrator) executor(ctx context.Context, tx dialects.MigrationTx, dir atlasmigrate.Dir) (*atlasmigrate.Executor, error) {
@@ -283,94 +383,177 @@ func (m *Migrator) appliedRevisions(ctx context.Context, q schema.ExecQuerier) (
 	return m.revisions(q).ReadRevisions(ctx)
 }
 
-// adoptOrCheck runs before the first migration of a database. A database
-// that Prefect 3.0 migrated to head is adopted: its schema is verified and
-// the baseline is recorded as applied without running it. A database at any
-// other alembic revision is refused, as is a non-empty database that neither
-// prefectdb nor Prefect created. Nothing is changed when it refuses.
-func (m *Migrator) adoptOrCheck(ctx context.Context, conn *sql.Conn, dir atlasmigrate.Dir) (*Step, error) {
-	var step *Step
+// reconcile brings prefectdb's revision records in step with Prefect's
+// alembic_version before migrating, in one transaction:
+//   - an empty database is left alone;
+//   - a database that Prefect migrated is adopted at its Alembic revision:
+//     every migration up to it is recorded as applied without being run (at
+//     Prefect 3.0's head the schema is first compared with Prefect 3.0's);
+//   - a database that prefectdb migrated and Prefect then upgraded or
+//     downgraded gets the revisions in between recorded or removed;
+//   - a database made by an older prefectdb without alembic_version gets it.
+//
+// A revision that the chain does not know, or Prefect tables with no history
+// at all, are refused, and nothing is changed.
+func (m *Migrator) reconcile(ctx context.Context, conn *sql.Conn, chain *Chain) ([]Step, error) {
+	var steps []Step
 	err := m.inTx(ctx, conn, func(tx dialects.MigrationTx) (bool, error) {
 		revs, err := m.appliedRevisions(ctx, tx)
-		if err != nil || len(revs) > 0 {
-			return false, err
-		}
-		desired, err := Desired(m.d)
 		if err != nil {
 			return false, err
 		}
-		names := []string{AlembicTable}
-		for _, t := range desired.Tables {
-			names = append(names, t.Name)
-		}
-		exists, err := m.existingTables(ctx, tx, names...)
+		exists, err := m.existingTables(ctx, tx, AlembicTable)
 		if err != nil {
 			return false, err
 		}
-		if !exists[AlembicTable] {
-			if len(exists) > 0 {
-				found := make([]string, 0, len(exists))
-				for name := range exists {
-					found = append(found, "table "+name+" exists")
-				}
-				slices.Sort(found)
-				return false, &SchemaMismatchError{
-					Reason:      "the database already has Prefect tables but no migration history (neither prefectdb's nor Prefect's); migrate an empty database or one created by Prefect 3.0",
-					Differences: found,
+		revision := ""
+		if exists[AlembicTable] {
+			if revision, err = alembicRevision(ctx, tx); err != nil {
+				return false, err
+			}
+		}
+		at := chain.IndexOfAlembic(revision)
+		if revision != "" && at < 0 {
+			return false, &AdoptError{Dialect: m.d.Kind(), Revision: revision, Supported: chain.SupportedReleases()}
+		}
+		if len(revs) == 0 {
+			if revision == "" {
+				return false, m.checkEmpty(ctx, tx)
+			}
+			if at == 0 {
+				if err := m.checkPrefect30(ctx, tx, revision); err != nil {
+					return false, err
 				}
 			}
+			if err := m.recordAdopted(ctx, tx, chain, 0, at); err != nil {
+				return false, err
+			}
+			steps = append(steps, Step{Direction: Adopt, Version: chain.Links[at].Version,
+				Description: fmt.Sprintf("database made by %s (Alembic %s), recorded as migrated up to %s",
+					chain.Describe(at), revision, chain.Links[at].Name)})
+			return true, nil
+		}
+		last := chain.IndexOfVersion(revs[len(revs)-1].Version)
+		if last < 0 {
+			return false, fmt.Errorf("migrate: the database was migrated to %s, which this build of prefectdb does not have; use the build that migrated it", revs[len(revs)-1].Version)
+		}
+		switch {
+		case revision == "":
+			// Made by a prefectdb that did not keep alembic_version yet.
+			if err := stampAlembic(ctx, tx, chain.AlembicAt(last)); err != nil {
+				return false, err
+			}
+			return true, nil
+		case at == last || chain.AlembicAt(last) == revision:
 			return false, nil
-		}
-		revision, err := alembicRevision(ctx, tx)
-		if err != nil {
-			return false, err
-		}
-		if revision == "" && len(exists) == 1 {
-			return false, nil // Prefect downgraded to base: an empty database
-		}
-		if revision != m.d.AlembicHead() {
-			return false, &AdoptError{Dialect: m.d.Kind(), Revision: revision, Supported: m.d.AlembicHead()}
-		}
-		live, err := m.d.ReadCatalog(ctx, tx, AlembicTable, RevisionTable)
-		if err != nil {
-			return false, fmt.Errorf("migrate: read catalog: %w", err)
-		}
-		if diff := catalog.Compare(desired, live); len(diff) > 0 {
-			return false, &SchemaMismatchError{
-				Reason:      fmt.Sprintf("the database is at Prefect's alembic revision %s but its schema differs from Prefect 3.0's", revision),
-				Differences: diff,
+		case at > last:
+			if err := m.recordAdopted(ctx, tx, chain, last+1, at); err != nil {
+				return false, err
 			}
+			steps = append(steps, Step{Direction: Adopt, Version: chain.Links[at].Version,
+				Description: fmt.Sprintf("Prefect upgraded the database to %s (Alembic %s); recorded", chain.Describe(at), revision)})
+		default:
+			for _, r := range revs {
+				if chain.IndexOfVersion(r.Version) > at {
+					if err := m.revisions(tx).DeleteRevision(ctx, r.Version); err != nil {
+						return false, err
+					}
+				}
+			}
+			steps = append(steps, Step{Direction: Adopt, Version: chain.Links[at].Version,
+				Description: fmt.Sprintf("Prefect downgraded the database to %s (Alembic %s); recorded", chain.Describe(at), revision)})
 		}
-		files, err := dir.Files()
-		if err != nil || len(files) == 0 {
-			return false, fmt.Errorf("migrate: read migration directory: %w", err)
-		}
-		base := files[0]
-		stmts, err := base.Stmts()
-		if err != nil {
-			return false, fmt.Errorf("migrate: read %s: %w", base.Name(), err)
-		}
-		sum, err := dir.Checksum()
-		if err != nil {
-			return false, fmt.Errorf("migrate: checksum: %w", err)
-		}
-		hash, err := sum.SumByName(base.Name())
-		if err != nil {
-			return false, fmt.Errorf("migrate: checksum of %s: %w", base.Name(), err)
-		}
-		if _, err := tx.ExecContext(ctx, createRevisionTable); err != nil {
-			return false, fmt.Errorf("migrate: create %s: %w", RevisionTable, err)
-		}
-		if err := m.revisions(tx).WriteRevision(ctx, &atlasmigrate.Revision{
-			Version: base.Version(), Description: base.Desc(), Type: atlasmigrate.RevisionTypeBaseline,
-			Applied: len(stmts), Total: len(stmts), ExecutedAt: time.Now(), Hash: hash, OperatorVersion: operatorVersion,
-		}); err != nil {
-			return false, fmt.Errorf("migrate: record adopted baseline: %w", err)
-		}
-		step = &Step{Direction: Adopt, Version: base.Version(), Description: base.Desc() + " (adopted from Prefect revision " + revision + ")"}
 		return true, nil
 	})
-	return step, err
+	return steps, err
+}
+
+// checkEmpty refuses a database that holds Prefect's tables but neither
+// prefectdb's nor Prefect's migration history.
+func (m *Migrator) checkEmpty(ctx context.Context, tx dialects.MigrationTx) error {
+	desired, err := Desired(m.d)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(desired.Tables)+8)
+	for _, t := range desired.Tables {
+		names = append(names, t.Name)
+	}
+	names = append(names, "deployment_version")
+	exists, err := m.existingTables(ctx, tx, names...)
+	if err != nil {
+		return err
+	}
+	if len(exists) == 0 {
+		return nil
+	}
+	found := make([]string, 0, len(exists))
+	for name := range exists {
+		found = append(found, "table "+name+" exists")
+	}
+	slices.Sort(found)
+	return &SchemaMismatchError{
+		Reason:      "the database already has Prefect tables but no migration history (neither prefectdb's nor Prefect's alembic_version); migrate an empty database or one created by Prefect 3.x",
+		Differences: found,
+	}
+}
+
+// checkPrefect30 compares a database at Prefect 3.0's head with Prefect
+// 3.0's schema.
+func (m *Migrator) checkPrefect30(ctx context.Context, tx dialects.MigrationTx, revision string) error {
+	desired, err := Desired(m.d)
+	if err != nil {
+		return err
+	}
+	live, err := m.d.ReadCatalog(ctx, tx, AlembicTable, RevisionTable)
+	if err != nil {
+		return fmt.Errorf("migrate: read catalog: %w", err)
+	}
+	if diff := catalog.Compare(desired, live); len(diff) > 0 {
+		return &SchemaMismatchError{
+			Reason:      fmt.Sprintf("the database is at Prefect's alembic revision %s but its schema differs from Prefect 3.0's", revision),
+			Differences: diff,
+		}
+	}
+	return nil
+}
+
+// recordAdopted records the migrations from..to (positions in the chain) as
+// applied without running them: Prefect applied their equivalents.
+func (m *Migrator) recordAdopted(ctx context.Context, tx dialects.MigrationTx, chain *Chain, from, to int) error {
+	dir, err := m.migrationDir()
+	if err != nil {
+		return err
+	}
+	sum, err := dir.Checksum()
+	if err != nil {
+		return fmt.Errorf("migrate: checksum: %w", err)
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return fmt.Errorf("migrate: read migration directory: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, createRevisionTable); err != nil {
+		return fmt.Errorf("migrate: create %s: %w", RevisionTable, err)
+	}
+	for i := from; i <= to; i++ {
+		f := files[i]
+		stmts, err := f.Stmts()
+		if err != nil {
+			return fmt.Errorf("migrate: read %s: %w", f.Name(), err)
+		}
+		hash, err := sum.SumByName(f.Name())
+		if err != nil {
+			return fmt.Errorf("migrate: checksum of %s: %w", f.Name(), err)
+		}
+		if err := m.revisions(tx).WriteRevision(ctx, &atlasmigrate.Revision{
+			Version: f.Version(), Description: f.Desc(), Type: atlasmigrate.RevisionTypeBaseline,
+			Applied: len(stmts), Total: len(stmts), ExecutedAt: time.Now(), Hash: hash, OperatorVersion: operatorVersion,
+		}); err != nil {
+			return fmt.Errorf("migrate: record adopted %s: %w", f.Name(), err)
+		}
+	}
+	return nil
 }
 
 // alembicRevision reads the revision in Prefect's alembic_version table, ""
@@ -401,12 +584,17 @@ func alembicRevision(ctx context.Context, q schema.ExecQuerier) (string, error) 
 	return versions[0], nil
 }
 
-// Down reverts migrations, newest first, each in its own transaction: target
-// OneStep ("-1", or "") reverts the newest, Base ("base") reverts all of them
-// and leaves an empty database, and a version reverts every migration newer
-// than that version.
+// Down reverts migrations, newest first, each in its own transaction, moving
+// Prefect's alembic_version back with each: target OneStep ("-1", or "")
+// reverts the newest, Base ("base") reverts all of them and leaves an empty
+// database, and any other target (a Prefect release, an Alembic revision or
+// a prefectdb version) reverts every migration newer than it.
 func (m *Migrator) Down(ctx context.Context, target string) ([]Step, error) {
 	dir, err := m.migrationDir()
+	if err != nil {
+		return nil, err
+	}
+	chain, err := buildChain(m.d, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -415,43 +603,45 @@ func (m *Migrator) Down(ctx context.Context, target string) ([]Step, error) {
 		return nil, fmt.Errorf("migrate: read migration directory: %w", err)
 	}
 	byVersion := map[string]atlasmigrate.File{}
-	var known []string
 	for _, f := range files {
 		byVersion[f.Version()] = f
-		known = append(known, f.Version())
 	}
 	if target == "" {
 		target = OneStep
 	}
-	if target != OneStep && target != Base && byVersion[target] == nil {
-		return nil, &UnknownRevisionError{Revision: target, Known: known}
+	stop := -1 // keep migrations at positions <= stop
+	if target != OneStep && target != Base {
+		if stop, err = resolve(chain, target); err != nil {
+			return nil, err
+		}
 	}
 	var steps []Step
 	err = m.withLock(ctx, func(conn *sql.Conn) error {
+		adopted, err := m.reconcile(ctx, conn, chain)
+		if err != nil {
+			return err
+		}
+		for _, s := range adopted {
+			steps = append(steps, m.report(s))
+		}
 		revs, err := m.appliedRevisions(ctx, conn)
 		if err != nil {
 			return err
 		}
-		var revert []*atlasmigrate.Revision
-		switch target {
-		case OneStep:
+		if target == OneStep {
+			stop = len(revs) - 2
 			if len(revs) > 0 {
-				revert = revs[len(revs)-1:]
+				stop = chain.IndexOfVersion(revs[len(revs)-1].Version) - 1
 			}
-		case Base:
-			revert = revs
-		default:
-			if !slices.ContainsFunc(revs, func(r *atlasmigrate.Revision) bool { return r.Version == target }) {
-				return fmt.Errorf("migrate: revision %s is not applied to this database; applied: %s", target, versionsOf(revs))
-			}
-			for _, r := range revs {
-				if r.Version > target {
-					revert = append(revert, r)
-				}
+		}
+		var revert []*atlasmigrate.Revision
+		for _, r := range revs {
+			if chain.IndexOfVersion(r.Version) > stop {
+				revert = append(revert, r)
 			}
 		}
 		for i := len(revert) - 1; i >= 0; i-- {
-			step, err := m.downOne(ctx, conn, revert[i], byVersion[revert[i].Version])
+			step, err := m.downOne(ctx, conn, chain, revert[i], byVersion[revert[i].Version])
 			if err != nil {
 				return err
 			}
@@ -481,7 +671,7 @@ func versionsOf(revs []*atlasmigrate.Revision) string {
 	return strings.Join(v, ", ")
 }
 
-func (m *Migrator) downOne(ctx context.Context, conn *sql.Conn, rev *atlasmigrate.Revision, up atlasmigrate.File) (*Step, error) {
+func (m *Migrator) downOne(ctx context.Context, conn *sql.Conn, chain *Chain, rev *atlasmigrate.Revision, up atlasmigrate.File) (*Step, error) {
 	if up == nil {
 		return nil, fmt.Errorf("migrate: applied revision %s has no migration file in this build of prefectdb; use the build that applied it", rev.Version)
 	}
@@ -493,6 +683,7 @@ func (m *Migrator) downOne(ctx context.Context, conn *sql.Conn, rev *atlasmigrat
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read down migration %s: %w", up.Name(), err)
 	}
+	idx := chain.IndexOfVersion(up.Version())
 	start := time.Now()
 	err = m.inTx(ctx, conn, func(tx dialects.MigrationTx) (bool, error) {
 		for _, s := range stmts {
@@ -500,12 +691,14 @@ func (m *Migrator) downOne(ctx context.Context, conn *sql.Conn, rev *atlasmigrat
 				return false, fmt.Errorf("migrate: revert %s (rolled back): %s: %w", up.Name(), s, err)
 			}
 		}
-		if rev.Type&atlasmigrate.RevisionTypeBaseline != 0 {
-			// An adopted Prefect database: with its schema gone, Prefect's
+		if idx <= 0 {
+			// The baseline: with Prefect's schema gone, Prefect's
 			// bookkeeping would describe a schema that no longer exists.
 			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+AlembicTable); err != nil {
 				return false, fmt.Errorf("migrate: drop %s: %w", AlembicTable, err)
 			}
+		} else if err := stampAlembic(ctx, tx, chain.AlembicAt(idx-1)); err != nil {
+			return false, err
 		}
 		return true, m.revisions(tx).DeleteRevision(ctx, rev.Version)
 	})

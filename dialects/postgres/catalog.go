@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/prefectdb/prefectdb/internal/catalog"
 )
@@ -102,16 +103,17 @@ func ReadCatalog(ctx context.Context, db catalog.Querier, exclude ...string) (*c
 		         SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
 		         JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
 		         ORDER BY k.ord))::text,
-		       con.confdeltype::text
+		       con.confdeltype::text,
+		       CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid) ELSE '' END
 		FROM pg_constraint con
 		JOIN pg_class c ON c.oid = con.conrelid
 		JOIN pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_class fc ON fc.oid = con.confrelid
-		WHERE n.nspname = current_schema() AND con.contype IN ('p', 'u', 'f')
+		WHERE n.nspname = current_schema() AND con.contype IN ('p', 'u', 'f', 'c')
 		ORDER BY c.relname, con.conname`,
 		func(rows *sql.Rows) error {
-			var table, name, kind, cols, refTable, refCols, onDelete string
-			if err := rows.Scan(&table, &name, &kind, &cols, &refTable, &refCols, &onDelete); err != nil {
+			var table, name, kind, cols, refTable, refCols, onDelete, checkDef string
+			if err := rows.Scan(&table, &name, &kind, &cols, &refTable, &refCols, &onDelete, &checkDef); err != nil {
 				return err
 			}
 			t := tables[table]
@@ -123,6 +125,10 @@ func ReadCatalog(ctx context.Context, db catalog.Querier, exclude ...string) (*c
 				return fmt.Errorf("constraint %s: columns %s: %w", name, cols, err)
 			}
 			switch kind {
+			case "c":
+				expr := strings.TrimSpace(checkDef)
+				expr = strings.TrimSpace(strings.TrimPrefix(expr, "CHECK"))
+				t.Checks = append(t.Checks, &catalog.Check{Name: name, Expr: expr})
 			case "p":
 				t.PrimaryKey = &catalog.Key{Name: name, Columns: columns}
 			case "u":

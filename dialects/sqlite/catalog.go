@@ -226,6 +226,7 @@ func readTable(ctx context.Context, db catalog.Querier, name, createSQL string) 
 		}
 	}
 	sort.SliceStable(t.Uniques, func(i, j int) bool { return t.Uniques[i].Name < t.Uniques[j].Name })
+	t.Checks = def.checks
 	return t, nil
 }
 
@@ -359,6 +360,7 @@ type tableDef struct {
 	pkName  string
 	uniques []namedColumns
 	fks     []namedFK
+	checks  []*catalog.Check
 }
 
 // namedColumns is a named UNIQUE constraint.
@@ -408,7 +410,7 @@ func parseCreateTable(createSQL string) (tableDef, error) {
 		first := item[0]
 		if first.isWord("CONSTRAINT") || first.isWord("PRIMARY") || first.isWord("UNIQUE") ||
 			first.isWord("FOREIGN") || first.isWord("CHECK") {
-			parseTableConstraint(item, &def)
+			parseTableConstraint(createSQL, item, &def)
 			continue
 		}
 		parseColumnConstraints(item, &def)
@@ -416,8 +418,9 @@ func parseCreateTable(createSQL string) (tableDef, error) {
 	return def, nil
 }
 
-// parseTableConstraint records one table constraint.
-func parseTableConstraint(item []token, def *tableDef) {
+// parseTableConstraint records one table constraint. CHECK constraints keep
+// the text of their condition as written in createSQL.
+func parseTableConstraint(createSQL string, item []token, def *tableDef) {
 	name := ""
 	i := 0
 	if item[0].isWord("CONSTRAINT") && len(item) > 1 {
@@ -433,6 +436,13 @@ func parseTableConstraint(item []token, def *tableDef) {
 	case item[i].isWord("UNIQUE"):
 		cols, _ := parenColumns(item, i+1)
 		def.uniques = append(def.uniques, namedColumns{name: name, columns: cols})
+	case item[i].isWord("CHECK"):
+		if i+1 < len(item) && item[i+1].isPunct("(") {
+			if end := matchParen(item, i+1); end > i+1 {
+				expr := createSQL[item[i+1].end:item[end].start]
+				def.checks = append(def.checks, &catalog.Check{Name: name, Expr: strings.TrimSpace(expr)})
+			}
+		}
 	case item[i].isWord("FOREIGN"):
 		// FOREIGN KEY (cols) REFERENCES table ...
 		cols, next := parenColumns(item, i+2)

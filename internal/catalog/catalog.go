@@ -43,6 +43,17 @@ type Table struct {
 	// Indexes are the indexes created with CREATE INDEX, excluding the ones
 	// that back the primary key and UNIQUE constraints.
 	Indexes []*Index `json:"indexes,omitempty"`
+	// Checks are named CHECK constraints.
+	Checks []*Check `json:"checks,omitempty"`
+}
+
+// Check is a named CHECK constraint. Expr is the condition as the database
+// reports it (pg_get_constraintdef on PostgreSQL, the text inside CHECK (...)
+// of the CREATE TABLE statement on SQLite); it is compared after
+// NormalizeSQL.
+type Check struct {
+	Name string `json:"name"`
+	Expr string `json:"expr"`
 }
 
 // Column is one column.

@@ -228,6 +228,27 @@ func compareTable(want, got *Table) []string {
 			add("index %s: %s, want %s", id, DescribeIndex(g), DescribeIndex(w))
 		}
 	}
+
+	// CHECK constraints.
+	wk, dups := indexBy(want.Checks, func(c *Check) string { return c.Name })
+	for _, d := range dups {
+		add("check constraint %s: listed twice in the expected schema", d)
+	}
+	gk, dups := indexBy(got.Checks, func(c *Check) string { return c.Name })
+	for _, d := range dups {
+		add("check constraint %s: listed twice in the actual schema", d)
+	}
+	for _, id := range unionKeys(wk, gk) {
+		w, g := wk[id], gk[id]
+		switch {
+		case g == nil:
+			add("check constraint %s: missing", id)
+		case w == nil:
+			add("check constraint %s: unexpected", id)
+		case NormalizeSQL(w.Expr) != NormalizeSQL(g.Expr):
+			add("check constraint %s: CHECK (%s), want CHECK (%s)", id, g.Expr, w.Expr)
+		}
+	}
 	return out
 }
 

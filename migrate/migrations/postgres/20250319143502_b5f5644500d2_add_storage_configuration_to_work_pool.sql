@@ -1,0 +1,4 @@
+-- Prefect Alembic revision b5f5644500d2 (2025_03_19_143502_b5f5644500d2_add_storage_configuration_to_work_pool.py), PostgreSQL.
+-- Written by hand from Prefect's migration; alembic_version is set by the migrator in the same transaction.
+
+ALTER TABLE "work_pool" ADD COLUMN "storage_configuration" jsonb NOT NULL DEFAULT '{}'::jsonb;

@@ -1,0 +1,11 @@
+-- Prefect Alembic revision 5952a5498b51 (2024_11_15_151042_5952a5498b51_add_labels_column_to_flow_flowrun_.py), SQLite.
+-- Written by hand from Prefect's migration; alembic_version is set by the migrator in the same transaction.
+-- Down migration.
+
+ALTER TABLE "task_run" DROP COLUMN "labels";
+
+ALTER TABLE "flow_run" DROP COLUMN "labels";
+
+ALTER TABLE "flow" DROP COLUMN "labels";
+
+ALTER TABLE "deployment" DROP COLUMN "labels";

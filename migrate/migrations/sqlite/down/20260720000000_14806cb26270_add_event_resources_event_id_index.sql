@@ -1,0 +1,5 @@
+-- Prefect Alembic revision 14806cb26270 (2026_07_20_000000_14806cb26270_add_event_resources_event_id_index.py), SQLite.
+-- Written by hand from Prefect's migration; alembic_version is set by the migrator in the same transaction.
+-- Down migration.
+
+DROP INDEX IF EXISTS "ix_event_resources__event_id";
