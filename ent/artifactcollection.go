@@ -29,7 +29,7 @@ type ArtifactCollection struct {
 	// Key holds the value of the "key" field.
 	Key string `json:"key,omitempty"`
 	// LatestID holds the value of the "latest_id" field.
-	LatestID *uuid.UUID `json:"latest_id,omitempty"`
+	LatestID uuid.UUID `json:"latest_id,omitempty"`
 	// TaskRunID holds the value of the "task_run_id" field.
 	TaskRunID *uuid.UUID `json:"task_run_id,omitempty"`
 	// FlowRunID holds the value of the "flow_run_id" field.
@@ -99,7 +99,7 @@ func (*ArtifactCollection) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case artifactcollection.FieldLatestID, artifactcollection.FieldTaskRunID, artifactcollection.FieldFlowRunID:
+		case artifactcollection.FieldTaskRunID, artifactcollection.FieldFlowRunID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case artifactcollection.FieldData, artifactcollection.FieldMetadata:
 			values[i] = new([]byte)
@@ -107,7 +107,7 @@ func (*ArtifactCollection) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case artifactcollection.FieldCreated, artifactcollection.FieldUpdated:
 			values[i] = new(sql.NullTime)
-		case artifactcollection.FieldID:
+		case artifactcollection.FieldID, artifactcollection.FieldLatestID:
 			values[i] = new(uuid.UUID)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -149,11 +149,10 @@ func (_m *ArtifactCollection) assignValues(columns []string, values []any) error
 				_m.Key = value.String
 			}
 		case artifactcollection.FieldLatestID:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
+			if value, ok := values[i].(*uuid.UUID); !ok {
 				return fmt.Errorf("unexpected type %T for field latest_id", values[i])
-			} else if value.Valid {
-				_m.LatestID = new(uuid.UUID)
-				*_m.LatestID = *value.S.(*uuid.UUID)
+			} else if value != nil {
+				_m.LatestID = *value
 			}
 		case artifactcollection.FieldTaskRunID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -259,10 +258,8 @@ func (_m *ArtifactCollection) String() string {
 	builder.WriteString("key=")
 	builder.WriteString(_m.Key)
 	builder.WriteString(", ")
-	if v := _m.LatestID; v != nil {
-		builder.WriteString("latest_id=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
+	builder.WriteString("latest_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.LatestID))
 	builder.WriteString(", ")
 	if v := _m.TaskRunID; v != nil {
 		builder.WriteString("task_run_id=")

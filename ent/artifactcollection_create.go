@@ -68,14 +68,6 @@ func (_c *ArtifactCollectionCreate) SetLatestID(v uuid.UUID) *ArtifactCollection
 	return _c
 }
 
-// SetNillableLatestID sets the "latest_id" field if the given value is not nil.
-func (_c *ArtifactCollectionCreate) SetNillableLatestID(v *uuid.UUID) *ArtifactCollectionCreate {
-	if v != nil {
-		_c.SetLatestID(*v)
-	}
-	return _c
-}
-
 // SetTaskRunID sets the "task_run_id" field.
 func (_c *ArtifactCollectionCreate) SetTaskRunID(v uuid.UUID) *ArtifactCollectionCreate {
 	_c.mutation.SetTaskRunID(v)
@@ -245,6 +237,12 @@ func (_c *ArtifactCollectionCreate) check() error {
 	if _, ok := _c.mutation.Key(); !ok {
 		return &ValidationError{Name: "key", err: errors.New(`ent: missing required field "ArtifactCollection.key"`)}
 	}
+	if _, ok := _c.mutation.LatestID(); !ok {
+		return &ValidationError{Name: "latest_id", err: errors.New(`ent: missing required field "ArtifactCollection.latest_id"`)}
+	}
+	if len(_c.mutation.LatestIDs()) == 0 {
+		return &ValidationError{Name: "latest", err: errors.New(`ent: missing required edge "ArtifactCollection.latest"`)}
+	}
 	return nil
 }
 
@@ -323,7 +321,7 @@ func (_c *ArtifactCollectionCreate) createSpec() (*ArtifactCollection, *sqlgraph
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
-		_node.LatestID = &nodes[0]
+		_node.LatestID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.FlowRunIDs(); len(nodes) > 0 {
@@ -445,12 +443,6 @@ func (u *ArtifactCollectionUpsert) SetLatestID(v uuid.UUID) *ArtifactCollectionU
 // UpdateLatestID sets the "latest_id" field to the value that was provided on create.
 func (u *ArtifactCollectionUpsert) UpdateLatestID() *ArtifactCollectionUpsert {
 	u.SetExcluded(artifactcollection.FieldLatestID)
-	return u
-}
-
-// ClearLatestID clears the value of the "latest_id" field.
-func (u *ArtifactCollectionUpsert) ClearLatestID() *ArtifactCollectionUpsert {
-	u.SetNull(artifactcollection.FieldLatestID)
 	return u
 }
 
@@ -652,13 +644,6 @@ func (u *ArtifactCollectionUpsertOne) SetLatestID(v uuid.UUID) *ArtifactCollecti
 func (u *ArtifactCollectionUpsertOne) UpdateLatestID() *ArtifactCollectionUpsertOne {
 	return u.Update(func(s *ArtifactCollectionUpsert) {
 		s.UpdateLatestID()
-	})
-}
-
-// ClearLatestID clears the value of the "latest_id" field.
-func (u *ArtifactCollectionUpsertOne) ClearLatestID() *ArtifactCollectionUpsertOne {
-	return u.Update(func(s *ArtifactCollectionUpsert) {
-		s.ClearLatestID()
 	})
 }
 
@@ -1045,13 +1030,6 @@ func (u *ArtifactCollectionUpsertBulk) SetLatestID(v uuid.UUID) *ArtifactCollect
 func (u *ArtifactCollectionUpsertBulk) UpdateLatestID() *ArtifactCollectionUpsertBulk {
 	return u.Update(func(s *ArtifactCollectionUpsert) {
 		s.UpdateLatestID()
-	})
-}
-
-// ClearLatestID clears the value of the "latest_id" field.
-func (u *ArtifactCollectionUpsertBulk) ClearLatestID() *ArtifactCollectionUpsertBulk {
-	return u.Update(func(s *ArtifactCollectionUpsert) {
-		s.ClearLatestID()
 	})
 }
 

@@ -498,10 +498,7 @@ func (_q *ArtifactCollectionQuery) loadLatest(ctx context.Context, query *Artifa
 	ids := make([]uuid.UUID, 0, len(nodes))
 	nodeids := make(map[uuid.UUID][]*ArtifactCollection)
 	for i := range nodes {
-		if nodes[i].LatestID == nil {
-			continue
-		}
-		fk := *nodes[i].LatestID
+		fk := nodes[i].LatestID
 		if _, ok := nodeids[fk]; !ok {
 			ids = append(ids, fk)
 		}

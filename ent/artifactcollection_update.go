@@ -69,12 +69,6 @@ func (_u *ArtifactCollectionUpdate) SetNillableLatestID(v *uuid.UUID) *ArtifactC
 	return _u
 }
 
-// ClearLatestID clears the value of the "latest_id" field.
-func (_u *ArtifactCollectionUpdate) ClearLatestID() *ArtifactCollectionUpdate {
-	_u.mutation.ClearLatestID()
-	return _u
-}
-
 // SetTaskRunID sets the "task_run_id" field.
 func (_u *ArtifactCollectionUpdate) SetTaskRunID(v uuid.UUID) *ArtifactCollectionUpdate {
 	_u.mutation.SetTaskRunID(v)
@@ -271,6 +265,14 @@ func (_u *ArtifactCollectionUpdate) defaults() error {
 	return nil
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *ArtifactCollectionUpdate) check() error {
+	if _u.mutation.LatestCleared() && len(_u.mutation.LatestIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "ArtifactCollection.latest"`)
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *ArtifactCollectionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ArtifactCollectionUpdate {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -278,6 +280,9 @@ func (_u *ArtifactCollectionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilde
 }
 
 func (_u *ArtifactCollectionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(artifactcollection.Table, artifactcollection.Columns, sqlgraph.NewFieldSpec(artifactcollection.FieldID, field.TypeUUID))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -466,12 +471,6 @@ func (_u *ArtifactCollectionUpdateOne) SetNillableLatestID(v *uuid.UUID) *Artifa
 	if v != nil {
 		_u.SetLatestID(*v)
 	}
-	return _u
-}
-
-// ClearLatestID clears the value of the "latest_id" field.
-func (_u *ArtifactCollectionUpdateOne) ClearLatestID() *ArtifactCollectionUpdateOne {
-	_u.mutation.ClearLatestID()
 	return _u
 }
 
@@ -684,6 +683,14 @@ func (_u *ArtifactCollectionUpdateOne) defaults() error {
 	return nil
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *ArtifactCollectionUpdateOne) check() error {
+	if _u.mutation.LatestCleared() && len(_u.mutation.LatestIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "ArtifactCollection.latest"`)
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *ArtifactCollectionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ArtifactCollectionUpdateOne {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -691,6 +698,9 @@ func (_u *ArtifactCollectionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBui
 }
 
 func (_u *ArtifactCollectionUpdateOne) sqlSave(ctx context.Context) (_node *ArtifactCollection, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(artifactcollection.Table, artifactcollection.Columns, sqlgraph.NewFieldSpec(artifactcollection.FieldID, field.TypeUUID))
 	id, ok := _u.mutation.ID()
 	if !ok {

@@ -37,6 +37,8 @@ type Automation struct {
 	ActionsOnTrigger []map[string]interface{} `json:"actions_on_trigger,omitempty"`
 	// ActionsOnResolve holds the value of the "actions_on_resolve" field.
 	ActionsOnResolve []map[string]interface{} `json:"actions_on_resolve,omitempty"`
+	// Tags holds the value of the "tags" field.
+	Tags []string `json:"tags,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AutomationQuery when eager-loading is set.
 	Edges        AutomationEdges `json:"edges"`
@@ -91,7 +93,7 @@ func (*Automation) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case automation.FieldTrigger, automation.FieldActions, automation.FieldActionsOnTrigger, automation.FieldActionsOnResolve:
+		case automation.FieldTrigger, automation.FieldActions, automation.FieldActionsOnTrigger, automation.FieldActionsOnResolve, automation.FieldTags:
 			values[i] = new([]byte)
 		case automation.FieldEnabled:
 			values[i] = new(sql.NullBool)
@@ -184,6 +186,14 @@ func (_m *Automation) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field actions_on_resolve: %w", err)
 				}
 			}
+		case automation.FieldTags:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field tags", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Tags); err != nil {
+					return fmt.Errorf("unmarshal field tags: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -261,6 +271,9 @@ func (_m *Automation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("actions_on_resolve=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ActionsOnResolve))
+	builder.WriteString(", ")
+	builder.WriteString("tags=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Tags))
 	builder.WriteByte(')')
 	return builder.String()
 }

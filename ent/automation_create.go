@@ -105,6 +105,12 @@ func (_c *AutomationCreate) SetActionsOnResolve(v []map[string]interface{}) *Aut
 	return _c
 }
 
+// SetTags sets the "tags" field.
+func (_c *AutomationCreate) SetTags(v []string) *AutomationCreate {
+	_c.mutation.SetTags(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AutomationCreate) SetID(v uuid.UUID) *AutomationCreate {
 	_c.mutation.SetID(v)
@@ -227,6 +233,10 @@ func (_c *AutomationCreate) defaults() error {
 		v := automation.DefaultActionsOnResolve
 		_c.mutation.SetActionsOnResolve(v)
 	}
+	if _, ok := _c.mutation.Tags(); !ok {
+		v := automation.DefaultTags
+		_c.mutation.SetTags(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if automation.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized automation.DefaultID (forgotten import ent/runtime?)")
@@ -265,6 +275,9 @@ func (_c *AutomationCreate) check() error {
 	}
 	if _, ok := _c.mutation.ActionsOnResolve(); !ok {
 		return &ValidationError{Name: "actions_on_resolve", err: errors.New(`ent: missing required field "Automation.actions_on_resolve"`)}
+	}
+	if _, ok := _c.mutation.Tags(); !ok {
+		return &ValidationError{Name: "tags", err: errors.New(`ent: missing required field "Automation.tags"`)}
 	}
 	return nil
 }
@@ -337,6 +350,10 @@ func (_c *AutomationCreate) createSpec() (*Automation, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ActionsOnResolve(); ok {
 		_spec.SetField(automation.FieldActionsOnResolve, field.TypeJSON, value)
 		_node.ActionsOnResolve = value
+	}
+	if value, ok := _c.mutation.Tags(); ok {
+		_spec.SetField(automation.FieldTags, field.TypeJSON, value)
+		_node.Tags = value
 	}
 	if nodes := _c.mutation.BucketsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -534,6 +551,18 @@ func (u *AutomationUpsert) UpdateActionsOnResolve() *AutomationUpsert {
 	return u
 }
 
+// SetTags sets the "tags" field.
+func (u *AutomationUpsert) SetTags(v []string) *AutomationUpsert {
+	u.Set(automation.FieldTags, v)
+	return u
+}
+
+// UpdateTags sets the "tags" field to the value that was provided on create.
+func (u *AutomationUpsert) UpdateTags() *AutomationUpsert {
+	u.SetExcluded(automation.FieldTags)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -694,6 +723,20 @@ func (u *AutomationUpsertOne) SetActionsOnResolve(v []map[string]interface{}) *A
 func (u *AutomationUpsertOne) UpdateActionsOnResolve() *AutomationUpsertOne {
 	return u.Update(func(s *AutomationUpsert) {
 		s.UpdateActionsOnResolve()
+	})
+}
+
+// SetTags sets the "tags" field.
+func (u *AutomationUpsertOne) SetTags(v []string) *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.SetTags(v)
+	})
+}
+
+// UpdateTags sets the "tags" field to the value that was provided on create.
+func (u *AutomationUpsertOne) UpdateTags() *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.UpdateTags()
 	})
 }
 
@@ -1024,6 +1067,20 @@ func (u *AutomationUpsertBulk) SetActionsOnResolve(v []map[string]interface{}) *
 func (u *AutomationUpsertBulk) UpdateActionsOnResolve() *AutomationUpsertBulk {
 	return u.Update(func(s *AutomationUpsert) {
 		s.UpdateActionsOnResolve()
+	})
+}
+
+// SetTags sets the "tags" field.
+func (u *AutomationUpsertBulk) SetTags(v []string) *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.SetTags(v)
+	})
+}
+
+// UpdateTags sets the "tags" field to the value that was provided on create.
+func (u *AutomationUpsertBulk) UpdateTags() *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.UpdateTags()
 	})
 }
 

@@ -124,6 +124,18 @@ func (_u *AutomationUpdate) AppendActionsOnResolve(v []map[string]interface{}) *
 	return _u
 }
 
+// SetTags sets the "tags" field.
+func (_u *AutomationUpdate) SetTags(v []string) *AutomationUpdate {
+	_u.mutation.SetTags(v)
+	return _u
+}
+
+// AppendTags appends value to the "tags" field.
+func (_u *AutomationUpdate) AppendTags(v []string) *AutomationUpdate {
+	_u.mutation.AppendTags(v)
+	return _u
+}
+
 // AddBucketIDs adds the "buckets" edge to the AutomationBucket entity by IDs.
 func (_u *AutomationUpdate) AddBucketIDs(ids ...uuid.UUID) *AutomationUpdate {
 	_u.mutation.AddBucketIDs(ids...)
@@ -331,6 +343,14 @@ func (_u *AutomationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.AppendedActionsOnResolve(); ok {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, automation.FieldActionsOnResolve, value)
+		})
+	}
+	if value, ok := _u.mutation.Tags(); ok {
+		_spec.SetField(automation.FieldTags, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTags(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, automation.FieldTags, value)
 		})
 	}
 	if _u.mutation.BucketsCleared() {
@@ -580,6 +600,18 @@ func (_u *AutomationUpdateOne) AppendActionsOnResolve(v []map[string]interface{}
 	return _u
 }
 
+// SetTags sets the "tags" field.
+func (_u *AutomationUpdateOne) SetTags(v []string) *AutomationUpdateOne {
+	_u.mutation.SetTags(v)
+	return _u
+}
+
+// AppendTags appends value to the "tags" field.
+func (_u *AutomationUpdateOne) AppendTags(v []string) *AutomationUpdateOne {
+	_u.mutation.AppendTags(v)
+	return _u
+}
+
 // AddBucketIDs adds the "buckets" edge to the AutomationBucket entity by IDs.
 func (_u *AutomationUpdateOne) AddBucketIDs(ids ...uuid.UUID) *AutomationUpdateOne {
 	_u.mutation.AddBucketIDs(ids...)
@@ -817,6 +849,14 @@ func (_u *AutomationUpdateOne) sqlSave(ctx context.Context) (_node *Automation, 
 	if value, ok := _u.mutation.AppendedActionsOnResolve(); ok {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, automation.FieldActionsOnResolve, value)
+		})
+	}
+	if value, ok := _u.mutation.Tags(); ok {
+		_spec.SetField(automation.FieldTags, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTags(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, automation.FieldTags, value)
 		})
 	}
 	if _u.mutation.BucketsCleared() {

@@ -35,6 +35,7 @@ import (
 	"github.com/prefectdb/prefectdb/ent/csrftoken"
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/deploymentschedule"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/event"
 	"github.com/prefectdb/prefectdb/ent/eventresource"
 	"github.com/prefectdb/prefectdb/ent/flow"
@@ -99,6 +100,8 @@ type Client struct {
 	Deployment *DeploymentClient
 	// DeploymentSchedule is the client for interacting with the DeploymentSchedule builders.
 	DeploymentSchedule *DeploymentScheduleClient
+	// DeploymentVersion is the client for interacting with the DeploymentVersion builders.
+	DeploymentVersion *DeploymentVersionClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// EventResource is the client for interacting with the EventResource builders.
@@ -163,6 +166,7 @@ func (c *Client) init() {
 	c.CsrfToken = NewCsrfTokenClient(c.config)
 	c.Deployment = NewDeploymentClient(c.config)
 	c.DeploymentSchedule = NewDeploymentScheduleClient(c.config)
+	c.DeploymentVersion = NewDeploymentVersionClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.EventResource = NewEventResourceClient(c.config)
 	c.Flow = NewFlowClient(c.config)
@@ -291,6 +295,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CsrfToken:                   NewCsrfTokenClient(cfg),
 		Deployment:                  NewDeploymentClient(cfg),
 		DeploymentSchedule:          NewDeploymentScheduleClient(cfg),
+		DeploymentVersion:           NewDeploymentVersionClient(cfg),
 		Event:                       NewEventClient(cfg),
 		EventResource:               NewEventResourceClient(cfg),
 		Flow:                        NewFlowClient(cfg),
@@ -346,6 +351,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CsrfToken:                   NewCsrfTokenClient(cfg),
 		Deployment:                  NewDeploymentClient(cfg),
 		DeploymentSchedule:          NewDeploymentScheduleClient(cfg),
+		DeploymentVersion:           NewDeploymentVersionClient(cfg),
 		Event:                       NewEventClient(cfg),
 		EventResource:               NewEventResourceClient(cfg),
 		Flow:                        NewFlowClient(cfg),
@@ -396,11 +402,11 @@ func (c *Client) Use(hooks ...Hook) {
 		c.AutomationEventFollower, c.AutomationRelatedResource, c.BlockDocument,
 		c.BlockDocumentReference, c.BlockSchema, c.BlockSchemaReference, c.BlockType,
 		c.CompositeTriggerChildFiring, c.ConcurrencyLimit, c.ConcurrencyLimitV2,
-		c.Configuration, c.CsrfToken, c.Deployment, c.DeploymentSchedule, c.Event,
-		c.EventResource, c.Flow, c.FlowRun, c.FlowRunInput,
-		c.FlowRunNotificationPolicy, c.FlowRunNotificationQueue, c.FlowRunState,
-		c.LogEntry, c.SavedSearch, c.TaskRun, c.TaskRunState, c.TaskRunStateCache,
-		c.Variable, c.WorkPool, c.WorkQueue, c.Worker,
+		c.Configuration, c.CsrfToken, c.Deployment, c.DeploymentSchedule,
+		c.DeploymentVersion, c.Event, c.EventResource, c.Flow, c.FlowRun,
+		c.FlowRunInput, c.FlowRunNotificationPolicy, c.FlowRunNotificationQueue,
+		c.FlowRunState, c.LogEntry, c.SavedSearch, c.TaskRun, c.TaskRunState,
+		c.TaskRunStateCache, c.Variable, c.WorkPool, c.WorkQueue, c.Worker,
 	} {
 		n.Use(hooks...)
 	}
@@ -414,11 +420,11 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.AutomationEventFollower, c.AutomationRelatedResource, c.BlockDocument,
 		c.BlockDocumentReference, c.BlockSchema, c.BlockSchemaReference, c.BlockType,
 		c.CompositeTriggerChildFiring, c.ConcurrencyLimit, c.ConcurrencyLimitV2,
-		c.Configuration, c.CsrfToken, c.Deployment, c.DeploymentSchedule, c.Event,
-		c.EventResource, c.Flow, c.FlowRun, c.FlowRunInput,
-		c.FlowRunNotificationPolicy, c.FlowRunNotificationQueue, c.FlowRunState,
-		c.LogEntry, c.SavedSearch, c.TaskRun, c.TaskRunState, c.TaskRunStateCache,
-		c.Variable, c.WorkPool, c.WorkQueue, c.Worker,
+		c.Configuration, c.CsrfToken, c.Deployment, c.DeploymentSchedule,
+		c.DeploymentVersion, c.Event, c.EventResource, c.Flow, c.FlowRun,
+		c.FlowRunInput, c.FlowRunNotificationPolicy, c.FlowRunNotificationQueue,
+		c.FlowRunState, c.LogEntry, c.SavedSearch, c.TaskRun, c.TaskRunState,
+		c.TaskRunStateCache, c.Variable, c.WorkPool, c.WorkQueue, c.Worker,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -465,6 +471,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Deployment.mutate(ctx, m)
 	case *DeploymentScheduleMutation:
 		return c.DeploymentSchedule.mutate(ctx, m)
+	case *DeploymentVersionMutation:
+		return c.DeploymentVersion.mutate(ctx, m)
 	case *EventMutation:
 		return c.Event.mutate(ctx, m)
 	case *EventResourceMutation:
@@ -2922,6 +2930,22 @@ func (c *ConcurrencyLimitV2Client) GetX(ctx context.Context, id uuid.UUID) *Conc
 	return obj
 }
 
+// QueryDeployments queries the deployments edge of a ConcurrencyLimitV2.
+func (c *ConcurrencyLimitV2Client) QueryDeployments(_m *ConcurrencyLimitV2) *DeploymentQuery {
+	query := (&DeploymentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(concurrencylimitv2.Table, concurrencylimitv2.FieldID, id),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, concurrencylimitv2.DeploymentsTable, concurrencylimitv2.DeploymentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ConcurrencyLimitV2Client) Hooks() []Hook {
 	hooks := c.hooks.ConcurrencyLimitV2
@@ -3388,6 +3412,54 @@ func (c *DeploymentClient) QueryWorkQueue(_m *Deployment) *WorkQueueQuery {
 	return query
 }
 
+// QueryGlobalConcurrencyLimit queries the global_concurrency_limit edge of a Deployment.
+func (c *DeploymentClient) QueryGlobalConcurrencyLimit(_m *Deployment) *ConcurrencyLimitV2Query {
+	query := (&ConcurrencyLimitV2Client{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(concurrencylimitv2.Table, concurrencylimitv2.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, deployment.GlobalConcurrencyLimitTable, deployment.GlobalConcurrencyLimitColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCurrentVersion queries the current_version edge of a Deployment.
+func (c *DeploymentClient) QueryCurrentVersion(_m *Deployment) *DeploymentVersionQuery {
+	query := (&DeploymentVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(deploymentversion.Table, deploymentversion.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deployment.CurrentVersionTable, deployment.CurrentVersionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVersions queries the versions edge of a Deployment.
+func (c *DeploymentClient) QueryVersions(_m *Deployment) *DeploymentVersionQuery {
+	query := (&DeploymentVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(deploymentversion.Table, deploymentversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, deployment.VersionsTable, deployment.VersionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QuerySchedules queries the schedules edge of a Deployment.
 func (c *DeploymentClient) QuerySchedules(_m *Deployment) *DeploymentScheduleQuery {
 	query := (&DeploymentScheduleClient{config: c.config}).Query()
@@ -3593,6 +3665,188 @@ func (c *DeploymentScheduleClient) mutate(ctx context.Context, m *DeploymentSche
 		return (&DeploymentScheduleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown DeploymentSchedule mutation op: %q", m.Op())
+	}
+}
+
+// DeploymentVersionClient is a client for the DeploymentVersion schema.
+type DeploymentVersionClient struct {
+	config
+}
+
+// NewDeploymentVersionClient returns a client for the DeploymentVersion from the given config.
+func NewDeploymentVersionClient(c config) *DeploymentVersionClient {
+	return &DeploymentVersionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `deploymentversion.Hooks(f(g(h())))`.
+func (c *DeploymentVersionClient) Use(hooks ...Hook) {
+	c.hooks.DeploymentVersion = append(c.hooks.DeploymentVersion, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `deploymentversion.Intercept(f(g(h())))`.
+func (c *DeploymentVersionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DeploymentVersion = append(c.inters.DeploymentVersion, interceptors...)
+}
+
+// Create returns a builder for creating a DeploymentVersion entity.
+func (c *DeploymentVersionClient) Create() *DeploymentVersionCreate {
+	mutation := newDeploymentVersionMutation(c.config, OpCreate)
+	return &DeploymentVersionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DeploymentVersion entities.
+func (c *DeploymentVersionClient) CreateBulk(builders ...*DeploymentVersionCreate) *DeploymentVersionCreateBulk {
+	return &DeploymentVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeploymentVersionClient) MapCreateBulk(slice any, setFunc func(*DeploymentVersionCreate, int)) *DeploymentVersionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeploymentVersionCreateBulk{err: fmt.Errorf("calling to DeploymentVersionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeploymentVersionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeploymentVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DeploymentVersion.
+func (c *DeploymentVersionClient) Update() *DeploymentVersionUpdate {
+	mutation := newDeploymentVersionMutation(c.config, OpUpdate)
+	return &DeploymentVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeploymentVersionClient) UpdateOne(_m *DeploymentVersion) *DeploymentVersionUpdateOne {
+	mutation := newDeploymentVersionMutation(c.config, OpUpdateOne, withDeploymentVersion(_m))
+	return &DeploymentVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeploymentVersionClient) UpdateOneID(id uuid.UUID) *DeploymentVersionUpdateOne {
+	mutation := newDeploymentVersionMutation(c.config, OpUpdateOne, withDeploymentVersionID(id))
+	return &DeploymentVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DeploymentVersion.
+func (c *DeploymentVersionClient) Delete() *DeploymentVersionDelete {
+	mutation := newDeploymentVersionMutation(c.config, OpDelete)
+	return &DeploymentVersionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeploymentVersionClient) DeleteOne(_m *DeploymentVersion) *DeploymentVersionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeploymentVersionClient) DeleteOneID(id uuid.UUID) *DeploymentVersionDeleteOne {
+	builder := c.Delete().Where(deploymentversion.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeploymentVersionDeleteOne{builder}
+}
+
+// Query returns a query builder for DeploymentVersion.
+func (c *DeploymentVersionClient) Query() *DeploymentVersionQuery {
+	return &DeploymentVersionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDeploymentVersion},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DeploymentVersion entity by its id.
+func (c *DeploymentVersionClient) Get(ctx context.Context, id uuid.UUID) (*DeploymentVersion, error) {
+	return c.Query().Where(deploymentversion.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeploymentVersionClient) GetX(ctx context.Context, id uuid.UUID) *DeploymentVersion {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryDeployment queries the deployment edge of a DeploymentVersion.
+func (c *DeploymentVersionClient) QueryDeployment(_m *DeploymentVersion) *DeploymentQuery {
+	query := (&DeploymentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deploymentversion.Table, deploymentversion.FieldID, id),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, deploymentversion.DeploymentTable, deploymentversion.DeploymentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryWorkQueue queries the work_queue edge of a DeploymentVersion.
+func (c *DeploymentVersionClient) QueryWorkQueue(_m *DeploymentVersion) *WorkQueueQuery {
+	query := (&WorkQueueClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deploymentversion.Table, deploymentversion.FieldID, id),
+			sqlgraph.To(workqueue.Table, workqueue.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, deploymentversion.WorkQueueTable, deploymentversion.WorkQueueColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCurrentOf queries the current_of edge of a DeploymentVersion.
+func (c *DeploymentVersionClient) QueryCurrentOf(_m *DeploymentVersion) *DeploymentQuery {
+	query := (&DeploymentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deploymentversion.Table, deploymentversion.FieldID, id),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, deploymentversion.CurrentOfTable, deploymentversion.CurrentOfColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DeploymentVersionClient) Hooks() []Hook {
+	hooks := c.hooks.DeploymentVersion
+	return append(hooks[:len(hooks):len(hooks)], deploymentversion.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeploymentVersionClient) Interceptors() []Interceptor {
+	return c.inters.DeploymentVersion
+}
+
+func (c *DeploymentVersionClient) mutate(ctx context.Context, m *DeploymentVersionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeploymentVersionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeploymentVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeploymentVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeploymentVersionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DeploymentVersion mutation op: %q", m.Op())
 	}
 }
 
@@ -6387,6 +6641,22 @@ func (c *WorkQueueClient) QueryDeployments(_m *WorkQueue) *DeploymentQuery {
 	return query
 }
 
+// QueryDeploymentVersions queries the deployment_versions edge of a WorkQueue.
+func (c *WorkQueueClient) QueryDeploymentVersions(_m *WorkQueue) *DeploymentVersionQuery {
+	query := (&DeploymentVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workqueue.Table, workqueue.FieldID, id),
+			sqlgraph.To(deploymentversion.Table, deploymentversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, workqueue.DeploymentVersionsTable, workqueue.DeploymentVersionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryFlowRuns queries the flow_runs edge of a WorkQueue.
 func (c *WorkQueueClient) QueryFlowRuns(_m *WorkQueue) *FlowRunQuery {
 	query := (&FlowRunClient{config: c.config}).Query()
@@ -6602,8 +6872,8 @@ type (
 		AutomationEventFollower, AutomationRelatedResource, BlockDocument,
 		BlockDocumentReference, BlockSchema, BlockSchemaReference, BlockType,
 		CompositeTriggerChildFiring, ConcurrencyLimit, ConcurrencyLimitV2,
-		Configuration, CsrfToken, Deployment, DeploymentSchedule, Event, EventResource,
-		Flow, FlowRun, FlowRunInput, FlowRunNotificationPolicy,
+		Configuration, CsrfToken, Deployment, DeploymentSchedule, DeploymentVersion,
+		Event, EventResource, Flow, FlowRun, FlowRunInput, FlowRunNotificationPolicy,
 		FlowRunNotificationQueue, FlowRunState, LogEntry, SavedSearch, TaskRun,
 		TaskRunState, TaskRunStateCache, Variable, WorkPool, WorkQueue,
 		Worker []ent.Hook
@@ -6613,8 +6883,8 @@ type (
 		AutomationEventFollower, AutomationRelatedResource, BlockDocument,
 		BlockDocumentReference, BlockSchema, BlockSchemaReference, BlockType,
 		CompositeTriggerChildFiring, ConcurrencyLimit, ConcurrencyLimitV2,
-		Configuration, CsrfToken, Deployment, DeploymentSchedule, Event, EventResource,
-		Flow, FlowRun, FlowRunInput, FlowRunNotificationPolicy,
+		Configuration, CsrfToken, Deployment, DeploymentSchedule, DeploymentVersion,
+		Event, EventResource, Flow, FlowRun, FlowRunInput, FlowRunNotificationPolicy,
 		FlowRunNotificationQueue, FlowRunState, LogEntry, SavedSearch, TaskRun,
 		TaskRunState, TaskRunStateCache, Variable, WorkPool, WorkQueue,
 		Worker []ent.Interceptor

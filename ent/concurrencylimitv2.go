@@ -36,7 +36,29 @@ type ConcurrencyLimitV2 struct {
 	SlotDecayPerSecond float64 `json:"slot_decay_per_second,omitempty"`
 	// AvgSlotOccupancySeconds holds the value of the "avg_slot_occupancy_seconds" field.
 	AvgSlotOccupancySeconds float64 `json:"avg_slot_occupancy_seconds,omitempty"`
-	selectValues            sql.SelectValues
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the ConcurrencyLimitV2Query when eager-loading is set.
+	Edges        ConcurrencyLimitV2Edges `json:"edges"`
+	selectValues sql.SelectValues
+}
+
+// ConcurrencyLimitV2Edges holds the relations/edges for other nodes in the graph.
+type ConcurrencyLimitV2Edges struct {
+	// Deployments holds the value of the deployments edge.
+	Deployments []*Deployment `json:"deployments,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes      [1]bool
+	namedDeployments map[string][]*Deployment
+}
+
+// DeploymentsOrErr returns the Deployments value or an error if the edge
+// was not loaded in eager-loading.
+func (e ConcurrencyLimitV2Edges) DeploymentsOrErr() ([]*Deployment, error) {
+	if e.loadedTypes[0] {
+		return e.Deployments, nil
+	}
+	return nil, &NotLoadedError{edge: "deployments"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -144,6 +166,11 @@ func (_m *ConcurrencyLimitV2) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryDeployments queries the "deployments" edge of the ConcurrencyLimitV2 entity.
+func (_m *ConcurrencyLimitV2) QueryDeployments() *DeploymentQuery {
+	return NewConcurrencyLimitV2Client(_m.config).QueryDeployments(_m)
+}
+
 // Update returns a builder for updating this ConcurrencyLimitV2.
 // Note that you need to call ConcurrencyLimitV2.Unwrap() before calling this method if this ConcurrencyLimitV2
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -195,6 +222,30 @@ func (_m *ConcurrencyLimitV2) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.AvgSlotOccupancySeconds))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedDeployments returns the Deployments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ConcurrencyLimitV2) NamedDeployments(name string) ([]*Deployment, error) {
+	if _m.Edges.namedDeployments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDeployments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ConcurrencyLimitV2) appendNamedDeployments(name string, edges ...*Deployment) {
+	if _m.Edges.namedDeployments == nil {
+		_m.Edges.namedDeployments = make(map[string][]*Deployment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDeployments[name] = []*Deployment{}
+	} else {
+		_m.Edges.namedDeployments[name] = append(_m.Edges.namedDeployments[name], edges...)
+	}
 }
 
 // ConcurrencyLimitV2s is a parsable slice of ConcurrencyLimitV2.

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/concurrencylimitv2"
+	"github.com/prefectdb/prefectdb/ent/deployment"
 )
 
 // ConcurrencyLimitV2Create is the builder for creating a ConcurrencyLimitV2 entity.
@@ -106,6 +107,21 @@ func (_c *ConcurrencyLimitV2Create) SetNillableID(v *uuid.UUID) *ConcurrencyLimi
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// AddDeploymentIDs adds the "deployments" edge to the Deployment entity by IDs.
+func (_c *ConcurrencyLimitV2Create) AddDeploymentIDs(ids ...uuid.UUID) *ConcurrencyLimitV2Create {
+	_c.mutation.AddDeploymentIDs(ids...)
+	return _c
+}
+
+// AddDeployments adds the "deployments" edges to the Deployment entity.
+func (_c *ConcurrencyLimitV2Create) AddDeployments(v ...*Deployment) *ConcurrencyLimitV2Create {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDeploymentIDs(ids...)
 }
 
 // Mutation returns the ConcurrencyLimitV2Mutation object of the builder.
@@ -269,6 +285,22 @@ func (_c *ConcurrencyLimitV2Create) createSpec() (*ConcurrencyLimitV2, *sqlgraph
 	if value, ok := _c.mutation.AvgSlotOccupancySeconds(); ok {
 		_spec.SetField(concurrencylimitv2.FieldAvgSlotOccupancySeconds, field.TypeFloat64, value)
 		_node.AvgSlotOccupancySeconds = value
+	}
+	if nodes := _c.mutation.DeploymentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   concurrencylimitv2.DeploymentsTable,
+			Columns: []string{concurrencylimitv2.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

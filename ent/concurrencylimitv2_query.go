@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -14,17 +15,20 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/concurrencylimitv2"
+	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/predicate"
 )
 
 // ConcurrencyLimitV2Query is the builder for querying ConcurrencyLimitV2 entities.
 type ConcurrencyLimitV2Query struct {
 	config
-	ctx        *QueryContext
-	order      []concurrencylimitv2.OrderOption
-	inters     []Interceptor
-	predicates []predicate.ConcurrencyLimitV2
-	modifiers  []func(*sql.Selector)
+	ctx                  *QueryContext
+	order                []concurrencylimitv2.OrderOption
+	inters               []Interceptor
+	predicates           []predicate.ConcurrencyLimitV2
+	withDeployments      *DeploymentQuery
+	modifiers            []func(*sql.Selector)
+	withNamedDeployments map[string]*DeploymentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -59,6 +63,28 @@ func (_q *ConcurrencyLimitV2Query) Unique(unique bool) *ConcurrencyLimitV2Query 
 func (_q *ConcurrencyLimitV2Query) Order(o ...concurrencylimitv2.OrderOption) *ConcurrencyLimitV2Query {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryDeployments chains the current query on the "deployments" edge.
+func (_q *ConcurrencyLimitV2Query) QueryDeployments() *DeploymentQuery {
+	query := (&DeploymentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(concurrencylimitv2.Table, concurrencylimitv2.FieldID, selector),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, concurrencylimitv2.DeploymentsTable, concurrencylimitv2.DeploymentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first ConcurrencyLimitV2 entity from the query.
@@ -248,16 +274,28 @@ func (_q *ConcurrencyLimitV2Query) Clone() *ConcurrencyLimitV2Query {
 		return nil
 	}
 	return &ConcurrencyLimitV2Query{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]concurrencylimitv2.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.ConcurrencyLimitV2{}, _q.predicates...),
+		config:          _q.config,
+		ctx:             _q.ctx.Clone(),
+		order:           append([]concurrencylimitv2.OrderOption{}, _q.order...),
+		inters:          append([]Interceptor{}, _q.inters...),
+		predicates:      append([]predicate.ConcurrencyLimitV2{}, _q.predicates...),
+		withDeployments: _q.withDeployments.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithDeployments tells the query-builder to eager-load the nodes that are connected to
+// the "deployments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConcurrencyLimitV2Query) WithDeployments(opts ...func(*DeploymentQuery)) *ConcurrencyLimitV2Query {
+	query := (&DeploymentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeployments = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -336,8 +374,11 @@ func (_q *ConcurrencyLimitV2Query) prepareQuery(ctx context.Context) error {
 
 func (_q *ConcurrencyLimitV2Query) sqlAll(ctx context.Context, hooks ...queryHook) ([]*ConcurrencyLimitV2, error) {
 	var (
-		nodes = []*ConcurrencyLimitV2{}
-		_spec = _q.querySpec()
+		nodes       = []*ConcurrencyLimitV2{}
+		_spec       = _q.querySpec()
+		loadedTypes = [1]bool{
+			_q.withDeployments != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*ConcurrencyLimitV2).scanValues(nil, columns)
@@ -345,6 +386,7 @@ func (_q *ConcurrencyLimitV2Query) sqlAll(ctx context.Context, hooks ...queryHoo
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &ConcurrencyLimitV2{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -359,7 +401,55 @@ func (_q *ConcurrencyLimitV2Query) sqlAll(ctx context.Context, hooks ...queryHoo
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withDeployments; query != nil {
+		if err := _q.loadDeployments(ctx, query, nodes,
+			func(n *ConcurrencyLimitV2) { n.Edges.Deployments = []*Deployment{} },
+			func(n *ConcurrencyLimitV2, e *Deployment) { n.Edges.Deployments = append(n.Edges.Deployments, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDeployments {
+		if err := _q.loadDeployments(ctx, query, nodes,
+			func(n *ConcurrencyLimitV2) { n.appendNamedDeployments(name) },
+			func(n *ConcurrencyLimitV2, e *Deployment) { n.appendNamedDeployments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
 	return nodes, nil
+}
+
+func (_q *ConcurrencyLimitV2Query) loadDeployments(ctx context.Context, query *DeploymentQuery, nodes []*ConcurrencyLimitV2, init func(*ConcurrencyLimitV2), assign func(*ConcurrencyLimitV2, *Deployment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*ConcurrencyLimitV2)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(deployment.FieldConcurrencyLimitID)
+	}
+	query.Where(predicate.Deployment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(concurrencylimitv2.DeploymentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ConcurrencyLimitID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "concurrency_limit_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "concurrency_limit_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
 }
 
 func (_q *ConcurrencyLimitV2Query) sqlCount(ctx context.Context) (int, error) {
@@ -479,6 +569,20 @@ func (_q *ConcurrencyLimitV2Query) ForShare(opts ...sql.LockOption) *Concurrency
 func (_q *ConcurrencyLimitV2Query) Modify(modifiers ...func(s *sql.Selector)) *ConcurrencyLimitV2Select {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedDeployments tells the query-builder to eager-load the nodes that are connected to the "deployments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConcurrencyLimitV2Query) WithNamedDeployments(name string, opts ...func(*DeploymentQuery)) *ConcurrencyLimitV2Query {
+	query := (&DeploymentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDeployments == nil {
+		_q.withNamedDeployments = make(map[string]*DeploymentQuery)
+	}
+	_q.withNamedDeployments[name] = query
+	return _q
 }
 
 // ConcurrencyLimitV2GroupBy is the group-by builder for ConcurrencyLimitV2 entities.

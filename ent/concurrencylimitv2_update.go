@@ -11,7 +11,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/concurrencylimitv2"
+	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/predicate"
 )
 
@@ -168,9 +170,45 @@ func (_u *ConcurrencyLimitV2Update) AddAvgSlotOccupancySeconds(v float64) *Concu
 	return _u
 }
 
+// AddDeploymentIDs adds the "deployments" edge to the Deployment entity by IDs.
+func (_u *ConcurrencyLimitV2Update) AddDeploymentIDs(ids ...uuid.UUID) *ConcurrencyLimitV2Update {
+	_u.mutation.AddDeploymentIDs(ids...)
+	return _u
+}
+
+// AddDeployments adds the "deployments" edges to the Deployment entity.
+func (_u *ConcurrencyLimitV2Update) AddDeployments(v ...*Deployment) *ConcurrencyLimitV2Update {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeploymentIDs(ids...)
+}
+
 // Mutation returns the ConcurrencyLimitV2Mutation object of the builder.
 func (_u *ConcurrencyLimitV2Update) Mutation() *ConcurrencyLimitV2Mutation {
 	return _u.mutation
+}
+
+// ClearDeployments clears all "deployments" edges to the Deployment entity.
+func (_u *ConcurrencyLimitV2Update) ClearDeployments() *ConcurrencyLimitV2Update {
+	_u.mutation.ClearDeployments()
+	return _u
+}
+
+// RemoveDeploymentIDs removes the "deployments" edge to Deployment entities by IDs.
+func (_u *ConcurrencyLimitV2Update) RemoveDeploymentIDs(ids ...uuid.UUID) *ConcurrencyLimitV2Update {
+	_u.mutation.RemoveDeploymentIDs(ids...)
+	return _u
+}
+
+// RemoveDeployments removes "deployments" edges to Deployment entities.
+func (_u *ConcurrencyLimitV2Update) RemoveDeployments(v ...*Deployment) *ConcurrencyLimitV2Update {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeploymentIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -268,6 +306,51 @@ func (_u *ConcurrencyLimitV2Update) sqlSave(ctx context.Context) (_node int, err
 	}
 	if value, ok := _u.mutation.AddedAvgSlotOccupancySeconds(); ok {
 		_spec.AddField(concurrencylimitv2.FieldAvgSlotOccupancySeconds, field.TypeFloat64, value)
+	}
+	if _u.mutation.DeploymentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   concurrencylimitv2.DeploymentsTable,
+			Columns: []string{concurrencylimitv2.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeploymentsIDs(); len(nodes) > 0 && !_u.mutation.DeploymentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   concurrencylimitv2.DeploymentsTable,
+			Columns: []string{concurrencylimitv2.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeploymentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   concurrencylimitv2.DeploymentsTable,
+			Columns: []string{concurrencylimitv2.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -430,9 +513,45 @@ func (_u *ConcurrencyLimitV2UpdateOne) AddAvgSlotOccupancySeconds(v float64) *Co
 	return _u
 }
 
+// AddDeploymentIDs adds the "deployments" edge to the Deployment entity by IDs.
+func (_u *ConcurrencyLimitV2UpdateOne) AddDeploymentIDs(ids ...uuid.UUID) *ConcurrencyLimitV2UpdateOne {
+	_u.mutation.AddDeploymentIDs(ids...)
+	return _u
+}
+
+// AddDeployments adds the "deployments" edges to the Deployment entity.
+func (_u *ConcurrencyLimitV2UpdateOne) AddDeployments(v ...*Deployment) *ConcurrencyLimitV2UpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeploymentIDs(ids...)
+}
+
 // Mutation returns the ConcurrencyLimitV2Mutation object of the builder.
 func (_u *ConcurrencyLimitV2UpdateOne) Mutation() *ConcurrencyLimitV2Mutation {
 	return _u.mutation
+}
+
+// ClearDeployments clears all "deployments" edges to the Deployment entity.
+func (_u *ConcurrencyLimitV2UpdateOne) ClearDeployments() *ConcurrencyLimitV2UpdateOne {
+	_u.mutation.ClearDeployments()
+	return _u
+}
+
+// RemoveDeploymentIDs removes the "deployments" edge to Deployment entities by IDs.
+func (_u *ConcurrencyLimitV2UpdateOne) RemoveDeploymentIDs(ids ...uuid.UUID) *ConcurrencyLimitV2UpdateOne {
+	_u.mutation.RemoveDeploymentIDs(ids...)
+	return _u
+}
+
+// RemoveDeployments removes "deployments" edges to Deployment entities.
+func (_u *ConcurrencyLimitV2UpdateOne) RemoveDeployments(v ...*Deployment) *ConcurrencyLimitV2UpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeploymentIDs(ids...)
 }
 
 // Where appends a list predicates to the ConcurrencyLimitV2Update builder.
@@ -560,6 +679,51 @@ func (_u *ConcurrencyLimitV2UpdateOne) sqlSave(ctx context.Context) (_node *Conc
 	}
 	if value, ok := _u.mutation.AddedAvgSlotOccupancySeconds(); ok {
 		_spec.AddField(concurrencylimitv2.FieldAvgSlotOccupancySeconds, field.TypeFloat64, value)
+	}
+	if _u.mutation.DeploymentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   concurrencylimitv2.DeploymentsTable,
+			Columns: []string{concurrencylimitv2.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeploymentsIDs(); len(nodes) > 0 && !_u.mutation.DeploymentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   concurrencylimitv2.DeploymentsTable,
+			Columns: []string{concurrencylimitv2.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeploymentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   concurrencylimitv2.DeploymentsTable,
+			Columns: []string{concurrencylimitv2.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &ConcurrencyLimitV2{config: _u.config}

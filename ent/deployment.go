@@ -12,7 +12,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/blockdocument"
+	"github.com/prefectdb/prefectdb/ent/concurrencylimitv2"
 	"github.com/prefectdb/prefectdb/ent/deployment"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/flow"
 	"github.com/prefectdb/prefectdb/ent/workqueue"
 	"github.com/prefectdb/prefectdb/types"
@@ -29,24 +31,16 @@ type Deployment struct {
 	Updated time.Time `json:"updated,omitempty"`
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
-	// Schedule holds the value of the "schedule" field.
-	Schedule json.RawMessage `json:"schedule,omitempty"`
-	// IsScheduleActive holds the value of the "is_schedule_active" field.
-	IsScheduleActive bool `json:"is_schedule_active,omitempty"`
 	// Tags holds the value of the "tags" field.
 	Tags []string `json:"tags,omitempty"`
 	// Parameters holds the value of the "parameters" field.
 	Parameters map[string]interface{} `json:"parameters,omitempty"`
-	// FlowData holds the value of the "flow_data" field.
-	FlowData json.RawMessage `json:"flow_data,omitempty"`
 	// FlowID holds the value of the "flow_id" field.
 	FlowID uuid.UUID `json:"flow_id,omitempty"`
 	// InfrastructureDocumentID holds the value of the "infrastructure_document_id" field.
 	InfrastructureDocumentID *uuid.UUID `json:"infrastructure_document_id,omitempty"`
 	// Description holds the value of the "description" field.
 	Description *string `json:"description,omitempty"`
-	// ManifestPath holds the value of the "manifest_path" field.
-	ManifestPath *string `json:"manifest_path,omitempty"`
 	// ParameterOpenapiSchema holds the value of the "parameter_openapi_schema" field.
 	ParameterOpenapiSchema map[string]interface{} `json:"parameter_openapi_schema,omitempty"`
 	// StorageDocumentID holds the value of the "storage_document_id" field.
@@ -79,6 +73,14 @@ type Deployment struct {
 	Status types.DeploymentStatus `json:"status,omitempty"`
 	// ConcurrencyLimit holds the value of the "concurrency_limit" field.
 	ConcurrencyLimit *int `json:"concurrency_limit,omitempty"`
+	// ConcurrencyOptions holds the value of the "concurrency_options" field.
+	ConcurrencyOptions map[string]interface{} `json:"concurrency_options,omitempty"`
+	// ConcurrencyLimitID holds the value of the "concurrency_limit_id" field.
+	ConcurrencyLimitID *uuid.UUID `json:"concurrency_limit_id,omitempty"`
+	// Labels holds the value of the "labels" field.
+	Labels map[string]interface{} `json:"labels,omitempty"`
+	// VersionID holds the value of the "version_id" field.
+	VersionID *uuid.UUID `json:"version_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DeploymentQuery when eager-loading is set.
 	Edges        DeploymentEdges `json:"edges"`
@@ -95,13 +97,20 @@ type DeploymentEdges struct {
 	StorageDocument *BlockDocument `json:"storage_document,omitempty"`
 	// WorkQueue holds the value of the work_queue edge.
 	WorkQueue *WorkQueue `json:"work_queue,omitempty"`
+	// GlobalConcurrencyLimit holds the value of the global_concurrency_limit edge.
+	GlobalConcurrencyLimit *ConcurrencyLimitV2 `json:"global_concurrency_limit,omitempty"`
+	// CurrentVersion holds the value of the current_version edge.
+	CurrentVersion *DeploymentVersion `json:"current_version,omitempty"`
+	// Versions holds the value of the versions edge.
+	Versions []*DeploymentVersion `json:"versions,omitempty"`
 	// Schedules holds the value of the schedules edge.
 	Schedules []*DeploymentSchedule `json:"schedules,omitempty"`
 	// FlowRuns holds the value of the flow_runs edge.
 	FlowRuns []*FlowRun `json:"flow_runs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes    [6]bool
+	loadedTypes    [9]bool
+	namedVersions  map[string][]*DeploymentVersion
 	namedSchedules map[string][]*DeploymentSchedule
 	namedFlowRuns  map[string][]*FlowRun
 }
@@ -150,10 +159,41 @@ func (e DeploymentEdges) WorkQueueOrErr() (*WorkQueue, error) {
 	return nil, &NotLoadedError{edge: "work_queue"}
 }
 
+// GlobalConcurrencyLimitOrErr returns the GlobalConcurrencyLimit value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DeploymentEdges) GlobalConcurrencyLimitOrErr() (*ConcurrencyLimitV2, error) {
+	if e.GlobalConcurrencyLimit != nil {
+		return e.GlobalConcurrencyLimit, nil
+	} else if e.loadedTypes[4] {
+		return nil, &NotFoundError{label: concurrencylimitv2.Label}
+	}
+	return nil, &NotLoadedError{edge: "global_concurrency_limit"}
+}
+
+// CurrentVersionOrErr returns the CurrentVersion value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DeploymentEdges) CurrentVersionOrErr() (*DeploymentVersion, error) {
+	if e.CurrentVersion != nil {
+		return e.CurrentVersion, nil
+	} else if e.loadedTypes[5] {
+		return nil, &NotFoundError{label: deploymentversion.Label}
+	}
+	return nil, &NotLoadedError{edge: "current_version"}
+}
+
+// VersionsOrErr returns the Versions value or an error if the edge
+// was not loaded in eager-loading.
+func (e DeploymentEdges) VersionsOrErr() ([]*DeploymentVersion, error) {
+	if e.loadedTypes[6] {
+		return e.Versions, nil
+	}
+	return nil, &NotLoadedError{edge: "versions"}
+}
+
 // SchedulesOrErr returns the Schedules value or an error if the edge
 // was not loaded in eager-loading.
 func (e DeploymentEdges) SchedulesOrErr() ([]*DeploymentSchedule, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[7] {
 		return e.Schedules, nil
 	}
 	return nil, &NotLoadedError{edge: "schedules"}
@@ -162,7 +202,7 @@ func (e DeploymentEdges) SchedulesOrErr() ([]*DeploymentSchedule, error) {
 // FlowRunsOrErr returns the FlowRuns value or an error if the edge
 // was not loaded in eager-loading.
 func (e DeploymentEdges) FlowRunsOrErr() ([]*FlowRun, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[8] {
 		return e.FlowRuns, nil
 	}
 	return nil, &NotLoadedError{edge: "flow_runs"}
@@ -173,15 +213,15 @@ func (*Deployment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case deployment.FieldInfrastructureDocumentID, deployment.FieldStorageDocumentID, deployment.FieldWorkQueueID:
+		case deployment.FieldInfrastructureDocumentID, deployment.FieldStorageDocumentID, deployment.FieldWorkQueueID, deployment.FieldConcurrencyLimitID, deployment.FieldVersionID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case deployment.FieldSchedule, deployment.FieldTags, deployment.FieldParameters, deployment.FieldFlowData, deployment.FieldParameterOpenapiSchema, deployment.FieldInfraOverrides, deployment.FieldCreatedBy, deployment.FieldUpdatedBy, deployment.FieldPullSteps:
+		case deployment.FieldTags, deployment.FieldParameters, deployment.FieldParameterOpenapiSchema, deployment.FieldInfraOverrides, deployment.FieldCreatedBy, deployment.FieldUpdatedBy, deployment.FieldPullSteps, deployment.FieldConcurrencyOptions, deployment.FieldLabels:
 			values[i] = new([]byte)
-		case deployment.FieldIsScheduleActive, deployment.FieldEnforceParameterSchema, deployment.FieldPaused:
+		case deployment.FieldEnforceParameterSchema, deployment.FieldPaused:
 			values[i] = new(sql.NullBool)
 		case deployment.FieldConcurrencyLimit:
 			values[i] = new(sql.NullInt64)
-		case deployment.FieldName, deployment.FieldDescription, deployment.FieldManifestPath, deployment.FieldVersion, deployment.FieldPath, deployment.FieldEntrypoint, deployment.FieldWorkQueueName, deployment.FieldStatus:
+		case deployment.FieldName, deployment.FieldDescription, deployment.FieldVersion, deployment.FieldPath, deployment.FieldEntrypoint, deployment.FieldWorkQueueName, deployment.FieldStatus:
 			values[i] = new(sql.NullString)
 		case deployment.FieldCreated, deployment.FieldUpdated, deployment.FieldLastPolled:
 			values[i] = new(sql.NullTime)
@@ -226,20 +266,6 @@ func (_m *Deployment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Name = value.String
 			}
-		case deployment.FieldSchedule:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field schedule", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.Schedule); err != nil {
-					return fmt.Errorf("unmarshal field schedule: %w", err)
-				}
-			}
-		case deployment.FieldIsScheduleActive:
-			if value, ok := values[i].(*sql.NullBool); !ok {
-				return fmt.Errorf("unexpected type %T for field is_schedule_active", values[i])
-			} else if value.Valid {
-				_m.IsScheduleActive = value.Bool
-			}
 		case deployment.FieldTags:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field tags", values[i])
@@ -254,14 +280,6 @@ func (_m *Deployment) assignValues(columns []string, values []any) error {
 			} else if value != nil && len(*value) > 0 {
 				if err := json.Unmarshal(*value, &_m.Parameters); err != nil {
 					return fmt.Errorf("unmarshal field parameters: %w", err)
-				}
-			}
-		case deployment.FieldFlowData:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field flow_data", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.FlowData); err != nil {
-					return fmt.Errorf("unmarshal field flow_data: %w", err)
 				}
 			}
 		case deployment.FieldFlowID:
@@ -283,13 +301,6 @@ func (_m *Deployment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Description = new(string)
 				*_m.Description = value.String
-			}
-		case deployment.FieldManifestPath:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field manifest_path", values[i])
-			} else if value.Valid {
-				_m.ManifestPath = new(string)
-				*_m.ManifestPath = value.String
 			}
 		case deployment.FieldParameterOpenapiSchema:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -405,6 +416,36 @@ func (_m *Deployment) assignValues(columns []string, values []any) error {
 				_m.ConcurrencyLimit = new(int)
 				*_m.ConcurrencyLimit = int(value.Int64)
 			}
+		case deployment.FieldConcurrencyOptions:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field concurrency_options", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.ConcurrencyOptions); err != nil {
+					return fmt.Errorf("unmarshal field concurrency_options: %w", err)
+				}
+			}
+		case deployment.FieldConcurrencyLimitID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field concurrency_limit_id", values[i])
+			} else if value.Valid {
+				_m.ConcurrencyLimitID = new(uuid.UUID)
+				*_m.ConcurrencyLimitID = *value.S.(*uuid.UUID)
+			}
+		case deployment.FieldLabels:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field labels", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Labels); err != nil {
+					return fmt.Errorf("unmarshal field labels: %w", err)
+				}
+			}
+		case deployment.FieldVersionID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field version_id", values[i])
+			} else if value.Valid {
+				_m.VersionID = new(uuid.UUID)
+				*_m.VersionID = *value.S.(*uuid.UUID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -436,6 +477,21 @@ func (_m *Deployment) QueryStorageDocument() *BlockDocumentQuery {
 // QueryWorkQueue queries the "work_queue" edge of the Deployment entity.
 func (_m *Deployment) QueryWorkQueue() *WorkQueueQuery {
 	return NewDeploymentClient(_m.config).QueryWorkQueue(_m)
+}
+
+// QueryGlobalConcurrencyLimit queries the "global_concurrency_limit" edge of the Deployment entity.
+func (_m *Deployment) QueryGlobalConcurrencyLimit() *ConcurrencyLimitV2Query {
+	return NewDeploymentClient(_m.config).QueryGlobalConcurrencyLimit(_m)
+}
+
+// QueryCurrentVersion queries the "current_version" edge of the Deployment entity.
+func (_m *Deployment) QueryCurrentVersion() *DeploymentVersionQuery {
+	return NewDeploymentClient(_m.config).QueryCurrentVersion(_m)
+}
+
+// QueryVersions queries the "versions" edge of the Deployment entity.
+func (_m *Deployment) QueryVersions() *DeploymentVersionQuery {
+	return NewDeploymentClient(_m.config).QueryVersions(_m)
 }
 
 // QuerySchedules queries the "schedules" edge of the Deployment entity.
@@ -480,20 +536,11 @@ func (_m *Deployment) String() string {
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)
 	builder.WriteString(", ")
-	builder.WriteString("schedule=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Schedule))
-	builder.WriteString(", ")
-	builder.WriteString("is_schedule_active=")
-	builder.WriteString(fmt.Sprintf("%v", _m.IsScheduleActive))
-	builder.WriteString(", ")
 	builder.WriteString("tags=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Tags))
 	builder.WriteString(", ")
 	builder.WriteString("parameters=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Parameters))
-	builder.WriteString(", ")
-	builder.WriteString("flow_data=")
-	builder.WriteString(fmt.Sprintf("%v", _m.FlowData))
 	builder.WriteString(", ")
 	builder.WriteString("flow_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.FlowID))
@@ -505,11 +552,6 @@ func (_m *Deployment) String() string {
 	builder.WriteString(", ")
 	if v := _m.Description; v != nil {
 		builder.WriteString("description=")
-		builder.WriteString(*v)
-	}
-	builder.WriteString(", ")
-	if v := _m.ManifestPath; v != nil {
-		builder.WriteString("manifest_path=")
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
@@ -576,8 +618,48 @@ func (_m *Deployment) String() string {
 		builder.WriteString("concurrency_limit=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("concurrency_options=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ConcurrencyOptions))
+	builder.WriteString(", ")
+	if v := _m.ConcurrencyLimitID; v != nil {
+		builder.WriteString("concurrency_limit_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("labels=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Labels))
+	builder.WriteString(", ")
+	if v := _m.VersionID; v != nil {
+		builder.WriteString("version_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedVersions returns the Versions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Deployment) NamedVersions(name string) ([]*DeploymentVersion, error) {
+	if _m.Edges.namedVersions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedVersions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Deployment) appendNamedVersions(name string, edges ...*DeploymentVersion) {
+	if _m.Edges.namedVersions == nil {
+		_m.Edges.namedVersions = make(map[string][]*DeploymentVersion)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedVersions[name] = []*DeploymentVersion{}
+	} else {
+		_m.Edges.namedVersions[name] = append(_m.Edges.namedVersions[name], edges...)
+	}
 }
 
 // NamedSchedules returns the Schedules named value or an error if the edge was not

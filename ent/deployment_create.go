@@ -4,7 +4,6 @@ package ent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -15,8 +14,10 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/blockdocument"
+	"github.com/prefectdb/prefectdb/ent/concurrencylimitv2"
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/deploymentschedule"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/flow"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/ent/workqueue"
@@ -65,26 +66,6 @@ func (_c *DeploymentCreate) SetName(v string) *DeploymentCreate {
 	return _c
 }
 
-// SetSchedule sets the "schedule" field.
-func (_c *DeploymentCreate) SetSchedule(v json.RawMessage) *DeploymentCreate {
-	_c.mutation.SetSchedule(v)
-	return _c
-}
-
-// SetIsScheduleActive sets the "is_schedule_active" field.
-func (_c *DeploymentCreate) SetIsScheduleActive(v bool) *DeploymentCreate {
-	_c.mutation.SetIsScheduleActive(v)
-	return _c
-}
-
-// SetNillableIsScheduleActive sets the "is_schedule_active" field if the given value is not nil.
-func (_c *DeploymentCreate) SetNillableIsScheduleActive(v *bool) *DeploymentCreate {
-	if v != nil {
-		_c.SetIsScheduleActive(*v)
-	}
-	return _c
-}
-
 // SetTags sets the "tags" field.
 func (_c *DeploymentCreate) SetTags(v []string) *DeploymentCreate {
 	_c.mutation.SetTags(v)
@@ -94,12 +75,6 @@ func (_c *DeploymentCreate) SetTags(v []string) *DeploymentCreate {
 // SetParameters sets the "parameters" field.
 func (_c *DeploymentCreate) SetParameters(v map[string]interface{}) *DeploymentCreate {
 	_c.mutation.SetParameters(v)
-	return _c
-}
-
-// SetFlowData sets the "flow_data" field.
-func (_c *DeploymentCreate) SetFlowData(v json.RawMessage) *DeploymentCreate {
-	_c.mutation.SetFlowData(v)
 	return _c
 }
 
@@ -133,20 +108,6 @@ func (_c *DeploymentCreate) SetDescription(v string) *DeploymentCreate {
 func (_c *DeploymentCreate) SetNillableDescription(v *string) *DeploymentCreate {
 	if v != nil {
 		_c.SetDescription(*v)
-	}
-	return _c
-}
-
-// SetManifestPath sets the "manifest_path" field.
-func (_c *DeploymentCreate) SetManifestPath(v string) *DeploymentCreate {
-	_c.mutation.SetManifestPath(v)
-	return _c
-}
-
-// SetNillableManifestPath sets the "manifest_path" field if the given value is not nil.
-func (_c *DeploymentCreate) SetNillableManifestPath(v *string) *DeploymentCreate {
-	if v != nil {
-		_c.SetManifestPath(*v)
 	}
 	return _c
 }
@@ -335,6 +296,46 @@ func (_c *DeploymentCreate) SetNillableConcurrencyLimit(v *int) *DeploymentCreat
 	return _c
 }
 
+// SetConcurrencyOptions sets the "concurrency_options" field.
+func (_c *DeploymentCreate) SetConcurrencyOptions(v map[string]interface{}) *DeploymentCreate {
+	_c.mutation.SetConcurrencyOptions(v)
+	return _c
+}
+
+// SetConcurrencyLimitID sets the "concurrency_limit_id" field.
+func (_c *DeploymentCreate) SetConcurrencyLimitID(v uuid.UUID) *DeploymentCreate {
+	_c.mutation.SetConcurrencyLimitID(v)
+	return _c
+}
+
+// SetNillableConcurrencyLimitID sets the "concurrency_limit_id" field if the given value is not nil.
+func (_c *DeploymentCreate) SetNillableConcurrencyLimitID(v *uuid.UUID) *DeploymentCreate {
+	if v != nil {
+		_c.SetConcurrencyLimitID(*v)
+	}
+	return _c
+}
+
+// SetLabels sets the "labels" field.
+func (_c *DeploymentCreate) SetLabels(v map[string]interface{}) *DeploymentCreate {
+	_c.mutation.SetLabels(v)
+	return _c
+}
+
+// SetVersionID sets the "version_id" field.
+func (_c *DeploymentCreate) SetVersionID(v uuid.UUID) *DeploymentCreate {
+	_c.mutation.SetVersionID(v)
+	return _c
+}
+
+// SetNillableVersionID sets the "version_id" field if the given value is not nil.
+func (_c *DeploymentCreate) SetNillableVersionID(v *uuid.UUID) *DeploymentCreate {
+	if v != nil {
+		_c.SetVersionID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *DeploymentCreate) SetID(v uuid.UUID) *DeploymentCreate {
 	_c.mutation.SetID(v)
@@ -367,6 +368,59 @@ func (_c *DeploymentCreate) SetStorageDocument(v *BlockDocument) *DeploymentCrea
 // SetWorkQueue sets the "work_queue" edge to the WorkQueue entity.
 func (_c *DeploymentCreate) SetWorkQueue(v *WorkQueue) *DeploymentCreate {
 	return _c.SetWorkQueueID(v.ID)
+}
+
+// SetGlobalConcurrencyLimitID sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity by ID.
+func (_c *DeploymentCreate) SetGlobalConcurrencyLimitID(id uuid.UUID) *DeploymentCreate {
+	_c.mutation.SetGlobalConcurrencyLimitID(id)
+	return _c
+}
+
+// SetNillableGlobalConcurrencyLimitID sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity by ID if the given value is not nil.
+func (_c *DeploymentCreate) SetNillableGlobalConcurrencyLimitID(id *uuid.UUID) *DeploymentCreate {
+	if id != nil {
+		_c = _c.SetGlobalConcurrencyLimitID(*id)
+	}
+	return _c
+}
+
+// SetGlobalConcurrencyLimit sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity.
+func (_c *DeploymentCreate) SetGlobalConcurrencyLimit(v *ConcurrencyLimitV2) *DeploymentCreate {
+	return _c.SetGlobalConcurrencyLimitID(v.ID)
+}
+
+// SetCurrentVersionID sets the "current_version" edge to the DeploymentVersion entity by ID.
+func (_c *DeploymentCreate) SetCurrentVersionID(id uuid.UUID) *DeploymentCreate {
+	_c.mutation.SetCurrentVersionID(id)
+	return _c
+}
+
+// SetNillableCurrentVersionID sets the "current_version" edge to the DeploymentVersion entity by ID if the given value is not nil.
+func (_c *DeploymentCreate) SetNillableCurrentVersionID(id *uuid.UUID) *DeploymentCreate {
+	if id != nil {
+		_c = _c.SetCurrentVersionID(*id)
+	}
+	return _c
+}
+
+// SetCurrentVersion sets the "current_version" edge to the DeploymentVersion entity.
+func (_c *DeploymentCreate) SetCurrentVersion(v *DeploymentVersion) *DeploymentCreate {
+	return _c.SetCurrentVersionID(v.ID)
+}
+
+// AddVersionIDs adds the "versions" edge to the DeploymentVersion entity by IDs.
+func (_c *DeploymentCreate) AddVersionIDs(ids ...uuid.UUID) *DeploymentCreate {
+	_c.mutation.AddVersionIDs(ids...)
+	return _c
+}
+
+// AddVersions adds the "versions" edges to the DeploymentVersion entity.
+func (_c *DeploymentCreate) AddVersions(v ...*DeploymentVersion) *DeploymentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddVersionIDs(ids...)
 }
 
 // AddScheduleIDs adds the "schedules" edge to the DeploymentSchedule entity by IDs.
@@ -450,10 +504,6 @@ func (_c *DeploymentCreate) defaults() error {
 		v := deployment.DefaultUpdated()
 		_c.mutation.SetUpdated(v)
 	}
-	if _, ok := _c.mutation.IsScheduleActive(); !ok {
-		v := deployment.DefaultIsScheduleActive
-		_c.mutation.SetIsScheduleActive(v)
-	}
 	if _, ok := _c.mutation.Tags(); !ok {
 		v := deployment.DefaultTags
 		_c.mutation.SetTags(v)
@@ -498,9 +548,6 @@ func (_c *DeploymentCreate) check() error {
 	}
 	if _, ok := _c.mutation.Name(); !ok {
 		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "Deployment.name"`)}
-	}
-	if _, ok := _c.mutation.IsScheduleActive(); !ok {
-		return &ValidationError{Name: "is_schedule_active", err: errors.New(`ent: missing required field "Deployment.is_schedule_active"`)}
 	}
 	if _, ok := _c.mutation.Tags(); !ok {
 		return &ValidationError{Name: "tags", err: errors.New(`ent: missing required field "Deployment.tags"`)}
@@ -579,14 +626,6 @@ func (_c *DeploymentCreate) createSpec() (*Deployment, *sqlgraph.CreateSpec) {
 		_spec.SetField(deployment.FieldName, field.TypeString, value)
 		_node.Name = value
 	}
-	if value, ok := _c.mutation.Schedule(); ok {
-		_spec.SetField(deployment.FieldSchedule, field.TypeJSON, value)
-		_node.Schedule = value
-	}
-	if value, ok := _c.mutation.IsScheduleActive(); ok {
-		_spec.SetField(deployment.FieldIsScheduleActive, field.TypeBool, value)
-		_node.IsScheduleActive = value
-	}
 	if value, ok := _c.mutation.Tags(); ok {
 		_spec.SetField(deployment.FieldTags, field.TypeJSON, value)
 		_node.Tags = value
@@ -595,17 +634,9 @@ func (_c *DeploymentCreate) createSpec() (*Deployment, *sqlgraph.CreateSpec) {
 		_spec.SetField(deployment.FieldParameters, field.TypeJSON, value)
 		_node.Parameters = value
 	}
-	if value, ok := _c.mutation.FlowData(); ok {
-		_spec.SetField(deployment.FieldFlowData, field.TypeJSON, value)
-		_node.FlowData = value
-	}
 	if value, ok := _c.mutation.Description(); ok {
 		_spec.SetField(deployment.FieldDescription, field.TypeString, value)
 		_node.Description = &value
-	}
-	if value, ok := _c.mutation.ManifestPath(); ok {
-		_spec.SetField(deployment.FieldManifestPath, field.TypeString, value)
-		_node.ManifestPath = &value
 	}
 	if value, ok := _c.mutation.ParameterOpenapiSchema(); ok {
 		_spec.SetField(deployment.FieldParameterOpenapiSchema, field.TypeJSON, value)
@@ -662,6 +693,14 @@ func (_c *DeploymentCreate) createSpec() (*Deployment, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ConcurrencyLimit(); ok {
 		_spec.SetField(deployment.FieldConcurrencyLimit, field.TypeInt, value)
 		_node.ConcurrencyLimit = &value
+	}
+	if value, ok := _c.mutation.ConcurrencyOptions(); ok {
+		_spec.SetField(deployment.FieldConcurrencyOptions, field.TypeJSON, value)
+		_node.ConcurrencyOptions = value
+	}
+	if value, ok := _c.mutation.Labels(); ok {
+		_spec.SetField(deployment.FieldLabels, field.TypeJSON, value)
+		_node.Labels = value
 	}
 	if nodes := _c.mutation.FlowIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -729,6 +768,56 @@ func (_c *DeploymentCreate) createSpec() (*Deployment, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.WorkQueueID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.GlobalConcurrencyLimitIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deployment.GlobalConcurrencyLimitTable,
+			Columns: []string{deployment.GlobalConcurrencyLimitColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(concurrencylimitv2.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ConcurrencyLimitID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CurrentVersionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deployment.CurrentVersionTable,
+			Columns: []string{deployment.CurrentVersionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.VersionID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.VersionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.VersionsTable,
+			Columns: []string{deployment.VersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.SchedulesIDs(); len(nodes) > 0 {
@@ -839,36 +928,6 @@ func (u *DeploymentUpsert) UpdateName() *DeploymentUpsert {
 	return u
 }
 
-// SetSchedule sets the "schedule" field.
-func (u *DeploymentUpsert) SetSchedule(v json.RawMessage) *DeploymentUpsert {
-	u.Set(deployment.FieldSchedule, v)
-	return u
-}
-
-// UpdateSchedule sets the "schedule" field to the value that was provided on create.
-func (u *DeploymentUpsert) UpdateSchedule() *DeploymentUpsert {
-	u.SetExcluded(deployment.FieldSchedule)
-	return u
-}
-
-// ClearSchedule clears the value of the "schedule" field.
-func (u *DeploymentUpsert) ClearSchedule() *DeploymentUpsert {
-	u.SetNull(deployment.FieldSchedule)
-	return u
-}
-
-// SetIsScheduleActive sets the "is_schedule_active" field.
-func (u *DeploymentUpsert) SetIsScheduleActive(v bool) *DeploymentUpsert {
-	u.Set(deployment.FieldIsScheduleActive, v)
-	return u
-}
-
-// UpdateIsScheduleActive sets the "is_schedule_active" field to the value that was provided on create.
-func (u *DeploymentUpsert) UpdateIsScheduleActive() *DeploymentUpsert {
-	u.SetExcluded(deployment.FieldIsScheduleActive)
-	return u
-}
-
 // SetTags sets the "tags" field.
 func (u *DeploymentUpsert) SetTags(v []string) *DeploymentUpsert {
 	u.Set(deployment.FieldTags, v)
@@ -890,24 +949,6 @@ func (u *DeploymentUpsert) SetParameters(v map[string]interface{}) *DeploymentUp
 // UpdateParameters sets the "parameters" field to the value that was provided on create.
 func (u *DeploymentUpsert) UpdateParameters() *DeploymentUpsert {
 	u.SetExcluded(deployment.FieldParameters)
-	return u
-}
-
-// SetFlowData sets the "flow_data" field.
-func (u *DeploymentUpsert) SetFlowData(v json.RawMessage) *DeploymentUpsert {
-	u.Set(deployment.FieldFlowData, v)
-	return u
-}
-
-// UpdateFlowData sets the "flow_data" field to the value that was provided on create.
-func (u *DeploymentUpsert) UpdateFlowData() *DeploymentUpsert {
-	u.SetExcluded(deployment.FieldFlowData)
-	return u
-}
-
-// ClearFlowData clears the value of the "flow_data" field.
-func (u *DeploymentUpsert) ClearFlowData() *DeploymentUpsert {
-	u.SetNull(deployment.FieldFlowData)
 	return u
 }
 
@@ -956,24 +997,6 @@ func (u *DeploymentUpsert) UpdateDescription() *DeploymentUpsert {
 // ClearDescription clears the value of the "description" field.
 func (u *DeploymentUpsert) ClearDescription() *DeploymentUpsert {
 	u.SetNull(deployment.FieldDescription)
-	return u
-}
-
-// SetManifestPath sets the "manifest_path" field.
-func (u *DeploymentUpsert) SetManifestPath(v string) *DeploymentUpsert {
-	u.Set(deployment.FieldManifestPath, v)
-	return u
-}
-
-// UpdateManifestPath sets the "manifest_path" field to the value that was provided on create.
-func (u *DeploymentUpsert) UpdateManifestPath() *DeploymentUpsert {
-	u.SetExcluded(deployment.FieldManifestPath)
-	return u
-}
-
-// ClearManifestPath clears the value of the "manifest_path" field.
-func (u *DeploymentUpsert) ClearManifestPath() *DeploymentUpsert {
-	u.SetNull(deployment.FieldManifestPath)
 	return u
 }
 
@@ -1247,6 +1270,78 @@ func (u *DeploymentUpsert) ClearConcurrencyLimit() *DeploymentUpsert {
 	return u
 }
 
+// SetConcurrencyOptions sets the "concurrency_options" field.
+func (u *DeploymentUpsert) SetConcurrencyOptions(v map[string]interface{}) *DeploymentUpsert {
+	u.Set(deployment.FieldConcurrencyOptions, v)
+	return u
+}
+
+// UpdateConcurrencyOptions sets the "concurrency_options" field to the value that was provided on create.
+func (u *DeploymentUpsert) UpdateConcurrencyOptions() *DeploymentUpsert {
+	u.SetExcluded(deployment.FieldConcurrencyOptions)
+	return u
+}
+
+// ClearConcurrencyOptions clears the value of the "concurrency_options" field.
+func (u *DeploymentUpsert) ClearConcurrencyOptions() *DeploymentUpsert {
+	u.SetNull(deployment.FieldConcurrencyOptions)
+	return u
+}
+
+// SetConcurrencyLimitID sets the "concurrency_limit_id" field.
+func (u *DeploymentUpsert) SetConcurrencyLimitID(v uuid.UUID) *DeploymentUpsert {
+	u.Set(deployment.FieldConcurrencyLimitID, v)
+	return u
+}
+
+// UpdateConcurrencyLimitID sets the "concurrency_limit_id" field to the value that was provided on create.
+func (u *DeploymentUpsert) UpdateConcurrencyLimitID() *DeploymentUpsert {
+	u.SetExcluded(deployment.FieldConcurrencyLimitID)
+	return u
+}
+
+// ClearConcurrencyLimitID clears the value of the "concurrency_limit_id" field.
+func (u *DeploymentUpsert) ClearConcurrencyLimitID() *DeploymentUpsert {
+	u.SetNull(deployment.FieldConcurrencyLimitID)
+	return u
+}
+
+// SetLabels sets the "labels" field.
+func (u *DeploymentUpsert) SetLabels(v map[string]interface{}) *DeploymentUpsert {
+	u.Set(deployment.FieldLabels, v)
+	return u
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *DeploymentUpsert) UpdateLabels() *DeploymentUpsert {
+	u.SetExcluded(deployment.FieldLabels)
+	return u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *DeploymentUpsert) ClearLabels() *DeploymentUpsert {
+	u.SetNull(deployment.FieldLabels)
+	return u
+}
+
+// SetVersionID sets the "version_id" field.
+func (u *DeploymentUpsert) SetVersionID(v uuid.UUID) *DeploymentUpsert {
+	u.Set(deployment.FieldVersionID, v)
+	return u
+}
+
+// UpdateVersionID sets the "version_id" field to the value that was provided on create.
+func (u *DeploymentUpsert) UpdateVersionID() *DeploymentUpsert {
+	u.SetExcluded(deployment.FieldVersionID)
+	return u
+}
+
+// ClearVersionID clears the value of the "version_id" field.
+func (u *DeploymentUpsert) ClearVersionID() *DeploymentUpsert {
+	u.SetNull(deployment.FieldVersionID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1326,41 +1421,6 @@ func (u *DeploymentUpsertOne) UpdateName() *DeploymentUpsertOne {
 	})
 }
 
-// SetSchedule sets the "schedule" field.
-func (u *DeploymentUpsertOne) SetSchedule(v json.RawMessage) *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.SetSchedule(v)
-	})
-}
-
-// UpdateSchedule sets the "schedule" field to the value that was provided on create.
-func (u *DeploymentUpsertOne) UpdateSchedule() *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.UpdateSchedule()
-	})
-}
-
-// ClearSchedule clears the value of the "schedule" field.
-func (u *DeploymentUpsertOne) ClearSchedule() *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.ClearSchedule()
-	})
-}
-
-// SetIsScheduleActive sets the "is_schedule_active" field.
-func (u *DeploymentUpsertOne) SetIsScheduleActive(v bool) *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.SetIsScheduleActive(v)
-	})
-}
-
-// UpdateIsScheduleActive sets the "is_schedule_active" field to the value that was provided on create.
-func (u *DeploymentUpsertOne) UpdateIsScheduleActive() *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.UpdateIsScheduleActive()
-	})
-}
-
 // SetTags sets the "tags" field.
 func (u *DeploymentUpsertOne) SetTags(v []string) *DeploymentUpsertOne {
 	return u.Update(func(s *DeploymentUpsert) {
@@ -1386,27 +1446,6 @@ func (u *DeploymentUpsertOne) SetParameters(v map[string]interface{}) *Deploymen
 func (u *DeploymentUpsertOne) UpdateParameters() *DeploymentUpsertOne {
 	return u.Update(func(s *DeploymentUpsert) {
 		s.UpdateParameters()
-	})
-}
-
-// SetFlowData sets the "flow_data" field.
-func (u *DeploymentUpsertOne) SetFlowData(v json.RawMessage) *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.SetFlowData(v)
-	})
-}
-
-// UpdateFlowData sets the "flow_data" field to the value that was provided on create.
-func (u *DeploymentUpsertOne) UpdateFlowData() *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.UpdateFlowData()
-	})
-}
-
-// ClearFlowData clears the value of the "flow_data" field.
-func (u *DeploymentUpsertOne) ClearFlowData() *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.ClearFlowData()
 	})
 }
 
@@ -1463,27 +1502,6 @@ func (u *DeploymentUpsertOne) UpdateDescription() *DeploymentUpsertOne {
 func (u *DeploymentUpsertOne) ClearDescription() *DeploymentUpsertOne {
 	return u.Update(func(s *DeploymentUpsert) {
 		s.ClearDescription()
-	})
-}
-
-// SetManifestPath sets the "manifest_path" field.
-func (u *DeploymentUpsertOne) SetManifestPath(v string) *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.SetManifestPath(v)
-	})
-}
-
-// UpdateManifestPath sets the "manifest_path" field to the value that was provided on create.
-func (u *DeploymentUpsertOne) UpdateManifestPath() *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.UpdateManifestPath()
-	})
-}
-
-// ClearManifestPath clears the value of the "manifest_path" field.
-func (u *DeploymentUpsertOne) ClearManifestPath() *DeploymentUpsertOne {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.ClearManifestPath()
 	})
 }
 
@@ -1802,6 +1820,90 @@ func (u *DeploymentUpsertOne) ClearConcurrencyLimit() *DeploymentUpsertOne {
 	})
 }
 
+// SetConcurrencyOptions sets the "concurrency_options" field.
+func (u *DeploymentUpsertOne) SetConcurrencyOptions(v map[string]interface{}) *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetConcurrencyOptions(v)
+	})
+}
+
+// UpdateConcurrencyOptions sets the "concurrency_options" field to the value that was provided on create.
+func (u *DeploymentUpsertOne) UpdateConcurrencyOptions() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateConcurrencyOptions()
+	})
+}
+
+// ClearConcurrencyOptions clears the value of the "concurrency_options" field.
+func (u *DeploymentUpsertOne) ClearConcurrencyOptions() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearConcurrencyOptions()
+	})
+}
+
+// SetConcurrencyLimitID sets the "concurrency_limit_id" field.
+func (u *DeploymentUpsertOne) SetConcurrencyLimitID(v uuid.UUID) *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetConcurrencyLimitID(v)
+	})
+}
+
+// UpdateConcurrencyLimitID sets the "concurrency_limit_id" field to the value that was provided on create.
+func (u *DeploymentUpsertOne) UpdateConcurrencyLimitID() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateConcurrencyLimitID()
+	})
+}
+
+// ClearConcurrencyLimitID clears the value of the "concurrency_limit_id" field.
+func (u *DeploymentUpsertOne) ClearConcurrencyLimitID() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearConcurrencyLimitID()
+	})
+}
+
+// SetLabels sets the "labels" field.
+func (u *DeploymentUpsertOne) SetLabels(v map[string]interface{}) *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetLabels(v)
+	})
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *DeploymentUpsertOne) UpdateLabels() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateLabels()
+	})
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *DeploymentUpsertOne) ClearLabels() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearLabels()
+	})
+}
+
+// SetVersionID sets the "version_id" field.
+func (u *DeploymentUpsertOne) SetVersionID(v uuid.UUID) *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetVersionID(v)
+	})
+}
+
+// UpdateVersionID sets the "version_id" field to the value that was provided on create.
+func (u *DeploymentUpsertOne) UpdateVersionID() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateVersionID()
+	})
+}
+
+// ClearVersionID clears the value of the "version_id" field.
+func (u *DeploymentUpsertOne) ClearVersionID() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearVersionID()
+	})
+}
+
 // Exec executes the query.
 func (u *DeploymentUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
@@ -2048,41 +2150,6 @@ func (u *DeploymentUpsertBulk) UpdateName() *DeploymentUpsertBulk {
 	})
 }
 
-// SetSchedule sets the "schedule" field.
-func (u *DeploymentUpsertBulk) SetSchedule(v json.RawMessage) *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.SetSchedule(v)
-	})
-}
-
-// UpdateSchedule sets the "schedule" field to the value that was provided on create.
-func (u *DeploymentUpsertBulk) UpdateSchedule() *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.UpdateSchedule()
-	})
-}
-
-// ClearSchedule clears the value of the "schedule" field.
-func (u *DeploymentUpsertBulk) ClearSchedule() *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.ClearSchedule()
-	})
-}
-
-// SetIsScheduleActive sets the "is_schedule_active" field.
-func (u *DeploymentUpsertBulk) SetIsScheduleActive(v bool) *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.SetIsScheduleActive(v)
-	})
-}
-
-// UpdateIsScheduleActive sets the "is_schedule_active" field to the value that was provided on create.
-func (u *DeploymentUpsertBulk) UpdateIsScheduleActive() *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.UpdateIsScheduleActive()
-	})
-}
-
 // SetTags sets the "tags" field.
 func (u *DeploymentUpsertBulk) SetTags(v []string) *DeploymentUpsertBulk {
 	return u.Update(func(s *DeploymentUpsert) {
@@ -2108,27 +2175,6 @@ func (u *DeploymentUpsertBulk) SetParameters(v map[string]interface{}) *Deployme
 func (u *DeploymentUpsertBulk) UpdateParameters() *DeploymentUpsertBulk {
 	return u.Update(func(s *DeploymentUpsert) {
 		s.UpdateParameters()
-	})
-}
-
-// SetFlowData sets the "flow_data" field.
-func (u *DeploymentUpsertBulk) SetFlowData(v json.RawMessage) *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.SetFlowData(v)
-	})
-}
-
-// UpdateFlowData sets the "flow_data" field to the value that was provided on create.
-func (u *DeploymentUpsertBulk) UpdateFlowData() *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.UpdateFlowData()
-	})
-}
-
-// ClearFlowData clears the value of the "flow_data" field.
-func (u *DeploymentUpsertBulk) ClearFlowData() *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.ClearFlowData()
 	})
 }
 
@@ -2185,27 +2231,6 @@ func (u *DeploymentUpsertBulk) UpdateDescription() *DeploymentUpsertBulk {
 func (u *DeploymentUpsertBulk) ClearDescription() *DeploymentUpsertBulk {
 	return u.Update(func(s *DeploymentUpsert) {
 		s.ClearDescription()
-	})
-}
-
-// SetManifestPath sets the "manifest_path" field.
-func (u *DeploymentUpsertBulk) SetManifestPath(v string) *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.SetManifestPath(v)
-	})
-}
-
-// UpdateManifestPath sets the "manifest_path" field to the value that was provided on create.
-func (u *DeploymentUpsertBulk) UpdateManifestPath() *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.UpdateManifestPath()
-	})
-}
-
-// ClearManifestPath clears the value of the "manifest_path" field.
-func (u *DeploymentUpsertBulk) ClearManifestPath() *DeploymentUpsertBulk {
-	return u.Update(func(s *DeploymentUpsert) {
-		s.ClearManifestPath()
 	})
 }
 
@@ -2521,6 +2546,90 @@ func (u *DeploymentUpsertBulk) UpdateConcurrencyLimit() *DeploymentUpsertBulk {
 func (u *DeploymentUpsertBulk) ClearConcurrencyLimit() *DeploymentUpsertBulk {
 	return u.Update(func(s *DeploymentUpsert) {
 		s.ClearConcurrencyLimit()
+	})
+}
+
+// SetConcurrencyOptions sets the "concurrency_options" field.
+func (u *DeploymentUpsertBulk) SetConcurrencyOptions(v map[string]interface{}) *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetConcurrencyOptions(v)
+	})
+}
+
+// UpdateConcurrencyOptions sets the "concurrency_options" field to the value that was provided on create.
+func (u *DeploymentUpsertBulk) UpdateConcurrencyOptions() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateConcurrencyOptions()
+	})
+}
+
+// ClearConcurrencyOptions clears the value of the "concurrency_options" field.
+func (u *DeploymentUpsertBulk) ClearConcurrencyOptions() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearConcurrencyOptions()
+	})
+}
+
+// SetConcurrencyLimitID sets the "concurrency_limit_id" field.
+func (u *DeploymentUpsertBulk) SetConcurrencyLimitID(v uuid.UUID) *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetConcurrencyLimitID(v)
+	})
+}
+
+// UpdateConcurrencyLimitID sets the "concurrency_limit_id" field to the value that was provided on create.
+func (u *DeploymentUpsertBulk) UpdateConcurrencyLimitID() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateConcurrencyLimitID()
+	})
+}
+
+// ClearConcurrencyLimitID clears the value of the "concurrency_limit_id" field.
+func (u *DeploymentUpsertBulk) ClearConcurrencyLimitID() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearConcurrencyLimitID()
+	})
+}
+
+// SetLabels sets the "labels" field.
+func (u *DeploymentUpsertBulk) SetLabels(v map[string]interface{}) *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetLabels(v)
+	})
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *DeploymentUpsertBulk) UpdateLabels() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateLabels()
+	})
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *DeploymentUpsertBulk) ClearLabels() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearLabels()
+	})
+}
+
+// SetVersionID sets the "version_id" field.
+func (u *DeploymentUpsertBulk) SetVersionID(v uuid.UUID) *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetVersionID(v)
+	})
+}
+
+// UpdateVersionID sets the "version_id" field to the value that was provided on create.
+func (u *DeploymentUpsertBulk) UpdateVersionID() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateVersionID()
+	})
+}
+
+// ClearVersionID clears the value of the "version_id" field.
+func (u *DeploymentUpsertBulk) ClearVersionID() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearVersionID()
 	})
 }
 

@@ -15,8 +15,10 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/blockdocument"
+	"github.com/prefectdb/prefectdb/ent/concurrencylimitv2"
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/deploymentschedule"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/flow"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/ent/predicate"
@@ -34,9 +36,13 @@ type DeploymentQuery struct {
 	withInfrastructureDocument *BlockDocumentQuery
 	withStorageDocument        *BlockDocumentQuery
 	withWorkQueue              *WorkQueueQuery
+	withGlobalConcurrencyLimit *ConcurrencyLimitV2Query
+	withCurrentVersion         *DeploymentVersionQuery
+	withVersions               *DeploymentVersionQuery
 	withSchedules              *DeploymentScheduleQuery
 	withFlowRuns               *FlowRunQuery
 	modifiers                  []func(*sql.Selector)
+	withNamedVersions          map[string]*DeploymentVersionQuery
 	withNamedSchedules         map[string]*DeploymentScheduleQuery
 	withNamedFlowRuns          map[string]*FlowRunQuery
 	// intermediate query (i.e. traversal path).
@@ -156,6 +162,72 @@ func (_q *DeploymentQuery) QueryWorkQueue() *WorkQueueQuery {
 			sqlgraph.From(deployment.Table, deployment.FieldID, selector),
 			sqlgraph.To(workqueue.Table, workqueue.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, deployment.WorkQueueTable, deployment.WorkQueueColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryGlobalConcurrencyLimit chains the current query on the "global_concurrency_limit" edge.
+func (_q *DeploymentQuery) QueryGlobalConcurrencyLimit() *ConcurrencyLimitV2Query {
+	query := (&ConcurrencyLimitV2Client{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, selector),
+			sqlgraph.To(concurrencylimitv2.Table, concurrencylimitv2.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, deployment.GlobalConcurrencyLimitTable, deployment.GlobalConcurrencyLimitColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCurrentVersion chains the current query on the "current_version" edge.
+func (_q *DeploymentQuery) QueryCurrentVersion() *DeploymentVersionQuery {
+	query := (&DeploymentVersionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, selector),
+			sqlgraph.To(deploymentversion.Table, deploymentversion.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deployment.CurrentVersionTable, deployment.CurrentVersionColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryVersions chains the current query on the "versions" edge.
+func (_q *DeploymentQuery) QueryVersions() *DeploymentVersionQuery {
+	query := (&DeploymentVersionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, selector),
+			sqlgraph.To(deploymentversion.Table, deploymentversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, deployment.VersionsTable, deployment.VersionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -403,6 +475,9 @@ func (_q *DeploymentQuery) Clone() *DeploymentQuery {
 		withInfrastructureDocument: _q.withInfrastructureDocument.Clone(),
 		withStorageDocument:        _q.withStorageDocument.Clone(),
 		withWorkQueue:              _q.withWorkQueue.Clone(),
+		withGlobalConcurrencyLimit: _q.withGlobalConcurrencyLimit.Clone(),
+		withCurrentVersion:         _q.withCurrentVersion.Clone(),
+		withVersions:               _q.withVersions.Clone(),
 		withSchedules:              _q.withSchedules.Clone(),
 		withFlowRuns:               _q.withFlowRuns.Clone(),
 		// clone intermediate query.
@@ -453,6 +528,39 @@ func (_q *DeploymentQuery) WithWorkQueue(opts ...func(*WorkQueueQuery)) *Deploym
 		opt(query)
 	}
 	_q.withWorkQueue = query
+	return _q
+}
+
+// WithGlobalConcurrencyLimit tells the query-builder to eager-load the nodes that are connected to
+// the "global_concurrency_limit" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DeploymentQuery) WithGlobalConcurrencyLimit(opts ...func(*ConcurrencyLimitV2Query)) *DeploymentQuery {
+	query := (&ConcurrencyLimitV2Client{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withGlobalConcurrencyLimit = query
+	return _q
+}
+
+// WithCurrentVersion tells the query-builder to eager-load the nodes that are connected to
+// the "current_version" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DeploymentQuery) WithCurrentVersion(opts ...func(*DeploymentVersionQuery)) *DeploymentQuery {
+	query := (&DeploymentVersionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCurrentVersion = query
+	return _q
+}
+
+// WithVersions tells the query-builder to eager-load the nodes that are connected to
+// the "versions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DeploymentQuery) WithVersions(opts ...func(*DeploymentVersionQuery)) *DeploymentQuery {
+	query := (&DeploymentVersionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withVersions = query
 	return _q
 }
 
@@ -556,11 +664,14 @@ func (_q *DeploymentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 	var (
 		nodes       = []*Deployment{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [9]bool{
 			_q.withFlow != nil,
 			_q.withInfrastructureDocument != nil,
 			_q.withStorageDocument != nil,
 			_q.withWorkQueue != nil,
+			_q.withGlobalConcurrencyLimit != nil,
+			_q.withCurrentVersion != nil,
+			_q.withVersions != nil,
 			_q.withSchedules != nil,
 			_q.withFlowRuns != nil,
 		}
@@ -610,6 +721,25 @@ func (_q *DeploymentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			return nil, err
 		}
 	}
+	if query := _q.withGlobalConcurrencyLimit; query != nil {
+		if err := _q.loadGlobalConcurrencyLimit(ctx, query, nodes, nil,
+			func(n *Deployment, e *ConcurrencyLimitV2) { n.Edges.GlobalConcurrencyLimit = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCurrentVersion; query != nil {
+		if err := _q.loadCurrentVersion(ctx, query, nodes, nil,
+			func(n *Deployment, e *DeploymentVersion) { n.Edges.CurrentVersion = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withVersions; query != nil {
+		if err := _q.loadVersions(ctx, query, nodes,
+			func(n *Deployment) { n.Edges.Versions = []*DeploymentVersion{} },
+			func(n *Deployment, e *DeploymentVersion) { n.Edges.Versions = append(n.Edges.Versions, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withSchedules; query != nil {
 		if err := _q.loadSchedules(ctx, query, nodes,
 			func(n *Deployment) { n.Edges.Schedules = []*DeploymentSchedule{} },
@@ -621,6 +751,13 @@ func (_q *DeploymentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		if err := _q.loadFlowRuns(ctx, query, nodes,
 			func(n *Deployment) { n.Edges.FlowRuns = []*FlowRun{} },
 			func(n *Deployment, e *FlowRun) { n.Edges.FlowRuns = append(n.Edges.FlowRuns, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedVersions {
+		if err := _q.loadVersions(ctx, query, nodes,
+			func(n *Deployment) { n.appendNamedVersions(name) },
+			func(n *Deployment, e *DeploymentVersion) { n.appendNamedVersions(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -766,6 +903,100 @@ func (_q *DeploymentQuery) loadWorkQueue(ctx context.Context, query *WorkQueueQu
 	}
 	return nil
 }
+func (_q *DeploymentQuery) loadGlobalConcurrencyLimit(ctx context.Context, query *ConcurrencyLimitV2Query, nodes []*Deployment, init func(*Deployment), assign func(*Deployment, *ConcurrencyLimitV2)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Deployment)
+	for i := range nodes {
+		if nodes[i].ConcurrencyLimitID == nil {
+			continue
+		}
+		fk := *nodes[i].ConcurrencyLimitID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(concurrencylimitv2.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "concurrency_limit_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *DeploymentQuery) loadCurrentVersion(ctx context.Context, query *DeploymentVersionQuery, nodes []*Deployment, init func(*Deployment), assign func(*Deployment, *DeploymentVersion)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Deployment)
+	for i := range nodes {
+		if nodes[i].VersionID == nil {
+			continue
+		}
+		fk := *nodes[i].VersionID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(deploymentversion.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "version_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *DeploymentQuery) loadVersions(ctx context.Context, query *DeploymentVersionQuery, nodes []*Deployment, init func(*Deployment), assign func(*Deployment, *DeploymentVersion)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Deployment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(deploymentversion.FieldDeploymentID)
+	}
+	query.Where(predicate.DeploymentVersion(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(deployment.VersionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DeploymentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "deployment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *DeploymentQuery) loadSchedules(ctx context.Context, query *DeploymentScheduleQuery, nodes []*Deployment, init func(*Deployment), assign func(*Deployment, *DeploymentSchedule)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[uuid.UUID]*Deployment)
@@ -870,6 +1101,12 @@ func (_q *DeploymentQuery) querySpec() *sqlgraph.QuerySpec {
 		if _q.withWorkQueue != nil {
 			_spec.Node.AddColumnOnce(deployment.FieldWorkQueueID)
 		}
+		if _q.withGlobalConcurrencyLimit != nil {
+			_spec.Node.AddColumnOnce(deployment.FieldConcurrencyLimitID)
+		}
+		if _q.withCurrentVersion != nil {
+			_spec.Node.AddColumnOnce(deployment.FieldVersionID)
+		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -959,6 +1196,20 @@ func (_q *DeploymentQuery) ForShare(opts ...sql.LockOption) *DeploymentQuery {
 func (_q *DeploymentQuery) Modify(modifiers ...func(s *sql.Selector)) *DeploymentSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedVersions tells the query-builder to eager-load the nodes that are connected to the "versions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *DeploymentQuery) WithNamedVersions(name string, opts ...func(*DeploymentVersionQuery)) *DeploymentQuery {
+	query := (&DeploymentVersionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedVersions == nil {
+		_q.withNamedVersions = make(map[string]*DeploymentVersionQuery)
+	}
+	_q.withNamedVersions[name] = query
+	return _q
 }
 
 // WithNamedSchedules tells the query-builder to eager-load the nodes that are connected to the "schedules"

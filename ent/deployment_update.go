@@ -4,7 +4,6 @@ package ent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -15,8 +14,10 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/blockdocument"
+	"github.com/prefectdb/prefectdb/ent/concurrencylimitv2"
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/deploymentschedule"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/flow"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/ent/predicate"
@@ -58,38 +59,6 @@ func (_u *DeploymentUpdate) SetNillableName(v *string) *DeploymentUpdate {
 	return _u
 }
 
-// SetSchedule sets the "schedule" field.
-func (_u *DeploymentUpdate) SetSchedule(v json.RawMessage) *DeploymentUpdate {
-	_u.mutation.SetSchedule(v)
-	return _u
-}
-
-// AppendSchedule appends value to the "schedule" field.
-func (_u *DeploymentUpdate) AppendSchedule(v json.RawMessage) *DeploymentUpdate {
-	_u.mutation.AppendSchedule(v)
-	return _u
-}
-
-// ClearSchedule clears the value of the "schedule" field.
-func (_u *DeploymentUpdate) ClearSchedule() *DeploymentUpdate {
-	_u.mutation.ClearSchedule()
-	return _u
-}
-
-// SetIsScheduleActive sets the "is_schedule_active" field.
-func (_u *DeploymentUpdate) SetIsScheduleActive(v bool) *DeploymentUpdate {
-	_u.mutation.SetIsScheduleActive(v)
-	return _u
-}
-
-// SetNillableIsScheduleActive sets the "is_schedule_active" field if the given value is not nil.
-func (_u *DeploymentUpdate) SetNillableIsScheduleActive(v *bool) *DeploymentUpdate {
-	if v != nil {
-		_u.SetIsScheduleActive(*v)
-	}
-	return _u
-}
-
 // SetTags sets the "tags" field.
 func (_u *DeploymentUpdate) SetTags(v []string) *DeploymentUpdate {
 	_u.mutation.SetTags(v)
@@ -105,24 +74,6 @@ func (_u *DeploymentUpdate) AppendTags(v []string) *DeploymentUpdate {
 // SetParameters sets the "parameters" field.
 func (_u *DeploymentUpdate) SetParameters(v map[string]interface{}) *DeploymentUpdate {
 	_u.mutation.SetParameters(v)
-	return _u
-}
-
-// SetFlowData sets the "flow_data" field.
-func (_u *DeploymentUpdate) SetFlowData(v json.RawMessage) *DeploymentUpdate {
-	_u.mutation.SetFlowData(v)
-	return _u
-}
-
-// AppendFlowData appends value to the "flow_data" field.
-func (_u *DeploymentUpdate) AppendFlowData(v json.RawMessage) *DeploymentUpdate {
-	_u.mutation.AppendFlowData(v)
-	return _u
-}
-
-// ClearFlowData clears the value of the "flow_data" field.
-func (_u *DeploymentUpdate) ClearFlowData() *DeploymentUpdate {
-	_u.mutation.ClearFlowData()
 	return _u
 }
 
@@ -177,26 +128,6 @@ func (_u *DeploymentUpdate) SetNillableDescription(v *string) *DeploymentUpdate 
 // ClearDescription clears the value of the "description" field.
 func (_u *DeploymentUpdate) ClearDescription() *DeploymentUpdate {
 	_u.mutation.ClearDescription()
-	return _u
-}
-
-// SetManifestPath sets the "manifest_path" field.
-func (_u *DeploymentUpdate) SetManifestPath(v string) *DeploymentUpdate {
-	_u.mutation.SetManifestPath(v)
-	return _u
-}
-
-// SetNillableManifestPath sets the "manifest_path" field if the given value is not nil.
-func (_u *DeploymentUpdate) SetNillableManifestPath(v *string) *DeploymentUpdate {
-	if v != nil {
-		_u.SetManifestPath(*v)
-	}
-	return _u
-}
-
-// ClearManifestPath clears the value of the "manifest_path" field.
-func (_u *DeploymentUpdate) ClearManifestPath() *DeploymentUpdate {
-	_u.mutation.ClearManifestPath()
 	return _u
 }
 
@@ -469,6 +400,70 @@ func (_u *DeploymentUpdate) ClearConcurrencyLimit() *DeploymentUpdate {
 	return _u
 }
 
+// SetConcurrencyOptions sets the "concurrency_options" field.
+func (_u *DeploymentUpdate) SetConcurrencyOptions(v map[string]interface{}) *DeploymentUpdate {
+	_u.mutation.SetConcurrencyOptions(v)
+	return _u
+}
+
+// ClearConcurrencyOptions clears the value of the "concurrency_options" field.
+func (_u *DeploymentUpdate) ClearConcurrencyOptions() *DeploymentUpdate {
+	_u.mutation.ClearConcurrencyOptions()
+	return _u
+}
+
+// SetConcurrencyLimitID sets the "concurrency_limit_id" field.
+func (_u *DeploymentUpdate) SetConcurrencyLimitID(v uuid.UUID) *DeploymentUpdate {
+	_u.mutation.SetConcurrencyLimitID(v)
+	return _u
+}
+
+// SetNillableConcurrencyLimitID sets the "concurrency_limit_id" field if the given value is not nil.
+func (_u *DeploymentUpdate) SetNillableConcurrencyLimitID(v *uuid.UUID) *DeploymentUpdate {
+	if v != nil {
+		_u.SetConcurrencyLimitID(*v)
+	}
+	return _u
+}
+
+// ClearConcurrencyLimitID clears the value of the "concurrency_limit_id" field.
+func (_u *DeploymentUpdate) ClearConcurrencyLimitID() *DeploymentUpdate {
+	_u.mutation.ClearConcurrencyLimitID()
+	return _u
+}
+
+// SetLabels sets the "labels" field.
+func (_u *DeploymentUpdate) SetLabels(v map[string]interface{}) *DeploymentUpdate {
+	_u.mutation.SetLabels(v)
+	return _u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (_u *DeploymentUpdate) ClearLabels() *DeploymentUpdate {
+	_u.mutation.ClearLabels()
+	return _u
+}
+
+// SetVersionID sets the "version_id" field.
+func (_u *DeploymentUpdate) SetVersionID(v uuid.UUID) *DeploymentUpdate {
+	_u.mutation.SetVersionID(v)
+	return _u
+}
+
+// SetNillableVersionID sets the "version_id" field if the given value is not nil.
+func (_u *DeploymentUpdate) SetNillableVersionID(v *uuid.UUID) *DeploymentUpdate {
+	if v != nil {
+		_u.SetVersionID(*v)
+	}
+	return _u
+}
+
+// ClearVersionID clears the value of the "version_id" field.
+func (_u *DeploymentUpdate) ClearVersionID() *DeploymentUpdate {
+	_u.mutation.ClearVersionID()
+	return _u
+}
+
 // SetFlow sets the "flow" edge to the Flow entity.
 func (_u *DeploymentUpdate) SetFlow(v *Flow) *DeploymentUpdate {
 	return _u.SetFlowID(v.ID)
@@ -487,6 +482,59 @@ func (_u *DeploymentUpdate) SetStorageDocument(v *BlockDocument) *DeploymentUpda
 // SetWorkQueue sets the "work_queue" edge to the WorkQueue entity.
 func (_u *DeploymentUpdate) SetWorkQueue(v *WorkQueue) *DeploymentUpdate {
 	return _u.SetWorkQueueID(v.ID)
+}
+
+// SetGlobalConcurrencyLimitID sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity by ID.
+func (_u *DeploymentUpdate) SetGlobalConcurrencyLimitID(id uuid.UUID) *DeploymentUpdate {
+	_u.mutation.SetGlobalConcurrencyLimitID(id)
+	return _u
+}
+
+// SetNillableGlobalConcurrencyLimitID sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity by ID if the given value is not nil.
+func (_u *DeploymentUpdate) SetNillableGlobalConcurrencyLimitID(id *uuid.UUID) *DeploymentUpdate {
+	if id != nil {
+		_u = _u.SetGlobalConcurrencyLimitID(*id)
+	}
+	return _u
+}
+
+// SetGlobalConcurrencyLimit sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity.
+func (_u *DeploymentUpdate) SetGlobalConcurrencyLimit(v *ConcurrencyLimitV2) *DeploymentUpdate {
+	return _u.SetGlobalConcurrencyLimitID(v.ID)
+}
+
+// SetCurrentVersionID sets the "current_version" edge to the DeploymentVersion entity by ID.
+func (_u *DeploymentUpdate) SetCurrentVersionID(id uuid.UUID) *DeploymentUpdate {
+	_u.mutation.SetCurrentVersionID(id)
+	return _u
+}
+
+// SetNillableCurrentVersionID sets the "current_version" edge to the DeploymentVersion entity by ID if the given value is not nil.
+func (_u *DeploymentUpdate) SetNillableCurrentVersionID(id *uuid.UUID) *DeploymentUpdate {
+	if id != nil {
+		_u = _u.SetCurrentVersionID(*id)
+	}
+	return _u
+}
+
+// SetCurrentVersion sets the "current_version" edge to the DeploymentVersion entity.
+func (_u *DeploymentUpdate) SetCurrentVersion(v *DeploymentVersion) *DeploymentUpdate {
+	return _u.SetCurrentVersionID(v.ID)
+}
+
+// AddVersionIDs adds the "versions" edge to the DeploymentVersion entity by IDs.
+func (_u *DeploymentUpdate) AddVersionIDs(ids ...uuid.UUID) *DeploymentUpdate {
+	_u.mutation.AddVersionIDs(ids...)
+	return _u
+}
+
+// AddVersions adds the "versions" edges to the DeploymentVersion entity.
+func (_u *DeploymentUpdate) AddVersions(v ...*DeploymentVersion) *DeploymentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddVersionIDs(ids...)
 }
 
 // AddScheduleIDs adds the "schedules" edge to the DeploymentSchedule entity by IDs.
@@ -546,6 +594,39 @@ func (_u *DeploymentUpdate) ClearStorageDocument() *DeploymentUpdate {
 func (_u *DeploymentUpdate) ClearWorkQueue() *DeploymentUpdate {
 	_u.mutation.ClearWorkQueue()
 	return _u
+}
+
+// ClearGlobalConcurrencyLimit clears the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity.
+func (_u *DeploymentUpdate) ClearGlobalConcurrencyLimit() *DeploymentUpdate {
+	_u.mutation.ClearGlobalConcurrencyLimit()
+	return _u
+}
+
+// ClearCurrentVersion clears the "current_version" edge to the DeploymentVersion entity.
+func (_u *DeploymentUpdate) ClearCurrentVersion() *DeploymentUpdate {
+	_u.mutation.ClearCurrentVersion()
+	return _u
+}
+
+// ClearVersions clears all "versions" edges to the DeploymentVersion entity.
+func (_u *DeploymentUpdate) ClearVersions() *DeploymentUpdate {
+	_u.mutation.ClearVersions()
+	return _u
+}
+
+// RemoveVersionIDs removes the "versions" edge to DeploymentVersion entities by IDs.
+func (_u *DeploymentUpdate) RemoveVersionIDs(ids ...uuid.UUID) *DeploymentUpdate {
+	_u.mutation.RemoveVersionIDs(ids...)
+	return _u
+}
+
+// RemoveVersions removes "versions" edges to DeploymentVersion entities.
+func (_u *DeploymentUpdate) RemoveVersions(v ...*DeploymentVersion) *DeploymentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveVersionIDs(ids...)
 }
 
 // ClearSchedules clears all "schedules" edges to the DeploymentSchedule entity.
@@ -669,20 +750,6 @@ func (_u *DeploymentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(deployment.FieldName, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.Schedule(); ok {
-		_spec.SetField(deployment.FieldSchedule, field.TypeJSON, value)
-	}
-	if value, ok := _u.mutation.AppendedSchedule(); ok {
-		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, deployment.FieldSchedule, value)
-		})
-	}
-	if _u.mutation.ScheduleCleared() {
-		_spec.ClearField(deployment.FieldSchedule, field.TypeJSON)
-	}
-	if value, ok := _u.mutation.IsScheduleActive(); ok {
-		_spec.SetField(deployment.FieldIsScheduleActive, field.TypeBool, value)
-	}
 	if value, ok := _u.mutation.Tags(); ok {
 		_spec.SetField(deployment.FieldTags, field.TypeJSON, value)
 	}
@@ -694,28 +761,11 @@ func (_u *DeploymentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.Parameters(); ok {
 		_spec.SetField(deployment.FieldParameters, field.TypeJSON, value)
 	}
-	if value, ok := _u.mutation.FlowData(); ok {
-		_spec.SetField(deployment.FieldFlowData, field.TypeJSON, value)
-	}
-	if value, ok := _u.mutation.AppendedFlowData(); ok {
-		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, deployment.FieldFlowData, value)
-		})
-	}
-	if _u.mutation.FlowDataCleared() {
-		_spec.ClearField(deployment.FieldFlowData, field.TypeJSON)
-	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(deployment.FieldDescription, field.TypeString, value)
 	}
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(deployment.FieldDescription, field.TypeString)
-	}
-	if value, ok := _u.mutation.ManifestPath(); ok {
-		_spec.SetField(deployment.FieldManifestPath, field.TypeString, value)
-	}
-	if _u.mutation.ManifestPathCleared() {
-		_spec.ClearField(deployment.FieldManifestPath, field.TypeString)
 	}
 	if value, ok := _u.mutation.ParameterOpenapiSchema(); ok {
 		_spec.SetField(deployment.FieldParameterOpenapiSchema, field.TypeJSON, value)
@@ -796,6 +846,18 @@ func (_u *DeploymentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if _u.mutation.ConcurrencyLimitCleared() {
 		_spec.ClearField(deployment.FieldConcurrencyLimit, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ConcurrencyOptions(); ok {
+		_spec.SetField(deployment.FieldConcurrencyOptions, field.TypeJSON, value)
+	}
+	if _u.mutation.ConcurrencyOptionsCleared() {
+		_spec.ClearField(deployment.FieldConcurrencyOptions, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Labels(); ok {
+		_spec.SetField(deployment.FieldLabels, field.TypeJSON, value)
+	}
+	if _u.mutation.LabelsCleared() {
+		_spec.ClearField(deployment.FieldLabels, field.TypeJSON)
 	}
 	if _u.mutation.FlowCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -906,6 +968,109 @@ func (_u *DeploymentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(workqueue.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.GlobalConcurrencyLimitCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deployment.GlobalConcurrencyLimitTable,
+			Columns: []string{deployment.GlobalConcurrencyLimitColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(concurrencylimitv2.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.GlobalConcurrencyLimitIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deployment.GlobalConcurrencyLimitTable,
+			Columns: []string{deployment.GlobalConcurrencyLimitColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(concurrencylimitv2.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CurrentVersionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deployment.CurrentVersionTable,
+			Columns: []string{deployment.CurrentVersionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CurrentVersionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deployment.CurrentVersionTable,
+			Columns: []string{deployment.CurrentVersionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.VersionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.VersionsTable,
+			Columns: []string{deployment.VersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedVersionsIDs(); len(nodes) > 0 && !_u.mutation.VersionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.VersionsTable,
+			Columns: []string{deployment.VersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VersionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.VersionsTable,
+			Columns: []string{deployment.VersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -1045,38 +1210,6 @@ func (_u *DeploymentUpdateOne) SetNillableName(v *string) *DeploymentUpdateOne {
 	return _u
 }
 
-// SetSchedule sets the "schedule" field.
-func (_u *DeploymentUpdateOne) SetSchedule(v json.RawMessage) *DeploymentUpdateOne {
-	_u.mutation.SetSchedule(v)
-	return _u
-}
-
-// AppendSchedule appends value to the "schedule" field.
-func (_u *DeploymentUpdateOne) AppendSchedule(v json.RawMessage) *DeploymentUpdateOne {
-	_u.mutation.AppendSchedule(v)
-	return _u
-}
-
-// ClearSchedule clears the value of the "schedule" field.
-func (_u *DeploymentUpdateOne) ClearSchedule() *DeploymentUpdateOne {
-	_u.mutation.ClearSchedule()
-	return _u
-}
-
-// SetIsScheduleActive sets the "is_schedule_active" field.
-func (_u *DeploymentUpdateOne) SetIsScheduleActive(v bool) *DeploymentUpdateOne {
-	_u.mutation.SetIsScheduleActive(v)
-	return _u
-}
-
-// SetNillableIsScheduleActive sets the "is_schedule_active" field if the given value is not nil.
-func (_u *DeploymentUpdateOne) SetNillableIsScheduleActive(v *bool) *DeploymentUpdateOne {
-	if v != nil {
-		_u.SetIsScheduleActive(*v)
-	}
-	return _u
-}
-
 // SetTags sets the "tags" field.
 func (_u *DeploymentUpdateOne) SetTags(v []string) *DeploymentUpdateOne {
 	_u.mutation.SetTags(v)
@@ -1092,24 +1225,6 @@ func (_u *DeploymentUpdateOne) AppendTags(v []string) *DeploymentUpdateOne {
 // SetParameters sets the "parameters" field.
 func (_u *DeploymentUpdateOne) SetParameters(v map[string]interface{}) *DeploymentUpdateOne {
 	_u.mutation.SetParameters(v)
-	return _u
-}
-
-// SetFlowData sets the "flow_data" field.
-func (_u *DeploymentUpdateOne) SetFlowData(v json.RawMessage) *DeploymentUpdateOne {
-	_u.mutation.SetFlowData(v)
-	return _u
-}
-
-// AppendFlowData appends value to the "flow_data" field.
-func (_u *DeploymentUpdateOne) AppendFlowData(v json.RawMessage) *DeploymentUpdateOne {
-	_u.mutation.AppendFlowData(v)
-	return _u
-}
-
-// ClearFlowData clears the value of the "flow_data" field.
-func (_u *DeploymentUpdateOne) ClearFlowData() *DeploymentUpdateOne {
-	_u.mutation.ClearFlowData()
 	return _u
 }
 
@@ -1164,26 +1279,6 @@ func (_u *DeploymentUpdateOne) SetNillableDescription(v *string) *DeploymentUpda
 // ClearDescription clears the value of the "description" field.
 func (_u *DeploymentUpdateOne) ClearDescription() *DeploymentUpdateOne {
 	_u.mutation.ClearDescription()
-	return _u
-}
-
-// SetManifestPath sets the "manifest_path" field.
-func (_u *DeploymentUpdateOne) SetManifestPath(v string) *DeploymentUpdateOne {
-	_u.mutation.SetManifestPath(v)
-	return _u
-}
-
-// SetNillableManifestPath sets the "manifest_path" field if the given value is not nil.
-func (_u *DeploymentUpdateOne) SetNillableManifestPath(v *string) *DeploymentUpdateOne {
-	if v != nil {
-		_u.SetManifestPath(*v)
-	}
-	return _u
-}
-
-// ClearManifestPath clears the value of the "manifest_path" field.
-func (_u *DeploymentUpdateOne) ClearManifestPath() *DeploymentUpdateOne {
-	_u.mutation.ClearManifestPath()
 	return _u
 }
 
@@ -1456,6 +1551,70 @@ func (_u *DeploymentUpdateOne) ClearConcurrencyLimit() *DeploymentUpdateOne {
 	return _u
 }
 
+// SetConcurrencyOptions sets the "concurrency_options" field.
+func (_u *DeploymentUpdateOne) SetConcurrencyOptions(v map[string]interface{}) *DeploymentUpdateOne {
+	_u.mutation.SetConcurrencyOptions(v)
+	return _u
+}
+
+// ClearConcurrencyOptions clears the value of the "concurrency_options" field.
+func (_u *DeploymentUpdateOne) ClearConcurrencyOptions() *DeploymentUpdateOne {
+	_u.mutation.ClearConcurrencyOptions()
+	return _u
+}
+
+// SetConcurrencyLimitID sets the "concurrency_limit_id" field.
+func (_u *DeploymentUpdateOne) SetConcurrencyLimitID(v uuid.UUID) *DeploymentUpdateOne {
+	_u.mutation.SetConcurrencyLimitID(v)
+	return _u
+}
+
+// SetNillableConcurrencyLimitID sets the "concurrency_limit_id" field if the given value is not nil.
+func (_u *DeploymentUpdateOne) SetNillableConcurrencyLimitID(v *uuid.UUID) *DeploymentUpdateOne {
+	if v != nil {
+		_u.SetConcurrencyLimitID(*v)
+	}
+	return _u
+}
+
+// ClearConcurrencyLimitID clears the value of the "concurrency_limit_id" field.
+func (_u *DeploymentUpdateOne) ClearConcurrencyLimitID() *DeploymentUpdateOne {
+	_u.mutation.ClearConcurrencyLimitID()
+	return _u
+}
+
+// SetLabels sets the "labels" field.
+func (_u *DeploymentUpdateOne) SetLabels(v map[string]interface{}) *DeploymentUpdateOne {
+	_u.mutation.SetLabels(v)
+	return _u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (_u *DeploymentUpdateOne) ClearLabels() *DeploymentUpdateOne {
+	_u.mutation.ClearLabels()
+	return _u
+}
+
+// SetVersionID sets the "version_id" field.
+func (_u *DeploymentUpdateOne) SetVersionID(v uuid.UUID) *DeploymentUpdateOne {
+	_u.mutation.SetVersionID(v)
+	return _u
+}
+
+// SetNillableVersionID sets the "version_id" field if the given value is not nil.
+func (_u *DeploymentUpdateOne) SetNillableVersionID(v *uuid.UUID) *DeploymentUpdateOne {
+	if v != nil {
+		_u.SetVersionID(*v)
+	}
+	return _u
+}
+
+// ClearVersionID clears the value of the "version_id" field.
+func (_u *DeploymentUpdateOne) ClearVersionID() *DeploymentUpdateOne {
+	_u.mutation.ClearVersionID()
+	return _u
+}
+
 // SetFlow sets the "flow" edge to the Flow entity.
 func (_u *DeploymentUpdateOne) SetFlow(v *Flow) *DeploymentUpdateOne {
 	return _u.SetFlowID(v.ID)
@@ -1474,6 +1633,59 @@ func (_u *DeploymentUpdateOne) SetStorageDocument(v *BlockDocument) *DeploymentU
 // SetWorkQueue sets the "work_queue" edge to the WorkQueue entity.
 func (_u *DeploymentUpdateOne) SetWorkQueue(v *WorkQueue) *DeploymentUpdateOne {
 	return _u.SetWorkQueueID(v.ID)
+}
+
+// SetGlobalConcurrencyLimitID sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity by ID.
+func (_u *DeploymentUpdateOne) SetGlobalConcurrencyLimitID(id uuid.UUID) *DeploymentUpdateOne {
+	_u.mutation.SetGlobalConcurrencyLimitID(id)
+	return _u
+}
+
+// SetNillableGlobalConcurrencyLimitID sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity by ID if the given value is not nil.
+func (_u *DeploymentUpdateOne) SetNillableGlobalConcurrencyLimitID(id *uuid.UUID) *DeploymentUpdateOne {
+	if id != nil {
+		_u = _u.SetGlobalConcurrencyLimitID(*id)
+	}
+	return _u
+}
+
+// SetGlobalConcurrencyLimit sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity.
+func (_u *DeploymentUpdateOne) SetGlobalConcurrencyLimit(v *ConcurrencyLimitV2) *DeploymentUpdateOne {
+	return _u.SetGlobalConcurrencyLimitID(v.ID)
+}
+
+// SetCurrentVersionID sets the "current_version" edge to the DeploymentVersion entity by ID.
+func (_u *DeploymentUpdateOne) SetCurrentVersionID(id uuid.UUID) *DeploymentUpdateOne {
+	_u.mutation.SetCurrentVersionID(id)
+	return _u
+}
+
+// SetNillableCurrentVersionID sets the "current_version" edge to the DeploymentVersion entity by ID if the given value is not nil.
+func (_u *DeploymentUpdateOne) SetNillableCurrentVersionID(id *uuid.UUID) *DeploymentUpdateOne {
+	if id != nil {
+		_u = _u.SetCurrentVersionID(*id)
+	}
+	return _u
+}
+
+// SetCurrentVersion sets the "current_version" edge to the DeploymentVersion entity.
+func (_u *DeploymentUpdateOne) SetCurrentVersion(v *DeploymentVersion) *DeploymentUpdateOne {
+	return _u.SetCurrentVersionID(v.ID)
+}
+
+// AddVersionIDs adds the "versions" edge to the DeploymentVersion entity by IDs.
+func (_u *DeploymentUpdateOne) AddVersionIDs(ids ...uuid.UUID) *DeploymentUpdateOne {
+	_u.mutation.AddVersionIDs(ids...)
+	return _u
+}
+
+// AddVersions adds the "versions" edges to the DeploymentVersion entity.
+func (_u *DeploymentUpdateOne) AddVersions(v ...*DeploymentVersion) *DeploymentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddVersionIDs(ids...)
 }
 
 // AddScheduleIDs adds the "schedules" edge to the DeploymentSchedule entity by IDs.
@@ -1533,6 +1745,39 @@ func (_u *DeploymentUpdateOne) ClearStorageDocument() *DeploymentUpdateOne {
 func (_u *DeploymentUpdateOne) ClearWorkQueue() *DeploymentUpdateOne {
 	_u.mutation.ClearWorkQueue()
 	return _u
+}
+
+// ClearGlobalConcurrencyLimit clears the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity.
+func (_u *DeploymentUpdateOne) ClearGlobalConcurrencyLimit() *DeploymentUpdateOne {
+	_u.mutation.ClearGlobalConcurrencyLimit()
+	return _u
+}
+
+// ClearCurrentVersion clears the "current_version" edge to the DeploymentVersion entity.
+func (_u *DeploymentUpdateOne) ClearCurrentVersion() *DeploymentUpdateOne {
+	_u.mutation.ClearCurrentVersion()
+	return _u
+}
+
+// ClearVersions clears all "versions" edges to the DeploymentVersion entity.
+func (_u *DeploymentUpdateOne) ClearVersions() *DeploymentUpdateOne {
+	_u.mutation.ClearVersions()
+	return _u
+}
+
+// RemoveVersionIDs removes the "versions" edge to DeploymentVersion entities by IDs.
+func (_u *DeploymentUpdateOne) RemoveVersionIDs(ids ...uuid.UUID) *DeploymentUpdateOne {
+	_u.mutation.RemoveVersionIDs(ids...)
+	return _u
+}
+
+// RemoveVersions removes "versions" edges to DeploymentVersion entities.
+func (_u *DeploymentUpdateOne) RemoveVersions(v ...*DeploymentVersion) *DeploymentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveVersionIDs(ids...)
 }
 
 // ClearSchedules clears all "schedules" edges to the DeploymentSchedule entity.
@@ -1686,20 +1931,6 @@ func (_u *DeploymentUpdateOne) sqlSave(ctx context.Context) (_node *Deployment, 
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(deployment.FieldName, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.Schedule(); ok {
-		_spec.SetField(deployment.FieldSchedule, field.TypeJSON, value)
-	}
-	if value, ok := _u.mutation.AppendedSchedule(); ok {
-		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, deployment.FieldSchedule, value)
-		})
-	}
-	if _u.mutation.ScheduleCleared() {
-		_spec.ClearField(deployment.FieldSchedule, field.TypeJSON)
-	}
-	if value, ok := _u.mutation.IsScheduleActive(); ok {
-		_spec.SetField(deployment.FieldIsScheduleActive, field.TypeBool, value)
-	}
 	if value, ok := _u.mutation.Tags(); ok {
 		_spec.SetField(deployment.FieldTags, field.TypeJSON, value)
 	}
@@ -1711,28 +1942,11 @@ func (_u *DeploymentUpdateOne) sqlSave(ctx context.Context) (_node *Deployment, 
 	if value, ok := _u.mutation.Parameters(); ok {
 		_spec.SetField(deployment.FieldParameters, field.TypeJSON, value)
 	}
-	if value, ok := _u.mutation.FlowData(); ok {
-		_spec.SetField(deployment.FieldFlowData, field.TypeJSON, value)
-	}
-	if value, ok := _u.mutation.AppendedFlowData(); ok {
-		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, deployment.FieldFlowData, value)
-		})
-	}
-	if _u.mutation.FlowDataCleared() {
-		_spec.ClearField(deployment.FieldFlowData, field.TypeJSON)
-	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(deployment.FieldDescription, field.TypeString, value)
 	}
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(deployment.FieldDescription, field.TypeString)
-	}
-	if value, ok := _u.mutation.ManifestPath(); ok {
-		_spec.SetField(deployment.FieldManifestPath, field.TypeString, value)
-	}
-	if _u.mutation.ManifestPathCleared() {
-		_spec.ClearField(deployment.FieldManifestPath, field.TypeString)
 	}
 	if value, ok := _u.mutation.ParameterOpenapiSchema(); ok {
 		_spec.SetField(deployment.FieldParameterOpenapiSchema, field.TypeJSON, value)
@@ -1813,6 +2027,18 @@ func (_u *DeploymentUpdateOne) sqlSave(ctx context.Context) (_node *Deployment, 
 	}
 	if _u.mutation.ConcurrencyLimitCleared() {
 		_spec.ClearField(deployment.FieldConcurrencyLimit, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ConcurrencyOptions(); ok {
+		_spec.SetField(deployment.FieldConcurrencyOptions, field.TypeJSON, value)
+	}
+	if _u.mutation.ConcurrencyOptionsCleared() {
+		_spec.ClearField(deployment.FieldConcurrencyOptions, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Labels(); ok {
+		_spec.SetField(deployment.FieldLabels, field.TypeJSON, value)
+	}
+	if _u.mutation.LabelsCleared() {
+		_spec.ClearField(deployment.FieldLabels, field.TypeJSON)
 	}
 	if _u.mutation.FlowCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1923,6 +2149,109 @@ func (_u *DeploymentUpdateOne) sqlSave(ctx context.Context) (_node *Deployment, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(workqueue.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.GlobalConcurrencyLimitCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deployment.GlobalConcurrencyLimitTable,
+			Columns: []string{deployment.GlobalConcurrencyLimitColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(concurrencylimitv2.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.GlobalConcurrencyLimitIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deployment.GlobalConcurrencyLimitTable,
+			Columns: []string{deployment.GlobalConcurrencyLimitColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(concurrencylimitv2.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CurrentVersionCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deployment.CurrentVersionTable,
+			Columns: []string{deployment.CurrentVersionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CurrentVersionIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deployment.CurrentVersionTable,
+			Columns: []string{deployment.CurrentVersionColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.VersionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.VersionsTable,
+			Columns: []string{deployment.VersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedVersionsIDs(); len(nodes) > 0 && !_u.mutation.VersionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.VersionsTable,
+			Columns: []string{deployment.VersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.VersionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.VersionsTable,
+			Columns: []string{deployment.VersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -30,12 +30,12 @@ type DeploymentSchedule struct {
 	Active bool `json:"active,omitempty"`
 	// DeploymentID holds the value of the "deployment_id" field.
 	DeploymentID uuid.UUID `json:"deployment_id,omitempty"`
-	// MaxActiveRuns holds the value of the "max_active_runs" field.
-	MaxActiveRuns *int `json:"max_active_runs,omitempty"`
 	// MaxScheduledRuns holds the value of the "max_scheduled_runs" field.
 	MaxScheduledRuns *int `json:"max_scheduled_runs,omitempty"`
-	// Catchup holds the value of the "catchup" field.
-	Catchup bool `json:"catchup,omitempty"`
+	// Parameters holds the value of the "parameters" field.
+	Parameters map[string]interface{} `json:"parameters,omitempty"`
+	// Slug holds the value of the "slug" field.
+	Slug *string `json:"slug,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DeploymentScheduleQuery when eager-loading is set.
 	Edges        DeploymentScheduleEdges `json:"edges"`
@@ -67,12 +67,14 @@ func (*DeploymentSchedule) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case deploymentschedule.FieldSchedule:
+		case deploymentschedule.FieldSchedule, deploymentschedule.FieldParameters:
 			values[i] = new([]byte)
-		case deploymentschedule.FieldActive, deploymentschedule.FieldCatchup:
+		case deploymentschedule.FieldActive:
 			values[i] = new(sql.NullBool)
-		case deploymentschedule.FieldMaxActiveRuns, deploymentschedule.FieldMaxScheduledRuns:
+		case deploymentschedule.FieldMaxScheduledRuns:
 			values[i] = new(sql.NullInt64)
+		case deploymentschedule.FieldSlug:
+			values[i] = new(sql.NullString)
 		case deploymentschedule.FieldCreated, deploymentschedule.FieldUpdated:
 			values[i] = new(sql.NullTime)
 		case deploymentschedule.FieldID, deploymentschedule.FieldDeploymentID:
@@ -130,13 +132,6 @@ func (_m *DeploymentSchedule) assignValues(columns []string, values []any) error
 			} else if value != nil {
 				_m.DeploymentID = *value
 			}
-		case deploymentschedule.FieldMaxActiveRuns:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field max_active_runs", values[i])
-			} else if value.Valid {
-				_m.MaxActiveRuns = new(int)
-				*_m.MaxActiveRuns = int(value.Int64)
-			}
 		case deploymentschedule.FieldMaxScheduledRuns:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field max_scheduled_runs", values[i])
@@ -144,11 +139,20 @@ func (_m *DeploymentSchedule) assignValues(columns []string, values []any) error
 				_m.MaxScheduledRuns = new(int)
 				*_m.MaxScheduledRuns = int(value.Int64)
 			}
-		case deploymentschedule.FieldCatchup:
-			if value, ok := values[i].(*sql.NullBool); !ok {
-				return fmt.Errorf("unexpected type %T for field catchup", values[i])
+		case deploymentschedule.FieldParameters:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field parameters", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Parameters); err != nil {
+					return fmt.Errorf("unmarshal field parameters: %w", err)
+				}
+			}
+		case deploymentschedule.FieldSlug:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field slug", values[i])
 			} else if value.Valid {
-				_m.Catchup = value.Bool
+				_m.Slug = new(string)
+				*_m.Slug = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -206,18 +210,18 @@ func (_m *DeploymentSchedule) String() string {
 	builder.WriteString("deployment_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DeploymentID))
 	builder.WriteString(", ")
-	if v := _m.MaxActiveRuns; v != nil {
-		builder.WriteString("max_active_runs=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
 	if v := _m.MaxScheduledRuns; v != nil {
 		builder.WriteString("max_scheduled_runs=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
-	builder.WriteString("catchup=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Catchup))
+	builder.WriteString("parameters=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Parameters))
+	builder.WriteString(", ")
+	if v := _m.Slug; v != nil {
+		builder.WriteString("slug=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -71,20 +71,6 @@ func (_c *DeploymentScheduleCreate) SetDeploymentID(v uuid.UUID) *DeploymentSche
 	return _c
 }
 
-// SetMaxActiveRuns sets the "max_active_runs" field.
-func (_c *DeploymentScheduleCreate) SetMaxActiveRuns(v int) *DeploymentScheduleCreate {
-	_c.mutation.SetMaxActiveRuns(v)
-	return _c
-}
-
-// SetNillableMaxActiveRuns sets the "max_active_runs" field if the given value is not nil.
-func (_c *DeploymentScheduleCreate) SetNillableMaxActiveRuns(v *int) *DeploymentScheduleCreate {
-	if v != nil {
-		_c.SetMaxActiveRuns(*v)
-	}
-	return _c
-}
-
 // SetMaxScheduledRuns sets the "max_scheduled_runs" field.
 func (_c *DeploymentScheduleCreate) SetMaxScheduledRuns(v int) *DeploymentScheduleCreate {
 	_c.mutation.SetMaxScheduledRuns(v)
@@ -99,16 +85,22 @@ func (_c *DeploymentScheduleCreate) SetNillableMaxScheduledRuns(v *int) *Deploym
 	return _c
 }
 
-// SetCatchup sets the "catchup" field.
-func (_c *DeploymentScheduleCreate) SetCatchup(v bool) *DeploymentScheduleCreate {
-	_c.mutation.SetCatchup(v)
+// SetParameters sets the "parameters" field.
+func (_c *DeploymentScheduleCreate) SetParameters(v map[string]interface{}) *DeploymentScheduleCreate {
+	_c.mutation.SetParameters(v)
 	return _c
 }
 
-// SetNillableCatchup sets the "catchup" field if the given value is not nil.
-func (_c *DeploymentScheduleCreate) SetNillableCatchup(v *bool) *DeploymentScheduleCreate {
+// SetSlug sets the "slug" field.
+func (_c *DeploymentScheduleCreate) SetSlug(v string) *DeploymentScheduleCreate {
+	_c.mutation.SetSlug(v)
+	return _c
+}
+
+// SetNillableSlug sets the "slug" field if the given value is not nil.
+func (_c *DeploymentScheduleCreate) SetNillableSlug(v *string) *DeploymentScheduleCreate {
 	if v != nil {
-		_c.SetCatchup(*v)
+		_c.SetSlug(*v)
 	}
 	return _c
 }
@@ -183,9 +175,9 @@ func (_c *DeploymentScheduleCreate) defaults() error {
 		v := deploymentschedule.DefaultUpdated()
 		_c.mutation.SetUpdated(v)
 	}
-	if _, ok := _c.mutation.Catchup(); !ok {
-		v := deploymentschedule.DefaultCatchup
-		_c.mutation.SetCatchup(v)
+	if _, ok := _c.mutation.Parameters(); !ok {
+		v := deploymentschedule.DefaultParameters
+		_c.mutation.SetParameters(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if deploymentschedule.DefaultID == nil {
@@ -214,8 +206,8 @@ func (_c *DeploymentScheduleCreate) check() error {
 	if _, ok := _c.mutation.DeploymentID(); !ok {
 		return &ValidationError{Name: "deployment_id", err: errors.New(`ent: missing required field "DeploymentSchedule.deployment_id"`)}
 	}
-	if _, ok := _c.mutation.Catchup(); !ok {
-		return &ValidationError{Name: "catchup", err: errors.New(`ent: missing required field "DeploymentSchedule.catchup"`)}
+	if _, ok := _c.mutation.Parameters(); !ok {
+		return &ValidationError{Name: "parameters", err: errors.New(`ent: missing required field "DeploymentSchedule.parameters"`)}
 	}
 	if len(_c.mutation.DeploymentIDs()) == 0 {
 		return &ValidationError{Name: "deployment", err: errors.New(`ent: missing required edge "DeploymentSchedule.deployment"`)}
@@ -272,17 +264,17 @@ func (_c *DeploymentScheduleCreate) createSpec() (*DeploymentSchedule, *sqlgraph
 		_spec.SetField(deploymentschedule.FieldActive, field.TypeBool, value)
 		_node.Active = value
 	}
-	if value, ok := _c.mutation.MaxActiveRuns(); ok {
-		_spec.SetField(deploymentschedule.FieldMaxActiveRuns, field.TypeInt, value)
-		_node.MaxActiveRuns = &value
-	}
 	if value, ok := _c.mutation.MaxScheduledRuns(); ok {
 		_spec.SetField(deploymentschedule.FieldMaxScheduledRuns, field.TypeInt, value)
 		_node.MaxScheduledRuns = &value
 	}
-	if value, ok := _c.mutation.Catchup(); ok {
-		_spec.SetField(deploymentschedule.FieldCatchup, field.TypeBool, value)
-		_node.Catchup = value
+	if value, ok := _c.mutation.Parameters(); ok {
+		_spec.SetField(deploymentschedule.FieldParameters, field.TypeJSON, value)
+		_node.Parameters = value
+	}
+	if value, ok := _c.mutation.Slug(); ok {
+		_spec.SetField(deploymentschedule.FieldSlug, field.TypeString, value)
+		_node.Slug = &value
 	}
 	if nodes := _c.mutation.DeploymentIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -401,30 +393,6 @@ func (u *DeploymentScheduleUpsert) UpdateDeploymentID() *DeploymentScheduleUpser
 	return u
 }
 
-// SetMaxActiveRuns sets the "max_active_runs" field.
-func (u *DeploymentScheduleUpsert) SetMaxActiveRuns(v int) *DeploymentScheduleUpsert {
-	u.Set(deploymentschedule.FieldMaxActiveRuns, v)
-	return u
-}
-
-// UpdateMaxActiveRuns sets the "max_active_runs" field to the value that was provided on create.
-func (u *DeploymentScheduleUpsert) UpdateMaxActiveRuns() *DeploymentScheduleUpsert {
-	u.SetExcluded(deploymentschedule.FieldMaxActiveRuns)
-	return u
-}
-
-// AddMaxActiveRuns adds v to the "max_active_runs" field.
-func (u *DeploymentScheduleUpsert) AddMaxActiveRuns(v int) *DeploymentScheduleUpsert {
-	u.Add(deploymentschedule.FieldMaxActiveRuns, v)
-	return u
-}
-
-// ClearMaxActiveRuns clears the value of the "max_active_runs" field.
-func (u *DeploymentScheduleUpsert) ClearMaxActiveRuns() *DeploymentScheduleUpsert {
-	u.SetNull(deploymentschedule.FieldMaxActiveRuns)
-	return u
-}
-
 // SetMaxScheduledRuns sets the "max_scheduled_runs" field.
 func (u *DeploymentScheduleUpsert) SetMaxScheduledRuns(v int) *DeploymentScheduleUpsert {
 	u.Set(deploymentschedule.FieldMaxScheduledRuns, v)
@@ -449,15 +417,33 @@ func (u *DeploymentScheduleUpsert) ClearMaxScheduledRuns() *DeploymentScheduleUp
 	return u
 }
 
-// SetCatchup sets the "catchup" field.
-func (u *DeploymentScheduleUpsert) SetCatchup(v bool) *DeploymentScheduleUpsert {
-	u.Set(deploymentschedule.FieldCatchup, v)
+// SetParameters sets the "parameters" field.
+func (u *DeploymentScheduleUpsert) SetParameters(v map[string]interface{}) *DeploymentScheduleUpsert {
+	u.Set(deploymentschedule.FieldParameters, v)
 	return u
 }
 
-// UpdateCatchup sets the "catchup" field to the value that was provided on create.
-func (u *DeploymentScheduleUpsert) UpdateCatchup() *DeploymentScheduleUpsert {
-	u.SetExcluded(deploymentschedule.FieldCatchup)
+// UpdateParameters sets the "parameters" field to the value that was provided on create.
+func (u *DeploymentScheduleUpsert) UpdateParameters() *DeploymentScheduleUpsert {
+	u.SetExcluded(deploymentschedule.FieldParameters)
+	return u
+}
+
+// SetSlug sets the "slug" field.
+func (u *DeploymentScheduleUpsert) SetSlug(v string) *DeploymentScheduleUpsert {
+	u.Set(deploymentschedule.FieldSlug, v)
+	return u
+}
+
+// UpdateSlug sets the "slug" field to the value that was provided on create.
+func (u *DeploymentScheduleUpsert) UpdateSlug() *DeploymentScheduleUpsert {
+	u.SetExcluded(deploymentschedule.FieldSlug)
+	return u
+}
+
+// ClearSlug clears the value of the "slug" field.
+func (u *DeploymentScheduleUpsert) ClearSlug() *DeploymentScheduleUpsert {
+	u.SetNull(deploymentschedule.FieldSlug)
 	return u
 }
 
@@ -568,34 +554,6 @@ func (u *DeploymentScheduleUpsertOne) UpdateDeploymentID() *DeploymentScheduleUp
 	})
 }
 
-// SetMaxActiveRuns sets the "max_active_runs" field.
-func (u *DeploymentScheduleUpsertOne) SetMaxActiveRuns(v int) *DeploymentScheduleUpsertOne {
-	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.SetMaxActiveRuns(v)
-	})
-}
-
-// AddMaxActiveRuns adds v to the "max_active_runs" field.
-func (u *DeploymentScheduleUpsertOne) AddMaxActiveRuns(v int) *DeploymentScheduleUpsertOne {
-	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.AddMaxActiveRuns(v)
-	})
-}
-
-// UpdateMaxActiveRuns sets the "max_active_runs" field to the value that was provided on create.
-func (u *DeploymentScheduleUpsertOne) UpdateMaxActiveRuns() *DeploymentScheduleUpsertOne {
-	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.UpdateMaxActiveRuns()
-	})
-}
-
-// ClearMaxActiveRuns clears the value of the "max_active_runs" field.
-func (u *DeploymentScheduleUpsertOne) ClearMaxActiveRuns() *DeploymentScheduleUpsertOne {
-	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.ClearMaxActiveRuns()
-	})
-}
-
 // SetMaxScheduledRuns sets the "max_scheduled_runs" field.
 func (u *DeploymentScheduleUpsertOne) SetMaxScheduledRuns(v int) *DeploymentScheduleUpsertOne {
 	return u.Update(func(s *DeploymentScheduleUpsert) {
@@ -624,17 +582,38 @@ func (u *DeploymentScheduleUpsertOne) ClearMaxScheduledRuns() *DeploymentSchedul
 	})
 }
 
-// SetCatchup sets the "catchup" field.
-func (u *DeploymentScheduleUpsertOne) SetCatchup(v bool) *DeploymentScheduleUpsertOne {
+// SetParameters sets the "parameters" field.
+func (u *DeploymentScheduleUpsertOne) SetParameters(v map[string]interface{}) *DeploymentScheduleUpsertOne {
 	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.SetCatchup(v)
+		s.SetParameters(v)
 	})
 }
 
-// UpdateCatchup sets the "catchup" field to the value that was provided on create.
-func (u *DeploymentScheduleUpsertOne) UpdateCatchup() *DeploymentScheduleUpsertOne {
+// UpdateParameters sets the "parameters" field to the value that was provided on create.
+func (u *DeploymentScheduleUpsertOne) UpdateParameters() *DeploymentScheduleUpsertOne {
 	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.UpdateCatchup()
+		s.UpdateParameters()
+	})
+}
+
+// SetSlug sets the "slug" field.
+func (u *DeploymentScheduleUpsertOne) SetSlug(v string) *DeploymentScheduleUpsertOne {
+	return u.Update(func(s *DeploymentScheduleUpsert) {
+		s.SetSlug(v)
+	})
+}
+
+// UpdateSlug sets the "slug" field to the value that was provided on create.
+func (u *DeploymentScheduleUpsertOne) UpdateSlug() *DeploymentScheduleUpsertOne {
+	return u.Update(func(s *DeploymentScheduleUpsert) {
+		s.UpdateSlug()
+	})
+}
+
+// ClearSlug clears the value of the "slug" field.
+func (u *DeploymentScheduleUpsertOne) ClearSlug() *DeploymentScheduleUpsertOne {
+	return u.Update(func(s *DeploymentScheduleUpsert) {
+		s.ClearSlug()
 	})
 }
 
@@ -912,34 +891,6 @@ func (u *DeploymentScheduleUpsertBulk) UpdateDeploymentID() *DeploymentScheduleU
 	})
 }
 
-// SetMaxActiveRuns sets the "max_active_runs" field.
-func (u *DeploymentScheduleUpsertBulk) SetMaxActiveRuns(v int) *DeploymentScheduleUpsertBulk {
-	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.SetMaxActiveRuns(v)
-	})
-}
-
-// AddMaxActiveRuns adds v to the "max_active_runs" field.
-func (u *DeploymentScheduleUpsertBulk) AddMaxActiveRuns(v int) *DeploymentScheduleUpsertBulk {
-	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.AddMaxActiveRuns(v)
-	})
-}
-
-// UpdateMaxActiveRuns sets the "max_active_runs" field to the value that was provided on create.
-func (u *DeploymentScheduleUpsertBulk) UpdateMaxActiveRuns() *DeploymentScheduleUpsertBulk {
-	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.UpdateMaxActiveRuns()
-	})
-}
-
-// ClearMaxActiveRuns clears the value of the "max_active_runs" field.
-func (u *DeploymentScheduleUpsertBulk) ClearMaxActiveRuns() *DeploymentScheduleUpsertBulk {
-	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.ClearMaxActiveRuns()
-	})
-}
-
 // SetMaxScheduledRuns sets the "max_scheduled_runs" field.
 func (u *DeploymentScheduleUpsertBulk) SetMaxScheduledRuns(v int) *DeploymentScheduleUpsertBulk {
 	return u.Update(func(s *DeploymentScheduleUpsert) {
@@ -968,17 +919,38 @@ func (u *DeploymentScheduleUpsertBulk) ClearMaxScheduledRuns() *DeploymentSchedu
 	})
 }
 
-// SetCatchup sets the "catchup" field.
-func (u *DeploymentScheduleUpsertBulk) SetCatchup(v bool) *DeploymentScheduleUpsertBulk {
+// SetParameters sets the "parameters" field.
+func (u *DeploymentScheduleUpsertBulk) SetParameters(v map[string]interface{}) *DeploymentScheduleUpsertBulk {
 	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.SetCatchup(v)
+		s.SetParameters(v)
 	})
 }
 
-// UpdateCatchup sets the "catchup" field to the value that was provided on create.
-func (u *DeploymentScheduleUpsertBulk) UpdateCatchup() *DeploymentScheduleUpsertBulk {
+// UpdateParameters sets the "parameters" field to the value that was provided on create.
+func (u *DeploymentScheduleUpsertBulk) UpdateParameters() *DeploymentScheduleUpsertBulk {
 	return u.Update(func(s *DeploymentScheduleUpsert) {
-		s.UpdateCatchup()
+		s.UpdateParameters()
+	})
+}
+
+// SetSlug sets the "slug" field.
+func (u *DeploymentScheduleUpsertBulk) SetSlug(v string) *DeploymentScheduleUpsertBulk {
+	return u.Update(func(s *DeploymentScheduleUpsert) {
+		s.SetSlug(v)
+	})
+}
+
+// UpdateSlug sets the "slug" field to the value that was provided on create.
+func (u *DeploymentScheduleUpsertBulk) UpdateSlug() *DeploymentScheduleUpsertBulk {
+	return u.Update(func(s *DeploymentScheduleUpsert) {
+		s.UpdateSlug()
+	})
+}
+
+// ClearSlug clears the value of the "slug" field.
+func (u *DeploymentScheduleUpsertBulk) ClearSlug() *DeploymentScheduleUpsertBulk {
+	return u.Update(func(s *DeploymentScheduleUpsert) {
+		s.ClearSlug()
 	})
 }
 

@@ -71,33 +71,6 @@ func (_u *DeploymentScheduleUpdate) SetNillableDeploymentID(v *uuid.UUID) *Deplo
 	return _u
 }
 
-// SetMaxActiveRuns sets the "max_active_runs" field.
-func (_u *DeploymentScheduleUpdate) SetMaxActiveRuns(v int) *DeploymentScheduleUpdate {
-	_u.mutation.ResetMaxActiveRuns()
-	_u.mutation.SetMaxActiveRuns(v)
-	return _u
-}
-
-// SetNillableMaxActiveRuns sets the "max_active_runs" field if the given value is not nil.
-func (_u *DeploymentScheduleUpdate) SetNillableMaxActiveRuns(v *int) *DeploymentScheduleUpdate {
-	if v != nil {
-		_u.SetMaxActiveRuns(*v)
-	}
-	return _u
-}
-
-// AddMaxActiveRuns adds value to the "max_active_runs" field.
-func (_u *DeploymentScheduleUpdate) AddMaxActiveRuns(v int) *DeploymentScheduleUpdate {
-	_u.mutation.AddMaxActiveRuns(v)
-	return _u
-}
-
-// ClearMaxActiveRuns clears the value of the "max_active_runs" field.
-func (_u *DeploymentScheduleUpdate) ClearMaxActiveRuns() *DeploymentScheduleUpdate {
-	_u.mutation.ClearMaxActiveRuns()
-	return _u
-}
-
 // SetMaxScheduledRuns sets the "max_scheduled_runs" field.
 func (_u *DeploymentScheduleUpdate) SetMaxScheduledRuns(v int) *DeploymentScheduleUpdate {
 	_u.mutation.ResetMaxScheduledRuns()
@@ -125,17 +98,29 @@ func (_u *DeploymentScheduleUpdate) ClearMaxScheduledRuns() *DeploymentScheduleU
 	return _u
 }
 
-// SetCatchup sets the "catchup" field.
-func (_u *DeploymentScheduleUpdate) SetCatchup(v bool) *DeploymentScheduleUpdate {
-	_u.mutation.SetCatchup(v)
+// SetParameters sets the "parameters" field.
+func (_u *DeploymentScheduleUpdate) SetParameters(v map[string]interface{}) *DeploymentScheduleUpdate {
+	_u.mutation.SetParameters(v)
 	return _u
 }
 
-// SetNillableCatchup sets the "catchup" field if the given value is not nil.
-func (_u *DeploymentScheduleUpdate) SetNillableCatchup(v *bool) *DeploymentScheduleUpdate {
+// SetSlug sets the "slug" field.
+func (_u *DeploymentScheduleUpdate) SetSlug(v string) *DeploymentScheduleUpdate {
+	_u.mutation.SetSlug(v)
+	return _u
+}
+
+// SetNillableSlug sets the "slug" field if the given value is not nil.
+func (_u *DeploymentScheduleUpdate) SetNillableSlug(v *string) *DeploymentScheduleUpdate {
 	if v != nil {
-		_u.SetCatchup(*v)
+		_u.SetSlug(*v)
 	}
+	return _u
+}
+
+// ClearSlug clears the value of the "slug" field.
+func (_u *DeploymentScheduleUpdate) ClearSlug() *DeploymentScheduleUpdate {
+	_u.mutation.ClearSlug()
 	return _u
 }
 
@@ -232,15 +217,6 @@ func (_u *DeploymentScheduleUpdate) sqlSave(ctx context.Context) (_node int, err
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(deploymentschedule.FieldActive, field.TypeBool, value)
 	}
-	if value, ok := _u.mutation.MaxActiveRuns(); ok {
-		_spec.SetField(deploymentschedule.FieldMaxActiveRuns, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedMaxActiveRuns(); ok {
-		_spec.AddField(deploymentschedule.FieldMaxActiveRuns, field.TypeInt, value)
-	}
-	if _u.mutation.MaxActiveRunsCleared() {
-		_spec.ClearField(deploymentschedule.FieldMaxActiveRuns, field.TypeInt)
-	}
 	if value, ok := _u.mutation.MaxScheduledRuns(); ok {
 		_spec.SetField(deploymentschedule.FieldMaxScheduledRuns, field.TypeInt, value)
 	}
@@ -250,8 +226,14 @@ func (_u *DeploymentScheduleUpdate) sqlSave(ctx context.Context) (_node int, err
 	if _u.mutation.MaxScheduledRunsCleared() {
 		_spec.ClearField(deploymentschedule.FieldMaxScheduledRuns, field.TypeInt)
 	}
-	if value, ok := _u.mutation.Catchup(); ok {
-		_spec.SetField(deploymentschedule.FieldCatchup, field.TypeBool, value)
+	if value, ok := _u.mutation.Parameters(); ok {
+		_spec.SetField(deploymentschedule.FieldParameters, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.Slug(); ok {
+		_spec.SetField(deploymentschedule.FieldSlug, field.TypeString, value)
+	}
+	if _u.mutation.SlugCleared() {
+		_spec.ClearField(deploymentschedule.FieldSlug, field.TypeString)
 	}
 	if _u.mutation.DeploymentCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -344,33 +326,6 @@ func (_u *DeploymentScheduleUpdateOne) SetNillableDeploymentID(v *uuid.UUID) *De
 	return _u
 }
 
-// SetMaxActiveRuns sets the "max_active_runs" field.
-func (_u *DeploymentScheduleUpdateOne) SetMaxActiveRuns(v int) *DeploymentScheduleUpdateOne {
-	_u.mutation.ResetMaxActiveRuns()
-	_u.mutation.SetMaxActiveRuns(v)
-	return _u
-}
-
-// SetNillableMaxActiveRuns sets the "max_active_runs" field if the given value is not nil.
-func (_u *DeploymentScheduleUpdateOne) SetNillableMaxActiveRuns(v *int) *DeploymentScheduleUpdateOne {
-	if v != nil {
-		_u.SetMaxActiveRuns(*v)
-	}
-	return _u
-}
-
-// AddMaxActiveRuns adds value to the "max_active_runs" field.
-func (_u *DeploymentScheduleUpdateOne) AddMaxActiveRuns(v int) *DeploymentScheduleUpdateOne {
-	_u.mutation.AddMaxActiveRuns(v)
-	return _u
-}
-
-// ClearMaxActiveRuns clears the value of the "max_active_runs" field.
-func (_u *DeploymentScheduleUpdateOne) ClearMaxActiveRuns() *DeploymentScheduleUpdateOne {
-	_u.mutation.ClearMaxActiveRuns()
-	return _u
-}
-
 // SetMaxScheduledRuns sets the "max_scheduled_runs" field.
 func (_u *DeploymentScheduleUpdateOne) SetMaxScheduledRuns(v int) *DeploymentScheduleUpdateOne {
 	_u.mutation.ResetMaxScheduledRuns()
@@ -398,17 +353,29 @@ func (_u *DeploymentScheduleUpdateOne) ClearMaxScheduledRuns() *DeploymentSchedu
 	return _u
 }
 
-// SetCatchup sets the "catchup" field.
-func (_u *DeploymentScheduleUpdateOne) SetCatchup(v bool) *DeploymentScheduleUpdateOne {
-	_u.mutation.SetCatchup(v)
+// SetParameters sets the "parameters" field.
+func (_u *DeploymentScheduleUpdateOne) SetParameters(v map[string]interface{}) *DeploymentScheduleUpdateOne {
+	_u.mutation.SetParameters(v)
 	return _u
 }
 
-// SetNillableCatchup sets the "catchup" field if the given value is not nil.
-func (_u *DeploymentScheduleUpdateOne) SetNillableCatchup(v *bool) *DeploymentScheduleUpdateOne {
+// SetSlug sets the "slug" field.
+func (_u *DeploymentScheduleUpdateOne) SetSlug(v string) *DeploymentScheduleUpdateOne {
+	_u.mutation.SetSlug(v)
+	return _u
+}
+
+// SetNillableSlug sets the "slug" field if the given value is not nil.
+func (_u *DeploymentScheduleUpdateOne) SetNillableSlug(v *string) *DeploymentScheduleUpdateOne {
 	if v != nil {
-		_u.SetCatchup(*v)
+		_u.SetSlug(*v)
 	}
+	return _u
+}
+
+// ClearSlug clears the value of the "slug" field.
+func (_u *DeploymentScheduleUpdateOne) ClearSlug() *DeploymentScheduleUpdateOne {
+	_u.mutation.ClearSlug()
 	return _u
 }
 
@@ -535,15 +502,6 @@ func (_u *DeploymentScheduleUpdateOne) sqlSave(ctx context.Context) (_node *Depl
 	if value, ok := _u.mutation.Active(); ok {
 		_spec.SetField(deploymentschedule.FieldActive, field.TypeBool, value)
 	}
-	if value, ok := _u.mutation.MaxActiveRuns(); ok {
-		_spec.SetField(deploymentschedule.FieldMaxActiveRuns, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedMaxActiveRuns(); ok {
-		_spec.AddField(deploymentschedule.FieldMaxActiveRuns, field.TypeInt, value)
-	}
-	if _u.mutation.MaxActiveRunsCleared() {
-		_spec.ClearField(deploymentschedule.FieldMaxActiveRuns, field.TypeInt)
-	}
 	if value, ok := _u.mutation.MaxScheduledRuns(); ok {
 		_spec.SetField(deploymentschedule.FieldMaxScheduledRuns, field.TypeInt, value)
 	}
@@ -553,8 +511,14 @@ func (_u *DeploymentScheduleUpdateOne) sqlSave(ctx context.Context) (_node *Depl
 	if _u.mutation.MaxScheduledRunsCleared() {
 		_spec.ClearField(deploymentschedule.FieldMaxScheduledRuns, field.TypeInt)
 	}
-	if value, ok := _u.mutation.Catchup(); ok {
-		_spec.SetField(deploymentschedule.FieldCatchup, field.TypeBool, value)
+	if value, ok := _u.mutation.Parameters(); ok {
+		_spec.SetField(deploymentschedule.FieldParameters, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.Slug(); ok {
+		_spec.SetField(deploymentschedule.FieldSlug, field.TypeString, value)
+	}
+	if _u.mutation.SlugCleared() {
+		_spec.ClearField(deploymentschedule.FieldSlug, field.TypeString)
 	}
 	if _u.mutation.DeploymentCleared() {
 		edge := &sqlgraph.EdgeSpec{

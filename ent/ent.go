@@ -31,6 +31,7 @@ import (
 	"github.com/prefectdb/prefectdb/ent/csrftoken"
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/deploymentschedule"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/event"
 	"github.com/prefectdb/prefectdb/ent/eventresource"
 	"github.com/prefectdb/prefectdb/ent/flow"
@@ -127,6 +128,7 @@ func checkColumn(t, c string) error {
 			csrftoken.Table:                   csrftoken.ValidColumn,
 			deployment.Table:                  deployment.ValidColumn,
 			deploymentschedule.Table:          deploymentschedule.ValidColumn,
+			deploymentversion.Table:           deploymentversion.ValidColumn,
 			event.Table:                       event.ValidColumn,
 			eventresource.Table:               eventresource.ValidColumn,
 			flow.Table:                        flow.ValidColumn,

@@ -27,6 +27,8 @@ type Flow struct {
 	Name string `json:"name,omitempty"`
 	// Tags holds the value of the "tags" field.
 	Tags []string `json:"tags,omitempty"`
+	// Labels holds the value of the "labels" field.
+	Labels map[string]interface{} `json:"labels,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FlowQuery when eager-loading is set.
 	Edges        FlowEdges `json:"edges"`
@@ -69,7 +71,7 @@ func (*Flow) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case flow.FieldTags:
+		case flow.FieldTags, flow.FieldLabels:
 			values[i] = new([]byte)
 		case flow.FieldName:
 			values[i] = new(sql.NullString)
@@ -122,6 +124,14 @@ func (_m *Flow) assignValues(columns []string, values []any) error {
 			} else if value != nil && len(*value) > 0 {
 				if err := json.Unmarshal(*value, &_m.Tags); err != nil {
 					return fmt.Errorf("unmarshal field tags: %w", err)
+				}
+			}
+		case flow.FieldLabels:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field labels", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Labels); err != nil {
+					return fmt.Errorf("unmarshal field labels: %w", err)
 				}
 			}
 		default:
@@ -181,6 +191,9 @@ func (_m *Flow) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("tags=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Tags))
+	builder.WriteString(", ")
+	builder.WriteString("labels=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Labels))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -66,6 +66,12 @@ func (_c *FlowCreate) SetTags(v []string) *FlowCreate {
 	return _c
 }
 
+// SetLabels sets the "labels" field.
+func (_c *FlowCreate) SetLabels(v map[string]interface{}) *FlowCreate {
+	_c.mutation.SetLabels(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *FlowCreate) SetID(v uuid.UUID) *FlowCreate {
 	_c.mutation.SetID(v)
@@ -241,6 +247,10 @@ func (_c *FlowCreate) createSpec() (*Flow, *sqlgraph.CreateSpec) {
 		_spec.SetField(flow.FieldTags, field.TypeJSON, value)
 		_node.Tags = value
 	}
+	if value, ok := _c.mutation.Labels(); ok {
+		_spec.SetField(flow.FieldLabels, field.TypeJSON, value)
+		_node.Labels = value
+	}
 	if nodes := _c.mutation.DeploymentsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -361,6 +371,24 @@ func (u *FlowUpsert) UpdateTags() *FlowUpsert {
 	return u
 }
 
+// SetLabels sets the "labels" field.
+func (u *FlowUpsert) SetLabels(v map[string]interface{}) *FlowUpsert {
+	u.Set(flow.FieldLabels, v)
+	return u
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *FlowUpsert) UpdateLabels() *FlowUpsert {
+	u.SetExcluded(flow.FieldLabels)
+	return u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *FlowUpsert) ClearLabels() *FlowUpsert {
+	u.SetNull(flow.FieldLabels)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -451,6 +479,27 @@ func (u *FlowUpsertOne) SetTags(v []string) *FlowUpsertOne {
 func (u *FlowUpsertOne) UpdateTags() *FlowUpsertOne {
 	return u.Update(func(s *FlowUpsert) {
 		s.UpdateTags()
+	})
+}
+
+// SetLabels sets the "labels" field.
+func (u *FlowUpsertOne) SetLabels(v map[string]interface{}) *FlowUpsertOne {
+	return u.Update(func(s *FlowUpsert) {
+		s.SetLabels(v)
+	})
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *FlowUpsertOne) UpdateLabels() *FlowUpsertOne {
+	return u.Update(func(s *FlowUpsert) {
+		s.UpdateLabels()
+	})
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *FlowUpsertOne) ClearLabels() *FlowUpsertOne {
+	return u.Update(func(s *FlowUpsert) {
+		s.ClearLabels()
 	})
 }
 
@@ -711,6 +760,27 @@ func (u *FlowUpsertBulk) SetTags(v []string) *FlowUpsertBulk {
 func (u *FlowUpsertBulk) UpdateTags() *FlowUpsertBulk {
 	return u.Update(func(s *FlowUpsert) {
 		s.UpdateTags()
+	})
+}
+
+// SetLabels sets the "labels" field.
+func (u *FlowUpsertBulk) SetLabels(v map[string]interface{}) *FlowUpsertBulk {
+	return u.Update(func(s *FlowUpsert) {
+		s.SetLabels(v)
+	})
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *FlowUpsertBulk) UpdateLabels() *FlowUpsertBulk {
+	return u.Update(func(s *FlowUpsert) {
+		s.UpdateLabels()
+	})
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *FlowUpsertBulk) ClearLabels() *FlowUpsertBulk {
+	return u.Update(func(s *FlowUpsert) {
+		s.ClearLabels()
 	})
 }
 

@@ -65,6 +65,18 @@ func (_u *FlowUpdate) AppendTags(v []string) *FlowUpdate {
 	return _u
 }
 
+// SetLabels sets the "labels" field.
+func (_u *FlowUpdate) SetLabels(v map[string]interface{}) *FlowUpdate {
+	_u.mutation.SetLabels(v)
+	return _u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (_u *FlowUpdate) ClearLabels() *FlowUpdate {
+	_u.mutation.ClearLabels()
+	return _u
+}
+
 // AddDeploymentIDs adds the "deployments" edge to the Deployment entity by IDs.
 func (_u *FlowUpdate) AddDeploymentIDs(ids ...uuid.UUID) *FlowUpdate {
 	_u.mutation.AddDeploymentIDs(ids...)
@@ -213,6 +225,12 @@ func (_u *FlowUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			sqljson.Append(u, flow.FieldTags, value)
 		})
 	}
+	if value, ok := _u.mutation.Labels(); ok {
+		_spec.SetField(flow.FieldLabels, field.TypeJSON, value)
+	}
+	if _u.mutation.LabelsCleared() {
+		_spec.ClearField(flow.FieldLabels, field.TypeJSON)
+	}
 	if _u.mutation.DeploymentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -354,6 +372,18 @@ func (_u *FlowUpdateOne) SetTags(v []string) *FlowUpdateOne {
 // AppendTags appends value to the "tags" field.
 func (_u *FlowUpdateOne) AppendTags(v []string) *FlowUpdateOne {
 	_u.mutation.AppendTags(v)
+	return _u
+}
+
+// SetLabels sets the "labels" field.
+func (_u *FlowUpdateOne) SetLabels(v map[string]interface{}) *FlowUpdateOne {
+	_u.mutation.SetLabels(v)
+	return _u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (_u *FlowUpdateOne) ClearLabels() *FlowUpdateOne {
+	_u.mutation.ClearLabels()
 	return _u
 }
 
@@ -534,6 +564,12 @@ func (_u *FlowUpdateOne) sqlSave(ctx context.Context) (_node *Flow, err error) {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, flow.FieldTags, value)
 		})
+	}
+	if value, ok := _u.mutation.Labels(); ok {
+		_spec.SetField(flow.FieldLabels, field.TypeJSON, value)
+	}
+	if _u.mutation.LabelsCleared() {
+		_spec.ClearField(flow.FieldLabels, field.TypeJSON)
 	}
 	if _u.mutation.DeploymentsCleared() {
 		edge := &sqlgraph.EdgeSpec{

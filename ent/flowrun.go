@@ -86,6 +86,8 @@ type FlowRun struct {
 	JobVariables map[string]interface{} `json:"job_variables,omitempty"`
 	// DeploymentVersion holds the value of the "deployment_version" field.
 	DeploymentVersion *string `json:"deployment_version,omitempty"`
+	// Labels holds the value of the "labels" field.
+	Labels map[string]interface{} `json:"labels,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FlowRunQuery when eager-loading is set.
 	Edges        FlowRunEdges `json:"edges"`
@@ -244,7 +246,7 @@ func (*FlowRun) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case flowrun.FieldDeploymentID, flowrun.FieldParentTaskRunID, flowrun.FieldStateID, flowrun.FieldInfrastructureDocumentID, flowrun.FieldWorkQueueID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case flowrun.FieldParameters, flowrun.FieldContext, flowrun.FieldEmpiricalPolicy, flowrun.FieldTags, flowrun.FieldCreatedBy, flowrun.FieldJobVariables:
+		case flowrun.FieldParameters, flowrun.FieldContext, flowrun.FieldEmpiricalPolicy, flowrun.FieldTags, flowrun.FieldCreatedBy, flowrun.FieldJobVariables, flowrun.FieldLabels:
 			values[i] = new([]byte)
 		case flowrun.FieldAutoScheduled:
 			values[i] = new(sql.NullBool)
@@ -488,6 +490,14 @@ func (_m *FlowRun) assignValues(columns []string, values []any) error {
 				_m.DeploymentVersion = new(string)
 				*_m.DeploymentVersion = value.String
 			}
+		case flowrun.FieldLabels:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field labels", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Labels); err != nil {
+					return fmt.Errorf("unmarshal field labels: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -702,6 +712,9 @@ func (_m *FlowRun) String() string {
 		builder.WriteString("deployment_version=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("labels=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Labels))
 	builder.WriteByte(')')
 	return builder.String()
 }

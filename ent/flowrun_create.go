@@ -390,6 +390,12 @@ func (_c *FlowRunCreate) SetNillableDeploymentVersion(v *string) *FlowRunCreate 
 	return _c
 }
 
+// SetLabels sets the "labels" field.
+func (_c *FlowRunCreate) SetLabels(v map[string]interface{}) *FlowRunCreate {
+	_c.mutation.SetLabels(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *FlowRunCreate) SetID(v uuid.UUID) *FlowRunCreate {
 	_c.mutation.SetID(v)
@@ -790,6 +796,10 @@ func (_c *FlowRunCreate) createSpec() (*FlowRun, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DeploymentVersion(); ok {
 		_spec.SetField(flowrun.FieldDeploymentVersion, field.TypeString, value)
 		_node.DeploymentVersion = &value
+	}
+	if value, ok := _c.mutation.Labels(); ok {
+		_spec.SetField(flowrun.FieldLabels, field.TypeJSON, value)
+		_node.Labels = value
 	}
 	if nodes := _c.mutation.ArtifactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1499,6 +1509,24 @@ func (u *FlowRunUpsert) ClearDeploymentVersion() *FlowRunUpsert {
 	return u
 }
 
+// SetLabels sets the "labels" field.
+func (u *FlowRunUpsert) SetLabels(v map[string]interface{}) *FlowRunUpsert {
+	u.Set(flowrun.FieldLabels, v)
+	return u
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *FlowRunUpsert) UpdateLabels() *FlowRunUpsert {
+	u.SetExcluded(flowrun.FieldLabels)
+	return u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *FlowRunUpsert) ClearLabels() *FlowRunUpsert {
+	u.SetNull(flowrun.FieldLabels)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -2100,6 +2128,27 @@ func (u *FlowRunUpsertOne) UpdateDeploymentVersion() *FlowRunUpsertOne {
 func (u *FlowRunUpsertOne) ClearDeploymentVersion() *FlowRunUpsertOne {
 	return u.Update(func(s *FlowRunUpsert) {
 		s.ClearDeploymentVersion()
+	})
+}
+
+// SetLabels sets the "labels" field.
+func (u *FlowRunUpsertOne) SetLabels(v map[string]interface{}) *FlowRunUpsertOne {
+	return u.Update(func(s *FlowRunUpsert) {
+		s.SetLabels(v)
+	})
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *FlowRunUpsertOne) UpdateLabels() *FlowRunUpsertOne {
+	return u.Update(func(s *FlowRunUpsert) {
+		s.UpdateLabels()
+	})
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *FlowRunUpsertOne) ClearLabels() *FlowRunUpsertOne {
+	return u.Update(func(s *FlowRunUpsert) {
+		s.ClearLabels()
 	})
 }
 
@@ -2871,6 +2920,27 @@ func (u *FlowRunUpsertBulk) UpdateDeploymentVersion() *FlowRunUpsertBulk {
 func (u *FlowRunUpsertBulk) ClearDeploymentVersion() *FlowRunUpsertBulk {
 	return u.Update(func(s *FlowRunUpsert) {
 		s.ClearDeploymentVersion()
+	})
+}
+
+// SetLabels sets the "labels" field.
+func (u *FlowRunUpsertBulk) SetLabels(v map[string]interface{}) *FlowRunUpsertBulk {
+	return u.Update(func(s *FlowRunUpsert) {
+		s.SetLabels(v)
+	})
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *FlowRunUpsertBulk) UpdateLabels() *FlowRunUpsertBulk {
+	return u.Update(func(s *FlowRunUpsert) {
+		s.UpdateLabels()
+	})
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *FlowRunUpsertBulk) ClearLabels() *FlowRunUpsertBulk {
+	return u.Update(func(s *FlowRunUpsert) {
+		s.ClearLabels()
 	})
 }
 

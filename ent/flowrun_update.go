@@ -525,6 +525,18 @@ func (_u *FlowRunUpdate) ClearDeploymentVersion() *FlowRunUpdate {
 	return _u
 }
 
+// SetLabels sets the "labels" field.
+func (_u *FlowRunUpdate) SetLabels(v map[string]interface{}) *FlowRunUpdate {
+	_u.mutation.SetLabels(v)
+	return _u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (_u *FlowRunUpdate) ClearLabels() *FlowRunUpdate {
+	_u.mutation.ClearLabels()
+	return _u
+}
+
 // AddArtifactIDs adds the "artifacts" edge to the Artifact entity by IDs.
 func (_u *FlowRunUpdate) AddArtifactIDs(ids ...uuid.UUID) *FlowRunUpdate {
 	_u.mutation.AddArtifactIDs(ids...)
@@ -984,6 +996,12 @@ func (_u *FlowRunUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeploymentVersionCleared() {
 		_spec.ClearField(flowrun.FieldDeploymentVersion, field.TypeString)
+	}
+	if value, ok := _u.mutation.Labels(); ok {
+		_spec.SetField(flowrun.FieldLabels, field.TypeJSON, value)
+	}
+	if _u.mutation.LabelsCleared() {
+		_spec.ClearField(flowrun.FieldLabels, field.TypeJSON)
 	}
 	if _u.mutation.ArtifactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1890,6 +1908,18 @@ func (_u *FlowRunUpdateOne) ClearDeploymentVersion() *FlowRunUpdateOne {
 	return _u
 }
 
+// SetLabels sets the "labels" field.
+func (_u *FlowRunUpdateOne) SetLabels(v map[string]interface{}) *FlowRunUpdateOne {
+	_u.mutation.SetLabels(v)
+	return _u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (_u *FlowRunUpdateOne) ClearLabels() *FlowRunUpdateOne {
+	_u.mutation.ClearLabels()
+	return _u
+}
+
 // AddArtifactIDs adds the "artifacts" edge to the Artifact entity by IDs.
 func (_u *FlowRunUpdateOne) AddArtifactIDs(ids ...uuid.UUID) *FlowRunUpdateOne {
 	_u.mutation.AddArtifactIDs(ids...)
@@ -2379,6 +2409,12 @@ func (_u *FlowRunUpdateOne) sqlSave(ctx context.Context) (_node *FlowRun, err er
 	}
 	if _u.mutation.DeploymentVersionCleared() {
 		_spec.ClearField(flowrun.FieldDeploymentVersion, field.TypeString)
+	}
+	if value, ok := _u.mutation.Labels(); ok {
+		_spec.SetField(flowrun.FieldLabels, field.TypeJSON, value)
+	}
+	if _u.mutation.LabelsCleared() {
+		_spec.ClearField(flowrun.FieldLabels, field.TypeJSON)
 	}
 	if _u.mutation.ArtifactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -32,6 +32,7 @@ import (
 	"github.com/prefectdb/prefectdb/ent/csrftoken"
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/deploymentschedule"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/event"
 	"github.com/prefectdb/prefectdb/ent/eventresource"
 	"github.com/prefectdb/prefectdb/ent/flow"
@@ -81,6 +82,7 @@ const (
 	TypeCsrfToken                   = "CsrfToken"
 	TypeDeployment                  = "Deployment"
 	TypeDeploymentSchedule          = "DeploymentSchedule"
+	TypeDeploymentVersion           = "DeploymentVersion"
 	TypeEvent                       = "Event"
 	TypeEventResource               = "EventResource"
 	TypeFlow                        = "Flow"
@@ -1992,7 +1994,7 @@ func (m *ArtifactCollectionMutation) LatestID() (r uuid.UUID, exists bool) {
 // OldLatestID returns the old "latest_id" field's value of the ArtifactCollection entity.
 // If the ArtifactCollection object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ArtifactCollectionMutation) OldLatestID(ctx context.Context) (v *uuid.UUID, err error) {
+func (m *ArtifactCollectionMutation) OldLatestID(ctx context.Context) (v uuid.UUID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldLatestID is only allowed on UpdateOne operations")
 	}
@@ -2006,22 +2008,9 @@ func (m *ArtifactCollectionMutation) OldLatestID(ctx context.Context) (v *uuid.U
 	return oldValue.LatestID, nil
 }
 
-// ClearLatestID clears the value of the "latest_id" field.
-func (m *ArtifactCollectionMutation) ClearLatestID() {
-	m.latest = nil
-	m.clearedFields[artifactcollection.FieldLatestID] = struct{}{}
-}
-
-// LatestIDCleared returns if the "latest_id" field was cleared in this mutation.
-func (m *ArtifactCollectionMutation) LatestIDCleared() bool {
-	_, ok := m.clearedFields[artifactcollection.FieldLatestID]
-	return ok
-}
-
 // ResetLatestID resets all changes to the "latest_id" field.
 func (m *ArtifactCollectionMutation) ResetLatestID() {
 	m.latest = nil
-	delete(m.clearedFields, artifactcollection.FieldLatestID)
 }
 
 // SetTaskRunID sets the "task_run_id" field.
@@ -2358,7 +2347,7 @@ func (m *ArtifactCollectionMutation) ClearLatest() {
 
 // LatestCleared reports if the "latest" edge to the Artifact entity was cleared.
 func (m *ArtifactCollectionMutation) LatestCleared() bool {
-	return m.LatestIDCleared() || m.clearedlatest
+	return m.clearedlatest
 }
 
 // LatestIDs returns the "latest" edge IDs in the mutation.
@@ -2662,9 +2651,6 @@ func (m *ArtifactCollectionMutation) AddField(name string, value ent.Value) erro
 // mutation.
 func (m *ArtifactCollectionMutation) ClearedFields() []string {
 	var fields []string
-	if m.FieldCleared(artifactcollection.FieldLatestID) {
-		fields = append(fields, artifactcollection.FieldLatestID)
-	}
 	if m.FieldCleared(artifactcollection.FieldTaskRunID) {
 		fields = append(fields, artifactcollection.FieldTaskRunID)
 	}
@@ -2697,9 +2683,6 @@ func (m *ArtifactCollectionMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *ArtifactCollectionMutation) ClearField(name string) error {
 	switch name {
-	case artifactcollection.FieldLatestID:
-		m.ClearLatestID()
-		return nil
 	case artifactcollection.FieldTaskRunID:
 		m.ClearTaskRunID()
 		return nil
@@ -2888,6 +2871,8 @@ type AutomationMutation struct {
 	appendactions_on_trigger []map[string]interface{}
 	actions_on_resolve       *[]map[string]interface{}
 	appendactions_on_resolve []map[string]interface{}
+	tags                     *[]string
+	appendtags               []string
 	clearedFields            map[string]struct{}
 	buckets                  map[uuid.UUID]struct{}
 	removedbuckets           map[uuid.UUID]struct{}
@@ -3376,6 +3361,57 @@ func (m *AutomationMutation) ResetActionsOnResolve() {
 	m.appendactions_on_resolve = nil
 }
 
+// SetTags sets the "tags" field.
+func (m *AutomationMutation) SetTags(s []string) {
+	m.tags = &s
+	m.appendtags = nil
+}
+
+// Tags returns the value of the "tags" field in the mutation.
+func (m *AutomationMutation) Tags() (r []string, exists bool) {
+	v := m.tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTags returns the old "tags" field's value of the Automation entity.
+// If the Automation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMutation) OldTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTags: %w", err)
+	}
+	return oldValue.Tags, nil
+}
+
+// AppendTags adds s to the "tags" field.
+func (m *AutomationMutation) AppendTags(s []string) {
+	m.appendtags = append(m.appendtags, s...)
+}
+
+// AppendedTags returns the list of values that were appended to the "tags" field in this mutation.
+func (m *AutomationMutation) AppendedTags() ([]string, bool) {
+	if len(m.appendtags) == 0 {
+		return nil, false
+	}
+	return m.appendtags, true
+}
+
+// ResetTags resets all changes to the "tags" field.
+func (m *AutomationMutation) ResetTags() {
+	m.tags = nil
+	m.appendtags = nil
+}
+
 // AddBucketIDs adds the "buckets" edge to the AutomationBucket entity by ids.
 func (m *AutomationMutation) AddBucketIDs(ids ...uuid.UUID) {
 	if m.buckets == nil {
@@ -3572,7 +3608,7 @@ func (m *AutomationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AutomationMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created != nil {
 		fields = append(fields, automation.FieldCreated)
 	}
@@ -3600,6 +3636,9 @@ func (m *AutomationMutation) Fields() []string {
 	if m.actions_on_resolve != nil {
 		fields = append(fields, automation.FieldActionsOnResolve)
 	}
+	if m.tags != nil {
+		fields = append(fields, automation.FieldTags)
+	}
 	return fields
 }
 
@@ -3626,6 +3665,8 @@ func (m *AutomationMutation) Field(name string) (ent.Value, bool) {
 		return m.ActionsOnTrigger()
 	case automation.FieldActionsOnResolve:
 		return m.ActionsOnResolve()
+	case automation.FieldTags:
+		return m.Tags()
 	}
 	return nil, false
 }
@@ -3653,6 +3694,8 @@ func (m *AutomationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldActionsOnTrigger(ctx)
 	case automation.FieldActionsOnResolve:
 		return m.OldActionsOnResolve(ctx)
+	case automation.FieldTags:
+		return m.OldTags(ctx)
 	}
 	return nil, fmt.Errorf("unknown Automation field %s", name)
 }
@@ -3724,6 +3767,13 @@ func (m *AutomationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetActionsOnResolve(v)
+		return nil
+	case automation.FieldTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTags(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Automation field %s", name)
@@ -3800,6 +3850,9 @@ func (m *AutomationMutation) ResetField(name string) error {
 		return nil
 	case automation.FieldActionsOnResolve:
 		m.ResetActionsOnResolve()
+		return nil
+	case automation.FieldTags:
+		m.ResetTags()
 		return nil
 	}
 	return fmt.Errorf("unknown Automation field %s", name)
@@ -12041,6 +12094,9 @@ type ConcurrencyLimitV2Mutation struct {
 	avg_slot_occupancy_seconds    *float64
 	addavg_slot_occupancy_seconds *float64
 	clearedFields                 map[string]struct{}
+	deployments                   map[uuid.UUID]struct{}
+	removeddeployments            map[uuid.UUID]struct{}
+	cleareddeployments            bool
 	done                          bool
 	oldValue                      func(context.Context) (*ConcurrencyLimitV2, error)
 	predicates                    []predicate.ConcurrencyLimitV2
@@ -12574,6 +12630,60 @@ func (m *ConcurrencyLimitV2Mutation) ResetAvgSlotOccupancySeconds() {
 	m.addavg_slot_occupancy_seconds = nil
 }
 
+// AddDeploymentIDs adds the "deployments" edge to the Deployment entity by ids.
+func (m *ConcurrencyLimitV2Mutation) AddDeploymentIDs(ids ...uuid.UUID) {
+	if m.deployments == nil {
+		m.deployments = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.deployments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDeployments clears the "deployments" edge to the Deployment entity.
+func (m *ConcurrencyLimitV2Mutation) ClearDeployments() {
+	m.cleareddeployments = true
+}
+
+// DeploymentsCleared reports if the "deployments" edge to the Deployment entity was cleared.
+func (m *ConcurrencyLimitV2Mutation) DeploymentsCleared() bool {
+	return m.cleareddeployments
+}
+
+// RemoveDeploymentIDs removes the "deployments" edge to the Deployment entity by IDs.
+func (m *ConcurrencyLimitV2Mutation) RemoveDeploymentIDs(ids ...uuid.UUID) {
+	if m.removeddeployments == nil {
+		m.removeddeployments = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.deployments, ids[i])
+		m.removeddeployments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDeployments returns the removed IDs of the "deployments" edge to the Deployment entity.
+func (m *ConcurrencyLimitV2Mutation) RemovedDeploymentsIDs() (ids []uuid.UUID) {
+	for id := range m.removeddeployments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DeploymentsIDs returns the "deployments" edge IDs in the mutation.
+func (m *ConcurrencyLimitV2Mutation) DeploymentsIDs() (ids []uuid.UUID) {
+	for id := range m.deployments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDeployments resets all changes to the "deployments" edge.
+func (m *ConcurrencyLimitV2Mutation) ResetDeployments() {
+	m.deployments = nil
+	m.cleareddeployments = false
+	m.removeddeployments = nil
+}
+
 // Where appends a list predicates to the ConcurrencyLimitV2Mutation builder.
 func (m *ConcurrencyLimitV2Mutation) Where(ps ...predicate.ConcurrencyLimitV2) {
 	m.predicates = append(m.predicates, ps...)
@@ -12906,49 +13016,85 @@ func (m *ConcurrencyLimitV2Mutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ConcurrencyLimitV2Mutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.deployments != nil {
+		edges = append(edges, concurrencylimitv2.EdgeDeployments)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *ConcurrencyLimitV2Mutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case concurrencylimitv2.EdgeDeployments:
+		ids := make([]ent.Value, 0, len(m.deployments))
+		for id := range m.deployments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ConcurrencyLimitV2Mutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.removeddeployments != nil {
+		edges = append(edges, concurrencylimitv2.EdgeDeployments)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ConcurrencyLimitV2Mutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case concurrencylimitv2.EdgeDeployments:
+		ids := make([]ent.Value, 0, len(m.removeddeployments))
+		for id := range m.removeddeployments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ConcurrencyLimitV2Mutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.cleareddeployments {
+		edges = append(edges, concurrencylimitv2.EdgeDeployments)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *ConcurrencyLimitV2Mutation) EdgeCleared(name string) bool {
+	switch name {
+	case concurrencylimitv2.EdgeDeployments:
+		return m.cleareddeployments
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *ConcurrencyLimitV2Mutation) ClearEdge(name string) error {
+	switch name {
+	}
 	return fmt.Errorf("unknown ConcurrencyLimitV2 unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *ConcurrencyLimitV2Mutation) ResetEdge(name string) error {
+	switch name {
+	case concurrencylimitv2.EdgeDeployments:
+		m.ResetDeployments()
+		return nil
+	}
 	return fmt.Errorf("unknown ConcurrencyLimitV2 edge %s", name)
 }
 
@@ -14013,56 +14159,59 @@ func (m *CsrfTokenMutation) ResetEdge(name string) error {
 // DeploymentMutation represents an operation that mutates the Deployment nodes in the graph.
 type DeploymentMutation struct {
 	config
-	op                             Op
-	typ                            string
-	id                             *uuid.UUID
-	created                        *time.Time
-	updated                        *time.Time
-	name                           *string
-	schedule                       *json.RawMessage
-	appendschedule                 json.RawMessage
-	is_schedule_active             *bool
-	tags                           *[]string
-	appendtags                     []string
-	parameters                     *map[string]interface{}
-	flow_data                      *json.RawMessage
-	appendflow_data                json.RawMessage
-	description                    *string
-	manifest_path                  *string
-	parameter_openapi_schema       *map[string]interface{}
-	version                        *string
-	infra_overrides                *map[string]interface{}
-	_path                          *string
-	entrypoint                     *string
-	work_queue_name                *string
-	created_by                     *map[string]interface{}
-	updated_by                     *map[string]interface{}
-	pull_steps                     *[]map[string]interface{}
-	appendpull_steps               []map[string]interface{}
-	enforce_parameter_schema       *bool
-	last_polled                    *time.Time
-	paused                         *bool
-	status                         *types.DeploymentStatus
-	concurrency_limit              *int
-	addconcurrency_limit           *int
-	clearedFields                  map[string]struct{}
-	flow                           *uuid.UUID
-	clearedflow                    bool
-	infrastructure_document        *uuid.UUID
-	clearedinfrastructure_document bool
-	storage_document               *uuid.UUID
-	clearedstorage_document        bool
-	work_queue                     *uuid.UUID
-	clearedwork_queue              bool
-	schedules                      map[uuid.UUID]struct{}
-	removedschedules               map[uuid.UUID]struct{}
-	clearedschedules               bool
-	flow_runs                      map[uuid.UUID]struct{}
-	removedflow_runs               map[uuid.UUID]struct{}
-	clearedflow_runs               bool
-	done                           bool
-	oldValue                       func(context.Context) (*Deployment, error)
-	predicates                     []predicate.Deployment
+	op                              Op
+	typ                             string
+	id                              *uuid.UUID
+	created                         *time.Time
+	updated                         *time.Time
+	name                            *string
+	tags                            *[]string
+	appendtags                      []string
+	parameters                      *map[string]interface{}
+	description                     *string
+	parameter_openapi_schema        *map[string]interface{}
+	version                         *string
+	infra_overrides                 *map[string]interface{}
+	_path                           *string
+	entrypoint                      *string
+	work_queue_name                 *string
+	created_by                      *map[string]interface{}
+	updated_by                      *map[string]interface{}
+	pull_steps                      *[]map[string]interface{}
+	appendpull_steps                []map[string]interface{}
+	enforce_parameter_schema        *bool
+	last_polled                     *time.Time
+	paused                          *bool
+	status                          *types.DeploymentStatus
+	concurrency_limit               *int
+	addconcurrency_limit            *int
+	concurrency_options             *map[string]interface{}
+	labels                          *map[string]interface{}
+	clearedFields                   map[string]struct{}
+	flow                            *uuid.UUID
+	clearedflow                     bool
+	infrastructure_document         *uuid.UUID
+	clearedinfrastructure_document  bool
+	storage_document                *uuid.UUID
+	clearedstorage_document         bool
+	work_queue                      *uuid.UUID
+	clearedwork_queue               bool
+	global_concurrency_limit        *uuid.UUID
+	clearedglobal_concurrency_limit bool
+	current_version                 *uuid.UUID
+	clearedcurrent_version          bool
+	versions                        map[uuid.UUID]struct{}
+	removedversions                 map[uuid.UUID]struct{}
+	clearedversions                 bool
+	schedules                       map[uuid.UUID]struct{}
+	removedschedules                map[uuid.UUID]struct{}
+	clearedschedules                bool
+	flow_runs                       map[uuid.UUID]struct{}
+	removedflow_runs                map[uuid.UUID]struct{}
+	clearedflow_runs                bool
+	done                            bool
+	oldValue                        func(context.Context) (*Deployment, error)
+	predicates                      []predicate.Deployment
 }
 
 var _ ent.Mutation = (*DeploymentMutation)(nil)
@@ -14277,107 +14426,6 @@ func (m *DeploymentMutation) ResetName() {
 	m.name = nil
 }
 
-// SetSchedule sets the "schedule" field.
-func (m *DeploymentMutation) SetSchedule(jm json.RawMessage) {
-	m.schedule = &jm
-	m.appendschedule = nil
-}
-
-// Schedule returns the value of the "schedule" field in the mutation.
-func (m *DeploymentMutation) Schedule() (r json.RawMessage, exists bool) {
-	v := m.schedule
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldSchedule returns the old "schedule" field's value of the Deployment entity.
-// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DeploymentMutation) OldSchedule(ctx context.Context) (v json.RawMessage, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldSchedule is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldSchedule requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldSchedule: %w", err)
-	}
-	return oldValue.Schedule, nil
-}
-
-// AppendSchedule adds jm to the "schedule" field.
-func (m *DeploymentMutation) AppendSchedule(jm json.RawMessage) {
-	m.appendschedule = append(m.appendschedule, jm...)
-}
-
-// AppendedSchedule returns the list of values that were appended to the "schedule" field in this mutation.
-func (m *DeploymentMutation) AppendedSchedule() (json.RawMessage, bool) {
-	if len(m.appendschedule) == 0 {
-		return nil, false
-	}
-	return m.appendschedule, true
-}
-
-// ClearSchedule clears the value of the "schedule" field.
-func (m *DeploymentMutation) ClearSchedule() {
-	m.schedule = nil
-	m.appendschedule = nil
-	m.clearedFields[deployment.FieldSchedule] = struct{}{}
-}
-
-// ScheduleCleared returns if the "schedule" field was cleared in this mutation.
-func (m *DeploymentMutation) ScheduleCleared() bool {
-	_, ok := m.clearedFields[deployment.FieldSchedule]
-	return ok
-}
-
-// ResetSchedule resets all changes to the "schedule" field.
-func (m *DeploymentMutation) ResetSchedule() {
-	m.schedule = nil
-	m.appendschedule = nil
-	delete(m.clearedFields, deployment.FieldSchedule)
-}
-
-// SetIsScheduleActive sets the "is_schedule_active" field.
-func (m *DeploymentMutation) SetIsScheduleActive(b bool) {
-	m.is_schedule_active = &b
-}
-
-// IsScheduleActive returns the value of the "is_schedule_active" field in the mutation.
-func (m *DeploymentMutation) IsScheduleActive() (r bool, exists bool) {
-	v := m.is_schedule_active
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldIsScheduleActive returns the old "is_schedule_active" field's value of the Deployment entity.
-// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DeploymentMutation) OldIsScheduleActive(ctx context.Context) (v bool, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldIsScheduleActive is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldIsScheduleActive requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldIsScheduleActive: %w", err)
-	}
-	return oldValue.IsScheduleActive, nil
-}
-
-// ResetIsScheduleActive resets all changes to the "is_schedule_active" field.
-func (m *DeploymentMutation) ResetIsScheduleActive() {
-	m.is_schedule_active = nil
-}
-
 // SetTags sets the "tags" field.
 func (m *DeploymentMutation) SetTags(s []string) {
 	m.tags = &s
@@ -14463,71 +14511,6 @@ func (m *DeploymentMutation) OldParameters(ctx context.Context) (v map[string]in
 // ResetParameters resets all changes to the "parameters" field.
 func (m *DeploymentMutation) ResetParameters() {
 	m.parameters = nil
-}
-
-// SetFlowData sets the "flow_data" field.
-func (m *DeploymentMutation) SetFlowData(jm json.RawMessage) {
-	m.flow_data = &jm
-	m.appendflow_data = nil
-}
-
-// FlowData returns the value of the "flow_data" field in the mutation.
-func (m *DeploymentMutation) FlowData() (r json.RawMessage, exists bool) {
-	v := m.flow_data
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldFlowData returns the old "flow_data" field's value of the Deployment entity.
-// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DeploymentMutation) OldFlowData(ctx context.Context) (v json.RawMessage, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldFlowData is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldFlowData requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldFlowData: %w", err)
-	}
-	return oldValue.FlowData, nil
-}
-
-// AppendFlowData adds jm to the "flow_data" field.
-func (m *DeploymentMutation) AppendFlowData(jm json.RawMessage) {
-	m.appendflow_data = append(m.appendflow_data, jm...)
-}
-
-// AppendedFlowData returns the list of values that were appended to the "flow_data" field in this mutation.
-func (m *DeploymentMutation) AppendedFlowData() (json.RawMessage, bool) {
-	if len(m.appendflow_data) == 0 {
-		return nil, false
-	}
-	return m.appendflow_data, true
-}
-
-// ClearFlowData clears the value of the "flow_data" field.
-func (m *DeploymentMutation) ClearFlowData() {
-	m.flow_data = nil
-	m.appendflow_data = nil
-	m.clearedFields[deployment.FieldFlowData] = struct{}{}
-}
-
-// FlowDataCleared returns if the "flow_data" field was cleared in this mutation.
-func (m *DeploymentMutation) FlowDataCleared() bool {
-	_, ok := m.clearedFields[deployment.FieldFlowData]
-	return ok
-}
-
-// ResetFlowData resets all changes to the "flow_data" field.
-func (m *DeploymentMutation) ResetFlowData() {
-	m.flow_data = nil
-	m.appendflow_data = nil
-	delete(m.clearedFields, deployment.FieldFlowData)
 }
 
 // SetFlowID sets the "flow_id" field.
@@ -14662,55 +14645,6 @@ func (m *DeploymentMutation) DescriptionCleared() bool {
 func (m *DeploymentMutation) ResetDescription() {
 	m.description = nil
 	delete(m.clearedFields, deployment.FieldDescription)
-}
-
-// SetManifestPath sets the "manifest_path" field.
-func (m *DeploymentMutation) SetManifestPath(s string) {
-	m.manifest_path = &s
-}
-
-// ManifestPath returns the value of the "manifest_path" field in the mutation.
-func (m *DeploymentMutation) ManifestPath() (r string, exists bool) {
-	v := m.manifest_path
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldManifestPath returns the old "manifest_path" field's value of the Deployment entity.
-// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DeploymentMutation) OldManifestPath(ctx context.Context) (v *string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldManifestPath is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldManifestPath requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldManifestPath: %w", err)
-	}
-	return oldValue.ManifestPath, nil
-}
-
-// ClearManifestPath clears the value of the "manifest_path" field.
-func (m *DeploymentMutation) ClearManifestPath() {
-	m.manifest_path = nil
-	m.clearedFields[deployment.FieldManifestPath] = struct{}{}
-}
-
-// ManifestPathCleared returns if the "manifest_path" field was cleared in this mutation.
-func (m *DeploymentMutation) ManifestPathCleared() bool {
-	_, ok := m.clearedFields[deployment.FieldManifestPath]
-	return ok
-}
-
-// ResetManifestPath resets all changes to the "manifest_path" field.
-func (m *DeploymentMutation) ResetManifestPath() {
-	m.manifest_path = nil
-	delete(m.clearedFields, deployment.FieldManifestPath)
 }
 
 // SetParameterOpenapiSchema sets the "parameter_openapi_schema" field.
@@ -15482,6 +15416,202 @@ func (m *DeploymentMutation) ResetConcurrencyLimit() {
 	delete(m.clearedFields, deployment.FieldConcurrencyLimit)
 }
 
+// SetConcurrencyOptions sets the "concurrency_options" field.
+func (m *DeploymentMutation) SetConcurrencyOptions(value map[string]interface{}) {
+	m.concurrency_options = &value
+}
+
+// ConcurrencyOptions returns the value of the "concurrency_options" field in the mutation.
+func (m *DeploymentMutation) ConcurrencyOptions() (r map[string]interface{}, exists bool) {
+	v := m.concurrency_options
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConcurrencyOptions returns the old "concurrency_options" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldConcurrencyOptions(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConcurrencyOptions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConcurrencyOptions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConcurrencyOptions: %w", err)
+	}
+	return oldValue.ConcurrencyOptions, nil
+}
+
+// ClearConcurrencyOptions clears the value of the "concurrency_options" field.
+func (m *DeploymentMutation) ClearConcurrencyOptions() {
+	m.concurrency_options = nil
+	m.clearedFields[deployment.FieldConcurrencyOptions] = struct{}{}
+}
+
+// ConcurrencyOptionsCleared returns if the "concurrency_options" field was cleared in this mutation.
+func (m *DeploymentMutation) ConcurrencyOptionsCleared() bool {
+	_, ok := m.clearedFields[deployment.FieldConcurrencyOptions]
+	return ok
+}
+
+// ResetConcurrencyOptions resets all changes to the "concurrency_options" field.
+func (m *DeploymentMutation) ResetConcurrencyOptions() {
+	m.concurrency_options = nil
+	delete(m.clearedFields, deployment.FieldConcurrencyOptions)
+}
+
+// SetConcurrencyLimitID sets the "concurrency_limit_id" field.
+func (m *DeploymentMutation) SetConcurrencyLimitID(u uuid.UUID) {
+	m.global_concurrency_limit = &u
+}
+
+// ConcurrencyLimitID returns the value of the "concurrency_limit_id" field in the mutation.
+func (m *DeploymentMutation) ConcurrencyLimitID() (r uuid.UUID, exists bool) {
+	v := m.global_concurrency_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConcurrencyLimitID returns the old "concurrency_limit_id" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldConcurrencyLimitID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConcurrencyLimitID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConcurrencyLimitID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConcurrencyLimitID: %w", err)
+	}
+	return oldValue.ConcurrencyLimitID, nil
+}
+
+// ClearConcurrencyLimitID clears the value of the "concurrency_limit_id" field.
+func (m *DeploymentMutation) ClearConcurrencyLimitID() {
+	m.global_concurrency_limit = nil
+	m.clearedFields[deployment.FieldConcurrencyLimitID] = struct{}{}
+}
+
+// ConcurrencyLimitIDCleared returns if the "concurrency_limit_id" field was cleared in this mutation.
+func (m *DeploymentMutation) ConcurrencyLimitIDCleared() bool {
+	_, ok := m.clearedFields[deployment.FieldConcurrencyLimitID]
+	return ok
+}
+
+// ResetConcurrencyLimitID resets all changes to the "concurrency_limit_id" field.
+func (m *DeploymentMutation) ResetConcurrencyLimitID() {
+	m.global_concurrency_limit = nil
+	delete(m.clearedFields, deployment.FieldConcurrencyLimitID)
+}
+
+// SetLabels sets the "labels" field.
+func (m *DeploymentMutation) SetLabels(value map[string]interface{}) {
+	m.labels = &value
+}
+
+// Labels returns the value of the "labels" field in the mutation.
+func (m *DeploymentMutation) Labels() (r map[string]interface{}, exists bool) {
+	v := m.labels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLabels returns the old "labels" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldLabels(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLabels is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLabels requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLabels: %w", err)
+	}
+	return oldValue.Labels, nil
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (m *DeploymentMutation) ClearLabels() {
+	m.labels = nil
+	m.clearedFields[deployment.FieldLabels] = struct{}{}
+}
+
+// LabelsCleared returns if the "labels" field was cleared in this mutation.
+func (m *DeploymentMutation) LabelsCleared() bool {
+	_, ok := m.clearedFields[deployment.FieldLabels]
+	return ok
+}
+
+// ResetLabels resets all changes to the "labels" field.
+func (m *DeploymentMutation) ResetLabels() {
+	m.labels = nil
+	delete(m.clearedFields, deployment.FieldLabels)
+}
+
+// SetVersionID sets the "version_id" field.
+func (m *DeploymentMutation) SetVersionID(u uuid.UUID) {
+	m.current_version = &u
+}
+
+// VersionID returns the value of the "version_id" field in the mutation.
+func (m *DeploymentMutation) VersionID() (r uuid.UUID, exists bool) {
+	v := m.current_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersionID returns the old "version_id" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldVersionID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersionID: %w", err)
+	}
+	return oldValue.VersionID, nil
+}
+
+// ClearVersionID clears the value of the "version_id" field.
+func (m *DeploymentMutation) ClearVersionID() {
+	m.current_version = nil
+	m.clearedFields[deployment.FieldVersionID] = struct{}{}
+}
+
+// VersionIDCleared returns if the "version_id" field was cleared in this mutation.
+func (m *DeploymentMutation) VersionIDCleared() bool {
+	_, ok := m.clearedFields[deployment.FieldVersionID]
+	return ok
+}
+
+// ResetVersionID resets all changes to the "version_id" field.
+func (m *DeploymentMutation) ResetVersionID() {
+	m.current_version = nil
+	delete(m.clearedFields, deployment.FieldVersionID)
+}
+
 // ClearFlow clears the "flow" edge to the Flow entity.
 func (m *DeploymentMutation) ClearFlow() {
 	m.clearedflow = true
@@ -15588,6 +15718,140 @@ func (m *DeploymentMutation) WorkQueueIDs() (ids []uuid.UUID) {
 func (m *DeploymentMutation) ResetWorkQueue() {
 	m.work_queue = nil
 	m.clearedwork_queue = false
+}
+
+// SetGlobalConcurrencyLimitID sets the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity by id.
+func (m *DeploymentMutation) SetGlobalConcurrencyLimitID(id uuid.UUID) {
+	m.global_concurrency_limit = &id
+}
+
+// ClearGlobalConcurrencyLimit clears the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity.
+func (m *DeploymentMutation) ClearGlobalConcurrencyLimit() {
+	m.clearedglobal_concurrency_limit = true
+	m.clearedFields[deployment.FieldConcurrencyLimitID] = struct{}{}
+}
+
+// GlobalConcurrencyLimitCleared reports if the "global_concurrency_limit" edge to the ConcurrencyLimitV2 entity was cleared.
+func (m *DeploymentMutation) GlobalConcurrencyLimitCleared() bool {
+	return m.ConcurrencyLimitIDCleared() || m.clearedglobal_concurrency_limit
+}
+
+// GlobalConcurrencyLimitID returns the "global_concurrency_limit" edge ID in the mutation.
+func (m *DeploymentMutation) GlobalConcurrencyLimitID() (id uuid.UUID, exists bool) {
+	if m.global_concurrency_limit != nil {
+		return *m.global_concurrency_limit, true
+	}
+	return
+}
+
+// GlobalConcurrencyLimitIDs returns the "global_concurrency_limit" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// GlobalConcurrencyLimitID instead. It exists only for internal usage by the builders.
+func (m *DeploymentMutation) GlobalConcurrencyLimitIDs() (ids []uuid.UUID) {
+	if id := m.global_concurrency_limit; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetGlobalConcurrencyLimit resets all changes to the "global_concurrency_limit" edge.
+func (m *DeploymentMutation) ResetGlobalConcurrencyLimit() {
+	m.global_concurrency_limit = nil
+	m.clearedglobal_concurrency_limit = false
+}
+
+// SetCurrentVersionID sets the "current_version" edge to the DeploymentVersion entity by id.
+func (m *DeploymentMutation) SetCurrentVersionID(id uuid.UUID) {
+	m.current_version = &id
+}
+
+// ClearCurrentVersion clears the "current_version" edge to the DeploymentVersion entity.
+func (m *DeploymentMutation) ClearCurrentVersion() {
+	m.clearedcurrent_version = true
+	m.clearedFields[deployment.FieldVersionID] = struct{}{}
+}
+
+// CurrentVersionCleared reports if the "current_version" edge to the DeploymentVersion entity was cleared.
+func (m *DeploymentMutation) CurrentVersionCleared() bool {
+	return m.VersionIDCleared() || m.clearedcurrent_version
+}
+
+// CurrentVersionID returns the "current_version" edge ID in the mutation.
+func (m *DeploymentMutation) CurrentVersionID() (id uuid.UUID, exists bool) {
+	if m.current_version != nil {
+		return *m.current_version, true
+	}
+	return
+}
+
+// CurrentVersionIDs returns the "current_version" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CurrentVersionID instead. It exists only for internal usage by the builders.
+func (m *DeploymentMutation) CurrentVersionIDs() (ids []uuid.UUID) {
+	if id := m.current_version; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCurrentVersion resets all changes to the "current_version" edge.
+func (m *DeploymentMutation) ResetCurrentVersion() {
+	m.current_version = nil
+	m.clearedcurrent_version = false
+}
+
+// AddVersionIDs adds the "versions" edge to the DeploymentVersion entity by ids.
+func (m *DeploymentMutation) AddVersionIDs(ids ...uuid.UUID) {
+	if m.versions == nil {
+		m.versions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.versions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVersions clears the "versions" edge to the DeploymentVersion entity.
+func (m *DeploymentMutation) ClearVersions() {
+	m.clearedversions = true
+}
+
+// VersionsCleared reports if the "versions" edge to the DeploymentVersion entity was cleared.
+func (m *DeploymentMutation) VersionsCleared() bool {
+	return m.clearedversions
+}
+
+// RemoveVersionIDs removes the "versions" edge to the DeploymentVersion entity by IDs.
+func (m *DeploymentMutation) RemoveVersionIDs(ids ...uuid.UUID) {
+	if m.removedversions == nil {
+		m.removedversions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.versions, ids[i])
+		m.removedversions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVersions returns the removed IDs of the "versions" edge to the DeploymentVersion entity.
+func (m *DeploymentMutation) RemovedVersionsIDs() (ids []uuid.UUID) {
+	for id := range m.removedversions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VersionsIDs returns the "versions" edge IDs in the mutation.
+func (m *DeploymentMutation) VersionsIDs() (ids []uuid.UUID) {
+	for id := range m.versions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVersions resets all changes to the "versions" edge.
+func (m *DeploymentMutation) ResetVersions() {
+	m.versions = nil
+	m.clearedversions = false
+	m.removedversions = nil
 }
 
 // AddScheduleIDs adds the "schedules" edge to the DeploymentSchedule entity by ids.
@@ -15742,20 +16006,11 @@ func (m *DeploymentMutation) Fields() []string {
 	if m.name != nil {
 		fields = append(fields, deployment.FieldName)
 	}
-	if m.schedule != nil {
-		fields = append(fields, deployment.FieldSchedule)
-	}
-	if m.is_schedule_active != nil {
-		fields = append(fields, deployment.FieldIsScheduleActive)
-	}
 	if m.tags != nil {
 		fields = append(fields, deployment.FieldTags)
 	}
 	if m.parameters != nil {
 		fields = append(fields, deployment.FieldParameters)
-	}
-	if m.flow_data != nil {
-		fields = append(fields, deployment.FieldFlowData)
 	}
 	if m.flow != nil {
 		fields = append(fields, deployment.FieldFlowID)
@@ -15765,9 +16020,6 @@ func (m *DeploymentMutation) Fields() []string {
 	}
 	if m.description != nil {
 		fields = append(fields, deployment.FieldDescription)
-	}
-	if m.manifest_path != nil {
-		fields = append(fields, deployment.FieldManifestPath)
 	}
 	if m.parameter_openapi_schema != nil {
 		fields = append(fields, deployment.FieldParameterOpenapiSchema)
@@ -15817,6 +16069,18 @@ func (m *DeploymentMutation) Fields() []string {
 	if m.concurrency_limit != nil {
 		fields = append(fields, deployment.FieldConcurrencyLimit)
 	}
+	if m.concurrency_options != nil {
+		fields = append(fields, deployment.FieldConcurrencyOptions)
+	}
+	if m.global_concurrency_limit != nil {
+		fields = append(fields, deployment.FieldConcurrencyLimitID)
+	}
+	if m.labels != nil {
+		fields = append(fields, deployment.FieldLabels)
+	}
+	if m.current_version != nil {
+		fields = append(fields, deployment.FieldVersionID)
+	}
 	return fields
 }
 
@@ -15831,24 +16095,16 @@ func (m *DeploymentMutation) Field(name string) (ent.Value, bool) {
 		return m.Updated()
 	case deployment.FieldName:
 		return m.Name()
-	case deployment.FieldSchedule:
-		return m.Schedule()
-	case deployment.FieldIsScheduleActive:
-		return m.IsScheduleActive()
 	case deployment.FieldTags:
 		return m.Tags()
 	case deployment.FieldParameters:
 		return m.Parameters()
-	case deployment.FieldFlowData:
-		return m.FlowData()
 	case deployment.FieldFlowID:
 		return m.FlowID()
 	case deployment.FieldInfrastructureDocumentID:
 		return m.InfrastructureDocumentID()
 	case deployment.FieldDescription:
 		return m.Description()
-	case deployment.FieldManifestPath:
-		return m.ManifestPath()
 	case deployment.FieldParameterOpenapiSchema:
 		return m.ParameterOpenapiSchema()
 	case deployment.FieldStorageDocumentID:
@@ -15881,6 +16137,14 @@ func (m *DeploymentMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case deployment.FieldConcurrencyLimit:
 		return m.ConcurrencyLimit()
+	case deployment.FieldConcurrencyOptions:
+		return m.ConcurrencyOptions()
+	case deployment.FieldConcurrencyLimitID:
+		return m.ConcurrencyLimitID()
+	case deployment.FieldLabels:
+		return m.Labels()
+	case deployment.FieldVersionID:
+		return m.VersionID()
 	}
 	return nil, false
 }
@@ -15896,24 +16160,16 @@ func (m *DeploymentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldUpdated(ctx)
 	case deployment.FieldName:
 		return m.OldName(ctx)
-	case deployment.FieldSchedule:
-		return m.OldSchedule(ctx)
-	case deployment.FieldIsScheduleActive:
-		return m.OldIsScheduleActive(ctx)
 	case deployment.FieldTags:
 		return m.OldTags(ctx)
 	case deployment.FieldParameters:
 		return m.OldParameters(ctx)
-	case deployment.FieldFlowData:
-		return m.OldFlowData(ctx)
 	case deployment.FieldFlowID:
 		return m.OldFlowID(ctx)
 	case deployment.FieldInfrastructureDocumentID:
 		return m.OldInfrastructureDocumentID(ctx)
 	case deployment.FieldDescription:
 		return m.OldDescription(ctx)
-	case deployment.FieldManifestPath:
-		return m.OldManifestPath(ctx)
 	case deployment.FieldParameterOpenapiSchema:
 		return m.OldParameterOpenapiSchema(ctx)
 	case deployment.FieldStorageDocumentID:
@@ -15946,6 +16202,14 @@ func (m *DeploymentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldStatus(ctx)
 	case deployment.FieldConcurrencyLimit:
 		return m.OldConcurrencyLimit(ctx)
+	case deployment.FieldConcurrencyOptions:
+		return m.OldConcurrencyOptions(ctx)
+	case deployment.FieldConcurrencyLimitID:
+		return m.OldConcurrencyLimitID(ctx)
+	case deployment.FieldLabels:
+		return m.OldLabels(ctx)
+	case deployment.FieldVersionID:
+		return m.OldVersionID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Deployment field %s", name)
 }
@@ -15976,20 +16240,6 @@ func (m *DeploymentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetName(v)
 		return nil
-	case deployment.FieldSchedule:
-		v, ok := value.(json.RawMessage)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetSchedule(v)
-		return nil
-	case deployment.FieldIsScheduleActive:
-		v, ok := value.(bool)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetIsScheduleActive(v)
-		return nil
 	case deployment.FieldTags:
 		v, ok := value.([]string)
 		if !ok {
@@ -16003,13 +16253,6 @@ func (m *DeploymentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetParameters(v)
-		return nil
-	case deployment.FieldFlowData:
-		v, ok := value.(json.RawMessage)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetFlowData(v)
 		return nil
 	case deployment.FieldFlowID:
 		v, ok := value.(uuid.UUID)
@@ -16031,13 +16274,6 @@ func (m *DeploymentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDescription(v)
-		return nil
-	case deployment.FieldManifestPath:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetManifestPath(v)
 		return nil
 	case deployment.FieldParameterOpenapiSchema:
 		v, ok := value.(map[string]interface{})
@@ -16151,6 +16387,34 @@ func (m *DeploymentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetConcurrencyLimit(v)
 		return nil
+	case deployment.FieldConcurrencyOptions:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConcurrencyOptions(v)
+		return nil
+	case deployment.FieldConcurrencyLimitID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConcurrencyLimitID(v)
+		return nil
+	case deployment.FieldLabels:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLabels(v)
+		return nil
+	case deployment.FieldVersionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersionID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Deployment field %s", name)
 }
@@ -16196,20 +16460,11 @@ func (m *DeploymentMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *DeploymentMutation) ClearedFields() []string {
 	var fields []string
-	if m.FieldCleared(deployment.FieldSchedule) {
-		fields = append(fields, deployment.FieldSchedule)
-	}
-	if m.FieldCleared(deployment.FieldFlowData) {
-		fields = append(fields, deployment.FieldFlowData)
-	}
 	if m.FieldCleared(deployment.FieldInfrastructureDocumentID) {
 		fields = append(fields, deployment.FieldInfrastructureDocumentID)
 	}
 	if m.FieldCleared(deployment.FieldDescription) {
 		fields = append(fields, deployment.FieldDescription)
-	}
-	if m.FieldCleared(deployment.FieldManifestPath) {
-		fields = append(fields, deployment.FieldManifestPath)
 	}
 	if m.FieldCleared(deployment.FieldParameterOpenapiSchema) {
 		fields = append(fields, deployment.FieldParameterOpenapiSchema)
@@ -16247,6 +16502,18 @@ func (m *DeploymentMutation) ClearedFields() []string {
 	if m.FieldCleared(deployment.FieldConcurrencyLimit) {
 		fields = append(fields, deployment.FieldConcurrencyLimit)
 	}
+	if m.FieldCleared(deployment.FieldConcurrencyOptions) {
+		fields = append(fields, deployment.FieldConcurrencyOptions)
+	}
+	if m.FieldCleared(deployment.FieldConcurrencyLimitID) {
+		fields = append(fields, deployment.FieldConcurrencyLimitID)
+	}
+	if m.FieldCleared(deployment.FieldLabels) {
+		fields = append(fields, deployment.FieldLabels)
+	}
+	if m.FieldCleared(deployment.FieldVersionID) {
+		fields = append(fields, deployment.FieldVersionID)
+	}
 	return fields
 }
 
@@ -16261,20 +16528,11 @@ func (m *DeploymentMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *DeploymentMutation) ClearField(name string) error {
 	switch name {
-	case deployment.FieldSchedule:
-		m.ClearSchedule()
-		return nil
-	case deployment.FieldFlowData:
-		m.ClearFlowData()
-		return nil
 	case deployment.FieldInfrastructureDocumentID:
 		m.ClearInfrastructureDocumentID()
 		return nil
 	case deployment.FieldDescription:
 		m.ClearDescription()
-		return nil
-	case deployment.FieldManifestPath:
-		m.ClearManifestPath()
 		return nil
 	case deployment.FieldParameterOpenapiSchema:
 		m.ClearParameterOpenapiSchema()
@@ -16312,6 +16570,18 @@ func (m *DeploymentMutation) ClearField(name string) error {
 	case deployment.FieldConcurrencyLimit:
 		m.ClearConcurrencyLimit()
 		return nil
+	case deployment.FieldConcurrencyOptions:
+		m.ClearConcurrencyOptions()
+		return nil
+	case deployment.FieldConcurrencyLimitID:
+		m.ClearConcurrencyLimitID()
+		return nil
+	case deployment.FieldLabels:
+		m.ClearLabels()
+		return nil
+	case deployment.FieldVersionID:
+		m.ClearVersionID()
+		return nil
 	}
 	return fmt.Errorf("unknown Deployment nullable field %s", name)
 }
@@ -16329,20 +16599,11 @@ func (m *DeploymentMutation) ResetField(name string) error {
 	case deployment.FieldName:
 		m.ResetName()
 		return nil
-	case deployment.FieldSchedule:
-		m.ResetSchedule()
-		return nil
-	case deployment.FieldIsScheduleActive:
-		m.ResetIsScheduleActive()
-		return nil
 	case deployment.FieldTags:
 		m.ResetTags()
 		return nil
 	case deployment.FieldParameters:
 		m.ResetParameters()
-		return nil
-	case deployment.FieldFlowData:
-		m.ResetFlowData()
 		return nil
 	case deployment.FieldFlowID:
 		m.ResetFlowID()
@@ -16352,9 +16613,6 @@ func (m *DeploymentMutation) ResetField(name string) error {
 		return nil
 	case deployment.FieldDescription:
 		m.ResetDescription()
-		return nil
-	case deployment.FieldManifestPath:
-		m.ResetManifestPath()
 		return nil
 	case deployment.FieldParameterOpenapiSchema:
 		m.ResetParameterOpenapiSchema()
@@ -16404,13 +16662,25 @@ func (m *DeploymentMutation) ResetField(name string) error {
 	case deployment.FieldConcurrencyLimit:
 		m.ResetConcurrencyLimit()
 		return nil
+	case deployment.FieldConcurrencyOptions:
+		m.ResetConcurrencyOptions()
+		return nil
+	case deployment.FieldConcurrencyLimitID:
+		m.ResetConcurrencyLimitID()
+		return nil
+	case deployment.FieldLabels:
+		m.ResetLabels()
+		return nil
+	case deployment.FieldVersionID:
+		m.ResetVersionID()
+		return nil
 	}
 	return fmt.Errorf("unknown Deployment field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DeploymentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 9)
 	if m.flow != nil {
 		edges = append(edges, deployment.EdgeFlow)
 	}
@@ -16422,6 +16692,15 @@ func (m *DeploymentMutation) AddedEdges() []string {
 	}
 	if m.work_queue != nil {
 		edges = append(edges, deployment.EdgeWorkQueue)
+	}
+	if m.global_concurrency_limit != nil {
+		edges = append(edges, deployment.EdgeGlobalConcurrencyLimit)
+	}
+	if m.current_version != nil {
+		edges = append(edges, deployment.EdgeCurrentVersion)
+	}
+	if m.versions != nil {
+		edges = append(edges, deployment.EdgeVersions)
 	}
 	if m.schedules != nil {
 		edges = append(edges, deployment.EdgeSchedules)
@@ -16452,6 +16731,20 @@ func (m *DeploymentMutation) AddedIDs(name string) []ent.Value {
 		if id := m.work_queue; id != nil {
 			return []ent.Value{*id}
 		}
+	case deployment.EdgeGlobalConcurrencyLimit:
+		if id := m.global_concurrency_limit; id != nil {
+			return []ent.Value{*id}
+		}
+	case deployment.EdgeCurrentVersion:
+		if id := m.current_version; id != nil {
+			return []ent.Value{*id}
+		}
+	case deployment.EdgeVersions:
+		ids := make([]ent.Value, 0, len(m.versions))
+		for id := range m.versions {
+			ids = append(ids, id)
+		}
+		return ids
 	case deployment.EdgeSchedules:
 		ids := make([]ent.Value, 0, len(m.schedules))
 		for id := range m.schedules {
@@ -16470,7 +16763,10 @@ func (m *DeploymentMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DeploymentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 9)
+	if m.removedversions != nil {
+		edges = append(edges, deployment.EdgeVersions)
+	}
 	if m.removedschedules != nil {
 		edges = append(edges, deployment.EdgeSchedules)
 	}
@@ -16484,6 +16780,12 @@ func (m *DeploymentMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *DeploymentMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case deployment.EdgeVersions:
+		ids := make([]ent.Value, 0, len(m.removedversions))
+		for id := range m.removedversions {
+			ids = append(ids, id)
+		}
+		return ids
 	case deployment.EdgeSchedules:
 		ids := make([]ent.Value, 0, len(m.removedschedules))
 		for id := range m.removedschedules {
@@ -16502,7 +16804,7 @@ func (m *DeploymentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DeploymentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 9)
 	if m.clearedflow {
 		edges = append(edges, deployment.EdgeFlow)
 	}
@@ -16514,6 +16816,15 @@ func (m *DeploymentMutation) ClearedEdges() []string {
 	}
 	if m.clearedwork_queue {
 		edges = append(edges, deployment.EdgeWorkQueue)
+	}
+	if m.clearedglobal_concurrency_limit {
+		edges = append(edges, deployment.EdgeGlobalConcurrencyLimit)
+	}
+	if m.clearedcurrent_version {
+		edges = append(edges, deployment.EdgeCurrentVersion)
+	}
+	if m.clearedversions {
+		edges = append(edges, deployment.EdgeVersions)
 	}
 	if m.clearedschedules {
 		edges = append(edges, deployment.EdgeSchedules)
@@ -16536,6 +16847,12 @@ func (m *DeploymentMutation) EdgeCleared(name string) bool {
 		return m.clearedstorage_document
 	case deployment.EdgeWorkQueue:
 		return m.clearedwork_queue
+	case deployment.EdgeGlobalConcurrencyLimit:
+		return m.clearedglobal_concurrency_limit
+	case deployment.EdgeCurrentVersion:
+		return m.clearedcurrent_version
+	case deployment.EdgeVersions:
+		return m.clearedversions
 	case deployment.EdgeSchedules:
 		return m.clearedschedules
 	case deployment.EdgeFlowRuns:
@@ -16560,6 +16877,12 @@ func (m *DeploymentMutation) ClearEdge(name string) error {
 	case deployment.EdgeWorkQueue:
 		m.ClearWorkQueue()
 		return nil
+	case deployment.EdgeGlobalConcurrencyLimit:
+		m.ClearGlobalConcurrencyLimit()
+		return nil
+	case deployment.EdgeCurrentVersion:
+		m.ClearCurrentVersion()
+		return nil
 	}
 	return fmt.Errorf("unknown Deployment unique edge %s", name)
 }
@@ -16579,6 +16902,15 @@ func (m *DeploymentMutation) ResetEdge(name string) error {
 		return nil
 	case deployment.EdgeWorkQueue:
 		m.ResetWorkQueue()
+		return nil
+	case deployment.EdgeGlobalConcurrencyLimit:
+		m.ResetGlobalConcurrencyLimit()
+		return nil
+	case deployment.EdgeCurrentVersion:
+		m.ResetCurrentVersion()
+		return nil
+	case deployment.EdgeVersions:
+		m.ResetVersions()
 		return nil
 	case deployment.EdgeSchedules:
 		m.ResetSchedules()
@@ -16600,11 +16932,10 @@ type DeploymentScheduleMutation struct {
 	updated               *time.Time
 	schedule              *map[string]interface{}
 	active                *bool
-	max_active_runs       *int
-	addmax_active_runs    *int
 	max_scheduled_runs    *int
 	addmax_scheduled_runs *int
-	catchup               *bool
+	parameters            *map[string]interface{}
+	slug                  *string
 	clearedFields         map[string]struct{}
 	deployment            *uuid.UUID
 	cleareddeployment     bool
@@ -16897,76 +17228,6 @@ func (m *DeploymentScheduleMutation) ResetDeploymentID() {
 	m.deployment = nil
 }
 
-// SetMaxActiveRuns sets the "max_active_runs" field.
-func (m *DeploymentScheduleMutation) SetMaxActiveRuns(i int) {
-	m.max_active_runs = &i
-	m.addmax_active_runs = nil
-}
-
-// MaxActiveRuns returns the value of the "max_active_runs" field in the mutation.
-func (m *DeploymentScheduleMutation) MaxActiveRuns() (r int, exists bool) {
-	v := m.max_active_runs
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldMaxActiveRuns returns the old "max_active_runs" field's value of the DeploymentSchedule entity.
-// If the DeploymentSchedule object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DeploymentScheduleMutation) OldMaxActiveRuns(ctx context.Context) (v *int, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldMaxActiveRuns is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldMaxActiveRuns requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldMaxActiveRuns: %w", err)
-	}
-	return oldValue.MaxActiveRuns, nil
-}
-
-// AddMaxActiveRuns adds i to the "max_active_runs" field.
-func (m *DeploymentScheduleMutation) AddMaxActiveRuns(i int) {
-	if m.addmax_active_runs != nil {
-		*m.addmax_active_runs += i
-	} else {
-		m.addmax_active_runs = &i
-	}
-}
-
-// AddedMaxActiveRuns returns the value that was added to the "max_active_runs" field in this mutation.
-func (m *DeploymentScheduleMutation) AddedMaxActiveRuns() (r int, exists bool) {
-	v := m.addmax_active_runs
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ClearMaxActiveRuns clears the value of the "max_active_runs" field.
-func (m *DeploymentScheduleMutation) ClearMaxActiveRuns() {
-	m.max_active_runs = nil
-	m.addmax_active_runs = nil
-	m.clearedFields[deploymentschedule.FieldMaxActiveRuns] = struct{}{}
-}
-
-// MaxActiveRunsCleared returns if the "max_active_runs" field was cleared in this mutation.
-func (m *DeploymentScheduleMutation) MaxActiveRunsCleared() bool {
-	_, ok := m.clearedFields[deploymentschedule.FieldMaxActiveRuns]
-	return ok
-}
-
-// ResetMaxActiveRuns resets all changes to the "max_active_runs" field.
-func (m *DeploymentScheduleMutation) ResetMaxActiveRuns() {
-	m.max_active_runs = nil
-	m.addmax_active_runs = nil
-	delete(m.clearedFields, deploymentschedule.FieldMaxActiveRuns)
-}
-
 // SetMaxScheduledRuns sets the "max_scheduled_runs" field.
 func (m *DeploymentScheduleMutation) SetMaxScheduledRuns(i int) {
 	m.max_scheduled_runs = &i
@@ -17037,40 +17298,89 @@ func (m *DeploymentScheduleMutation) ResetMaxScheduledRuns() {
 	delete(m.clearedFields, deploymentschedule.FieldMaxScheduledRuns)
 }
 
-// SetCatchup sets the "catchup" field.
-func (m *DeploymentScheduleMutation) SetCatchup(b bool) {
-	m.catchup = &b
+// SetParameters sets the "parameters" field.
+func (m *DeploymentScheduleMutation) SetParameters(value map[string]interface{}) {
+	m.parameters = &value
 }
 
-// Catchup returns the value of the "catchup" field in the mutation.
-func (m *DeploymentScheduleMutation) Catchup() (r bool, exists bool) {
-	v := m.catchup
+// Parameters returns the value of the "parameters" field in the mutation.
+func (m *DeploymentScheduleMutation) Parameters() (r map[string]interface{}, exists bool) {
+	v := m.parameters
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldCatchup returns the old "catchup" field's value of the DeploymentSchedule entity.
+// OldParameters returns the old "parameters" field's value of the DeploymentSchedule entity.
 // If the DeploymentSchedule object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DeploymentScheduleMutation) OldCatchup(ctx context.Context) (v bool, err error) {
+func (m *DeploymentScheduleMutation) OldParameters(ctx context.Context) (v map[string]interface{}, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldCatchup is only allowed on UpdateOne operations")
+		return v, errors.New("OldParameters is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldCatchup requires an ID field in the mutation")
+		return v, errors.New("OldParameters requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldCatchup: %w", err)
+		return v, fmt.Errorf("querying old value for OldParameters: %w", err)
 	}
-	return oldValue.Catchup, nil
+	return oldValue.Parameters, nil
 }
 
-// ResetCatchup resets all changes to the "catchup" field.
-func (m *DeploymentScheduleMutation) ResetCatchup() {
-	m.catchup = nil
+// ResetParameters resets all changes to the "parameters" field.
+func (m *DeploymentScheduleMutation) ResetParameters() {
+	m.parameters = nil
+}
+
+// SetSlug sets the "slug" field.
+func (m *DeploymentScheduleMutation) SetSlug(s string) {
+	m.slug = &s
+}
+
+// Slug returns the value of the "slug" field in the mutation.
+func (m *DeploymentScheduleMutation) Slug() (r string, exists bool) {
+	v := m.slug
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSlug returns the old "slug" field's value of the DeploymentSchedule entity.
+// If the DeploymentSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentScheduleMutation) OldSlug(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSlug is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSlug requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSlug: %w", err)
+	}
+	return oldValue.Slug, nil
+}
+
+// ClearSlug clears the value of the "slug" field.
+func (m *DeploymentScheduleMutation) ClearSlug() {
+	m.slug = nil
+	m.clearedFields[deploymentschedule.FieldSlug] = struct{}{}
+}
+
+// SlugCleared returns if the "slug" field was cleared in this mutation.
+func (m *DeploymentScheduleMutation) SlugCleared() bool {
+	_, ok := m.clearedFields[deploymentschedule.FieldSlug]
+	return ok
+}
+
+// ResetSlug resets all changes to the "slug" field.
+func (m *DeploymentScheduleMutation) ResetSlug() {
+	m.slug = nil
+	delete(m.clearedFields, deploymentschedule.FieldSlug)
 }
 
 // ClearDeployment clears the "deployment" edge to the Deployment entity.
@@ -17150,14 +17460,14 @@ func (m *DeploymentScheduleMutation) Fields() []string {
 	if m.deployment != nil {
 		fields = append(fields, deploymentschedule.FieldDeploymentID)
 	}
-	if m.max_active_runs != nil {
-		fields = append(fields, deploymentschedule.FieldMaxActiveRuns)
-	}
 	if m.max_scheduled_runs != nil {
 		fields = append(fields, deploymentschedule.FieldMaxScheduledRuns)
 	}
-	if m.catchup != nil {
-		fields = append(fields, deploymentschedule.FieldCatchup)
+	if m.parameters != nil {
+		fields = append(fields, deploymentschedule.FieldParameters)
+	}
+	if m.slug != nil {
+		fields = append(fields, deploymentschedule.FieldSlug)
 	}
 	return fields
 }
@@ -17177,12 +17487,12 @@ func (m *DeploymentScheduleMutation) Field(name string) (ent.Value, bool) {
 		return m.Active()
 	case deploymentschedule.FieldDeploymentID:
 		return m.DeploymentID()
-	case deploymentschedule.FieldMaxActiveRuns:
-		return m.MaxActiveRuns()
 	case deploymentschedule.FieldMaxScheduledRuns:
 		return m.MaxScheduledRuns()
-	case deploymentschedule.FieldCatchup:
-		return m.Catchup()
+	case deploymentschedule.FieldParameters:
+		return m.Parameters()
+	case deploymentschedule.FieldSlug:
+		return m.Slug()
 	}
 	return nil, false
 }
@@ -17202,12 +17512,12 @@ func (m *DeploymentScheduleMutation) OldField(ctx context.Context, name string) 
 		return m.OldActive(ctx)
 	case deploymentschedule.FieldDeploymentID:
 		return m.OldDeploymentID(ctx)
-	case deploymentschedule.FieldMaxActiveRuns:
-		return m.OldMaxActiveRuns(ctx)
 	case deploymentschedule.FieldMaxScheduledRuns:
 		return m.OldMaxScheduledRuns(ctx)
-	case deploymentschedule.FieldCatchup:
-		return m.OldCatchup(ctx)
+	case deploymentschedule.FieldParameters:
+		return m.OldParameters(ctx)
+	case deploymentschedule.FieldSlug:
+		return m.OldSlug(ctx)
 	}
 	return nil, fmt.Errorf("unknown DeploymentSchedule field %s", name)
 }
@@ -17252,13 +17562,6 @@ func (m *DeploymentScheduleMutation) SetField(name string, value ent.Value) erro
 		}
 		m.SetDeploymentID(v)
 		return nil
-	case deploymentschedule.FieldMaxActiveRuns:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetMaxActiveRuns(v)
-		return nil
 	case deploymentschedule.FieldMaxScheduledRuns:
 		v, ok := value.(int)
 		if !ok {
@@ -17266,12 +17569,19 @@ func (m *DeploymentScheduleMutation) SetField(name string, value ent.Value) erro
 		}
 		m.SetMaxScheduledRuns(v)
 		return nil
-	case deploymentschedule.FieldCatchup:
-		v, ok := value.(bool)
+	case deploymentschedule.FieldParameters:
+		v, ok := value.(map[string]interface{})
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetCatchup(v)
+		m.SetParameters(v)
+		return nil
+	case deploymentschedule.FieldSlug:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSlug(v)
 		return nil
 	}
 	return fmt.Errorf("unknown DeploymentSchedule field %s", name)
@@ -17281,9 +17591,6 @@ func (m *DeploymentScheduleMutation) SetField(name string, value ent.Value) erro
 // this mutation.
 func (m *DeploymentScheduleMutation) AddedFields() []string {
 	var fields []string
-	if m.addmax_active_runs != nil {
-		fields = append(fields, deploymentschedule.FieldMaxActiveRuns)
-	}
 	if m.addmax_scheduled_runs != nil {
 		fields = append(fields, deploymentschedule.FieldMaxScheduledRuns)
 	}
@@ -17295,8 +17602,6 @@ func (m *DeploymentScheduleMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *DeploymentScheduleMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case deploymentschedule.FieldMaxActiveRuns:
-		return m.AddedMaxActiveRuns()
 	case deploymentschedule.FieldMaxScheduledRuns:
 		return m.AddedMaxScheduledRuns()
 	}
@@ -17308,13 +17613,6 @@ func (m *DeploymentScheduleMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *DeploymentScheduleMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case deploymentschedule.FieldMaxActiveRuns:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddMaxActiveRuns(v)
-		return nil
 	case deploymentschedule.FieldMaxScheduledRuns:
 		v, ok := value.(int)
 		if !ok {
@@ -17330,11 +17628,11 @@ func (m *DeploymentScheduleMutation) AddField(name string, value ent.Value) erro
 // mutation.
 func (m *DeploymentScheduleMutation) ClearedFields() []string {
 	var fields []string
-	if m.FieldCleared(deploymentschedule.FieldMaxActiveRuns) {
-		fields = append(fields, deploymentschedule.FieldMaxActiveRuns)
-	}
 	if m.FieldCleared(deploymentschedule.FieldMaxScheduledRuns) {
 		fields = append(fields, deploymentschedule.FieldMaxScheduledRuns)
+	}
+	if m.FieldCleared(deploymentschedule.FieldSlug) {
+		fields = append(fields, deploymentschedule.FieldSlug)
 	}
 	return fields
 }
@@ -17350,11 +17648,11 @@ func (m *DeploymentScheduleMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *DeploymentScheduleMutation) ClearField(name string) error {
 	switch name {
-	case deploymentschedule.FieldMaxActiveRuns:
-		m.ClearMaxActiveRuns()
-		return nil
 	case deploymentschedule.FieldMaxScheduledRuns:
 		m.ClearMaxScheduledRuns()
+		return nil
+	case deploymentschedule.FieldSlug:
+		m.ClearSlug()
 		return nil
 	}
 	return fmt.Errorf("unknown DeploymentSchedule nullable field %s", name)
@@ -17379,14 +17677,14 @@ func (m *DeploymentScheduleMutation) ResetField(name string) error {
 	case deploymentschedule.FieldDeploymentID:
 		m.ResetDeploymentID()
 		return nil
-	case deploymentschedule.FieldMaxActiveRuns:
-		m.ResetMaxActiveRuns()
-		return nil
 	case deploymentschedule.FieldMaxScheduledRuns:
 		m.ResetMaxScheduledRuns()
 		return nil
-	case deploymentschedule.FieldCatchup:
-		m.ResetCatchup()
+	case deploymentschedule.FieldParameters:
+		m.ResetParameters()
+		return nil
+	case deploymentschedule.FieldSlug:
+		m.ResetSlug()
 		return nil
 	}
 	return fmt.Errorf("unknown DeploymentSchedule field %s", name)
@@ -17464,6 +17762,1521 @@ func (m *DeploymentScheduleMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown DeploymentSchedule edge %s", name)
+}
+
+// DeploymentVersionMutation represents an operation that mutates the DeploymentVersion nodes in the graph.
+type DeploymentVersionMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *uuid.UUID
+	created                  *time.Time
+	updated                  *time.Time
+	branch                   *string
+	version_info             *map[string]interface{}
+	description              *string
+	tags                     *[]string
+	appendtags               []string
+	labels                   *map[string]interface{}
+	entrypoint               *string
+	pull_steps               *[]map[string]interface{}
+	appendpull_steps         []map[string]interface{}
+	parameters               *map[string]interface{}
+	parameter_openapi_schema *map[string]interface{}
+	enforce_parameter_schema *bool
+	work_queue_name          *string
+	infra_overrides          *map[string]interface{}
+	clearedFields            map[string]struct{}
+	deployment               *uuid.UUID
+	cleareddeployment        bool
+	work_queue               *uuid.UUID
+	clearedwork_queue        bool
+	current_of               map[uuid.UUID]struct{}
+	removedcurrent_of        map[uuid.UUID]struct{}
+	clearedcurrent_of        bool
+	done                     bool
+	oldValue                 func(context.Context) (*DeploymentVersion, error)
+	predicates               []predicate.DeploymentVersion
+}
+
+var _ ent.Mutation = (*DeploymentVersionMutation)(nil)
+
+// deploymentversionOption allows management of the mutation configuration using functional options.
+type deploymentversionOption func(*DeploymentVersionMutation)
+
+// newDeploymentVersionMutation creates new mutation for the DeploymentVersion entity.
+func newDeploymentVersionMutation(c config, op Op, opts ...deploymentversionOption) *DeploymentVersionMutation {
+	m := &DeploymentVersionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDeploymentVersion,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDeploymentVersionID sets the ID field of the mutation.
+func withDeploymentVersionID(id uuid.UUID) deploymentversionOption {
+	return func(m *DeploymentVersionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DeploymentVersion
+		)
+		m.oldValue = func(ctx context.Context) (*DeploymentVersion, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DeploymentVersion.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDeploymentVersion sets the old DeploymentVersion of the mutation.
+func withDeploymentVersion(node *DeploymentVersion) deploymentversionOption {
+	return func(m *DeploymentVersionMutation) {
+		m.oldValue = func(context.Context) (*DeploymentVersion, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DeploymentVersionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DeploymentVersionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of DeploymentVersion entities.
+func (m *DeploymentVersionMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DeploymentVersionMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DeploymentVersionMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DeploymentVersion.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreated sets the "created" field.
+func (m *DeploymentVersionMutation) SetCreated(t time.Time) {
+	m.created = &t
+}
+
+// Created returns the value of the "created" field in the mutation.
+func (m *DeploymentVersionMutation) Created() (r time.Time, exists bool) {
+	v := m.created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreated returns the old "created" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldCreated(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreated: %w", err)
+	}
+	return oldValue.Created, nil
+}
+
+// ResetCreated resets all changes to the "created" field.
+func (m *DeploymentVersionMutation) ResetCreated() {
+	m.created = nil
+}
+
+// SetUpdated sets the "updated" field.
+func (m *DeploymentVersionMutation) SetUpdated(t time.Time) {
+	m.updated = &t
+}
+
+// Updated returns the value of the "updated" field in the mutation.
+func (m *DeploymentVersionMutation) Updated() (r time.Time, exists bool) {
+	v := m.updated
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdated returns the old "updated" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldUpdated(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdated: %w", err)
+	}
+	return oldValue.Updated, nil
+}
+
+// ResetUpdated resets all changes to the "updated" field.
+func (m *DeploymentVersionMutation) ResetUpdated() {
+	m.updated = nil
+}
+
+// SetDeploymentID sets the "deployment_id" field.
+func (m *DeploymentVersionMutation) SetDeploymentID(u uuid.UUID) {
+	m.deployment = &u
+}
+
+// DeploymentID returns the value of the "deployment_id" field in the mutation.
+func (m *DeploymentVersionMutation) DeploymentID() (r uuid.UUID, exists bool) {
+	v := m.deployment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeploymentID returns the old "deployment_id" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldDeploymentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeploymentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeploymentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeploymentID: %w", err)
+	}
+	return oldValue.DeploymentID, nil
+}
+
+// ResetDeploymentID resets all changes to the "deployment_id" field.
+func (m *DeploymentVersionMutation) ResetDeploymentID() {
+	m.deployment = nil
+}
+
+// SetBranch sets the "branch" field.
+func (m *DeploymentVersionMutation) SetBranch(s string) {
+	m.branch = &s
+}
+
+// Branch returns the value of the "branch" field in the mutation.
+func (m *DeploymentVersionMutation) Branch() (r string, exists bool) {
+	v := m.branch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBranch returns the old "branch" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldBranch(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBranch is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBranch requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBranch: %w", err)
+	}
+	return oldValue.Branch, nil
+}
+
+// ClearBranch clears the value of the "branch" field.
+func (m *DeploymentVersionMutation) ClearBranch() {
+	m.branch = nil
+	m.clearedFields[deploymentversion.FieldBranch] = struct{}{}
+}
+
+// BranchCleared returns if the "branch" field was cleared in this mutation.
+func (m *DeploymentVersionMutation) BranchCleared() bool {
+	_, ok := m.clearedFields[deploymentversion.FieldBranch]
+	return ok
+}
+
+// ResetBranch resets all changes to the "branch" field.
+func (m *DeploymentVersionMutation) ResetBranch() {
+	m.branch = nil
+	delete(m.clearedFields, deploymentversion.FieldBranch)
+}
+
+// SetVersionInfo sets the "version_info" field.
+func (m *DeploymentVersionMutation) SetVersionInfo(value map[string]interface{}) {
+	m.version_info = &value
+}
+
+// VersionInfo returns the value of the "version_info" field in the mutation.
+func (m *DeploymentVersionMutation) VersionInfo() (r map[string]interface{}, exists bool) {
+	v := m.version_info
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersionInfo returns the old "version_info" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldVersionInfo(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersionInfo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersionInfo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersionInfo: %w", err)
+	}
+	return oldValue.VersionInfo, nil
+}
+
+// ResetVersionInfo resets all changes to the "version_info" field.
+func (m *DeploymentVersionMutation) ResetVersionInfo() {
+	m.version_info = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *DeploymentVersionMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *DeploymentVersionMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *DeploymentVersionMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[deploymentversion.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *DeploymentVersionMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[deploymentversion.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *DeploymentVersionMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, deploymentversion.FieldDescription)
+}
+
+// SetTags sets the "tags" field.
+func (m *DeploymentVersionMutation) SetTags(s []string) {
+	m.tags = &s
+	m.appendtags = nil
+}
+
+// Tags returns the value of the "tags" field in the mutation.
+func (m *DeploymentVersionMutation) Tags() (r []string, exists bool) {
+	v := m.tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTags returns the old "tags" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTags: %w", err)
+	}
+	return oldValue.Tags, nil
+}
+
+// AppendTags adds s to the "tags" field.
+func (m *DeploymentVersionMutation) AppendTags(s []string) {
+	m.appendtags = append(m.appendtags, s...)
+}
+
+// AppendedTags returns the list of values that were appended to the "tags" field in this mutation.
+func (m *DeploymentVersionMutation) AppendedTags() ([]string, bool) {
+	if len(m.appendtags) == 0 {
+		return nil, false
+	}
+	return m.appendtags, true
+}
+
+// ResetTags resets all changes to the "tags" field.
+func (m *DeploymentVersionMutation) ResetTags() {
+	m.tags = nil
+	m.appendtags = nil
+}
+
+// SetLabels sets the "labels" field.
+func (m *DeploymentVersionMutation) SetLabels(value map[string]interface{}) {
+	m.labels = &value
+}
+
+// Labels returns the value of the "labels" field in the mutation.
+func (m *DeploymentVersionMutation) Labels() (r map[string]interface{}, exists bool) {
+	v := m.labels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLabels returns the old "labels" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldLabels(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLabels is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLabels requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLabels: %w", err)
+	}
+	return oldValue.Labels, nil
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (m *DeploymentVersionMutation) ClearLabels() {
+	m.labels = nil
+	m.clearedFields[deploymentversion.FieldLabels] = struct{}{}
+}
+
+// LabelsCleared returns if the "labels" field was cleared in this mutation.
+func (m *DeploymentVersionMutation) LabelsCleared() bool {
+	_, ok := m.clearedFields[deploymentversion.FieldLabels]
+	return ok
+}
+
+// ResetLabels resets all changes to the "labels" field.
+func (m *DeploymentVersionMutation) ResetLabels() {
+	m.labels = nil
+	delete(m.clearedFields, deploymentversion.FieldLabels)
+}
+
+// SetEntrypoint sets the "entrypoint" field.
+func (m *DeploymentVersionMutation) SetEntrypoint(s string) {
+	m.entrypoint = &s
+}
+
+// Entrypoint returns the value of the "entrypoint" field in the mutation.
+func (m *DeploymentVersionMutation) Entrypoint() (r string, exists bool) {
+	v := m.entrypoint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntrypoint returns the old "entrypoint" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldEntrypoint(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntrypoint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntrypoint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntrypoint: %w", err)
+	}
+	return oldValue.Entrypoint, nil
+}
+
+// ClearEntrypoint clears the value of the "entrypoint" field.
+func (m *DeploymentVersionMutation) ClearEntrypoint() {
+	m.entrypoint = nil
+	m.clearedFields[deploymentversion.FieldEntrypoint] = struct{}{}
+}
+
+// EntrypointCleared returns if the "entrypoint" field was cleared in this mutation.
+func (m *DeploymentVersionMutation) EntrypointCleared() bool {
+	_, ok := m.clearedFields[deploymentversion.FieldEntrypoint]
+	return ok
+}
+
+// ResetEntrypoint resets all changes to the "entrypoint" field.
+func (m *DeploymentVersionMutation) ResetEntrypoint() {
+	m.entrypoint = nil
+	delete(m.clearedFields, deploymentversion.FieldEntrypoint)
+}
+
+// SetPullSteps sets the "pull_steps" field.
+func (m *DeploymentVersionMutation) SetPullSteps(value []map[string]interface{}) {
+	m.pull_steps = &value
+	m.appendpull_steps = nil
+}
+
+// PullSteps returns the value of the "pull_steps" field in the mutation.
+func (m *DeploymentVersionMutation) PullSteps() (r []map[string]interface{}, exists bool) {
+	v := m.pull_steps
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPullSteps returns the old "pull_steps" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldPullSteps(ctx context.Context) (v []map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPullSteps is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPullSteps requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPullSteps: %w", err)
+	}
+	return oldValue.PullSteps, nil
+}
+
+// AppendPullSteps adds value to the "pull_steps" field.
+func (m *DeploymentVersionMutation) AppendPullSteps(value []map[string]interface{}) {
+	m.appendpull_steps = append(m.appendpull_steps, value...)
+}
+
+// AppendedPullSteps returns the list of values that were appended to the "pull_steps" field in this mutation.
+func (m *DeploymentVersionMutation) AppendedPullSteps() ([]map[string]interface{}, bool) {
+	if len(m.appendpull_steps) == 0 {
+		return nil, false
+	}
+	return m.appendpull_steps, true
+}
+
+// ClearPullSteps clears the value of the "pull_steps" field.
+func (m *DeploymentVersionMutation) ClearPullSteps() {
+	m.pull_steps = nil
+	m.appendpull_steps = nil
+	m.clearedFields[deploymentversion.FieldPullSteps] = struct{}{}
+}
+
+// PullStepsCleared returns if the "pull_steps" field was cleared in this mutation.
+func (m *DeploymentVersionMutation) PullStepsCleared() bool {
+	_, ok := m.clearedFields[deploymentversion.FieldPullSteps]
+	return ok
+}
+
+// ResetPullSteps resets all changes to the "pull_steps" field.
+func (m *DeploymentVersionMutation) ResetPullSteps() {
+	m.pull_steps = nil
+	m.appendpull_steps = nil
+	delete(m.clearedFields, deploymentversion.FieldPullSteps)
+}
+
+// SetParameters sets the "parameters" field.
+func (m *DeploymentVersionMutation) SetParameters(value map[string]interface{}) {
+	m.parameters = &value
+}
+
+// Parameters returns the value of the "parameters" field in the mutation.
+func (m *DeploymentVersionMutation) Parameters() (r map[string]interface{}, exists bool) {
+	v := m.parameters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParameters returns the old "parameters" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldParameters(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParameters is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParameters requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParameters: %w", err)
+	}
+	return oldValue.Parameters, nil
+}
+
+// ResetParameters resets all changes to the "parameters" field.
+func (m *DeploymentVersionMutation) ResetParameters() {
+	m.parameters = nil
+}
+
+// SetParameterOpenapiSchema sets the "parameter_openapi_schema" field.
+func (m *DeploymentVersionMutation) SetParameterOpenapiSchema(value map[string]interface{}) {
+	m.parameter_openapi_schema = &value
+}
+
+// ParameterOpenapiSchema returns the value of the "parameter_openapi_schema" field in the mutation.
+func (m *DeploymentVersionMutation) ParameterOpenapiSchema() (r map[string]interface{}, exists bool) {
+	v := m.parameter_openapi_schema
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParameterOpenapiSchema returns the old "parameter_openapi_schema" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldParameterOpenapiSchema(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParameterOpenapiSchema is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParameterOpenapiSchema requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParameterOpenapiSchema: %w", err)
+	}
+	return oldValue.ParameterOpenapiSchema, nil
+}
+
+// ClearParameterOpenapiSchema clears the value of the "parameter_openapi_schema" field.
+func (m *DeploymentVersionMutation) ClearParameterOpenapiSchema() {
+	m.parameter_openapi_schema = nil
+	m.clearedFields[deploymentversion.FieldParameterOpenapiSchema] = struct{}{}
+}
+
+// ParameterOpenapiSchemaCleared returns if the "parameter_openapi_schema" field was cleared in this mutation.
+func (m *DeploymentVersionMutation) ParameterOpenapiSchemaCleared() bool {
+	_, ok := m.clearedFields[deploymentversion.FieldParameterOpenapiSchema]
+	return ok
+}
+
+// ResetParameterOpenapiSchema resets all changes to the "parameter_openapi_schema" field.
+func (m *DeploymentVersionMutation) ResetParameterOpenapiSchema() {
+	m.parameter_openapi_schema = nil
+	delete(m.clearedFields, deploymentversion.FieldParameterOpenapiSchema)
+}
+
+// SetEnforceParameterSchema sets the "enforce_parameter_schema" field.
+func (m *DeploymentVersionMutation) SetEnforceParameterSchema(b bool) {
+	m.enforce_parameter_schema = &b
+}
+
+// EnforceParameterSchema returns the value of the "enforce_parameter_schema" field in the mutation.
+func (m *DeploymentVersionMutation) EnforceParameterSchema() (r bool, exists bool) {
+	v := m.enforce_parameter_schema
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnforceParameterSchema returns the old "enforce_parameter_schema" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldEnforceParameterSchema(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnforceParameterSchema is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnforceParameterSchema requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnforceParameterSchema: %w", err)
+	}
+	return oldValue.EnforceParameterSchema, nil
+}
+
+// ResetEnforceParameterSchema resets all changes to the "enforce_parameter_schema" field.
+func (m *DeploymentVersionMutation) ResetEnforceParameterSchema() {
+	m.enforce_parameter_schema = nil
+}
+
+// SetWorkQueueID sets the "work_queue_id" field.
+func (m *DeploymentVersionMutation) SetWorkQueueID(u uuid.UUID) {
+	m.work_queue = &u
+}
+
+// WorkQueueID returns the value of the "work_queue_id" field in the mutation.
+func (m *DeploymentVersionMutation) WorkQueueID() (r uuid.UUID, exists bool) {
+	v := m.work_queue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkQueueID returns the old "work_queue_id" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldWorkQueueID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkQueueID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkQueueID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkQueueID: %w", err)
+	}
+	return oldValue.WorkQueueID, nil
+}
+
+// ClearWorkQueueID clears the value of the "work_queue_id" field.
+func (m *DeploymentVersionMutation) ClearWorkQueueID() {
+	m.work_queue = nil
+	m.clearedFields[deploymentversion.FieldWorkQueueID] = struct{}{}
+}
+
+// WorkQueueIDCleared returns if the "work_queue_id" field was cleared in this mutation.
+func (m *DeploymentVersionMutation) WorkQueueIDCleared() bool {
+	_, ok := m.clearedFields[deploymentversion.FieldWorkQueueID]
+	return ok
+}
+
+// ResetWorkQueueID resets all changes to the "work_queue_id" field.
+func (m *DeploymentVersionMutation) ResetWorkQueueID() {
+	m.work_queue = nil
+	delete(m.clearedFields, deploymentversion.FieldWorkQueueID)
+}
+
+// SetWorkQueueName sets the "work_queue_name" field.
+func (m *DeploymentVersionMutation) SetWorkQueueName(s string) {
+	m.work_queue_name = &s
+}
+
+// WorkQueueName returns the value of the "work_queue_name" field in the mutation.
+func (m *DeploymentVersionMutation) WorkQueueName() (r string, exists bool) {
+	v := m.work_queue_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkQueueName returns the old "work_queue_name" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldWorkQueueName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkQueueName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkQueueName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkQueueName: %w", err)
+	}
+	return oldValue.WorkQueueName, nil
+}
+
+// ClearWorkQueueName clears the value of the "work_queue_name" field.
+func (m *DeploymentVersionMutation) ClearWorkQueueName() {
+	m.work_queue_name = nil
+	m.clearedFields[deploymentversion.FieldWorkQueueName] = struct{}{}
+}
+
+// WorkQueueNameCleared returns if the "work_queue_name" field was cleared in this mutation.
+func (m *DeploymentVersionMutation) WorkQueueNameCleared() bool {
+	_, ok := m.clearedFields[deploymentversion.FieldWorkQueueName]
+	return ok
+}
+
+// ResetWorkQueueName resets all changes to the "work_queue_name" field.
+func (m *DeploymentVersionMutation) ResetWorkQueueName() {
+	m.work_queue_name = nil
+	delete(m.clearedFields, deploymentversion.FieldWorkQueueName)
+}
+
+// SetInfraOverrides sets the "infra_overrides" field.
+func (m *DeploymentVersionMutation) SetInfraOverrides(value map[string]interface{}) {
+	m.infra_overrides = &value
+}
+
+// InfraOverrides returns the value of the "infra_overrides" field in the mutation.
+func (m *DeploymentVersionMutation) InfraOverrides() (r map[string]interface{}, exists bool) {
+	v := m.infra_overrides
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInfraOverrides returns the old "infra_overrides" field's value of the DeploymentVersion entity.
+// If the DeploymentVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentVersionMutation) OldInfraOverrides(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInfraOverrides is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInfraOverrides requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInfraOverrides: %w", err)
+	}
+	return oldValue.InfraOverrides, nil
+}
+
+// ResetInfraOverrides resets all changes to the "infra_overrides" field.
+func (m *DeploymentVersionMutation) ResetInfraOverrides() {
+	m.infra_overrides = nil
+}
+
+// ClearDeployment clears the "deployment" edge to the Deployment entity.
+func (m *DeploymentVersionMutation) ClearDeployment() {
+	m.cleareddeployment = true
+	m.clearedFields[deploymentversion.FieldDeploymentID] = struct{}{}
+}
+
+// DeploymentCleared reports if the "deployment" edge to the Deployment entity was cleared.
+func (m *DeploymentVersionMutation) DeploymentCleared() bool {
+	return m.cleareddeployment
+}
+
+// DeploymentIDs returns the "deployment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeploymentID instead. It exists only for internal usage by the builders.
+func (m *DeploymentVersionMutation) DeploymentIDs() (ids []uuid.UUID) {
+	if id := m.deployment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeployment resets all changes to the "deployment" edge.
+func (m *DeploymentVersionMutation) ResetDeployment() {
+	m.deployment = nil
+	m.cleareddeployment = false
+}
+
+// ClearWorkQueue clears the "work_queue" edge to the WorkQueue entity.
+func (m *DeploymentVersionMutation) ClearWorkQueue() {
+	m.clearedwork_queue = true
+	m.clearedFields[deploymentversion.FieldWorkQueueID] = struct{}{}
+}
+
+// WorkQueueCleared reports if the "work_queue" edge to the WorkQueue entity was cleared.
+func (m *DeploymentVersionMutation) WorkQueueCleared() bool {
+	return m.WorkQueueIDCleared() || m.clearedwork_queue
+}
+
+// WorkQueueIDs returns the "work_queue" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkQueueID instead. It exists only for internal usage by the builders.
+func (m *DeploymentVersionMutation) WorkQueueIDs() (ids []uuid.UUID) {
+	if id := m.work_queue; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkQueue resets all changes to the "work_queue" edge.
+func (m *DeploymentVersionMutation) ResetWorkQueue() {
+	m.work_queue = nil
+	m.clearedwork_queue = false
+}
+
+// AddCurrentOfIDs adds the "current_of" edge to the Deployment entity by ids.
+func (m *DeploymentVersionMutation) AddCurrentOfIDs(ids ...uuid.UUID) {
+	if m.current_of == nil {
+		m.current_of = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.current_of[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCurrentOf clears the "current_of" edge to the Deployment entity.
+func (m *DeploymentVersionMutation) ClearCurrentOf() {
+	m.clearedcurrent_of = true
+}
+
+// CurrentOfCleared reports if the "current_of" edge to the Deployment entity was cleared.
+func (m *DeploymentVersionMutation) CurrentOfCleared() bool {
+	return m.clearedcurrent_of
+}
+
+// RemoveCurrentOfIDs removes the "current_of" edge to the Deployment entity by IDs.
+func (m *DeploymentVersionMutation) RemoveCurrentOfIDs(ids ...uuid.UUID) {
+	if m.removedcurrent_of == nil {
+		m.removedcurrent_of = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.current_of, ids[i])
+		m.removedcurrent_of[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCurrentOf returns the removed IDs of the "current_of" edge to the Deployment entity.
+func (m *DeploymentVersionMutation) RemovedCurrentOfIDs() (ids []uuid.UUID) {
+	for id := range m.removedcurrent_of {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CurrentOfIDs returns the "current_of" edge IDs in the mutation.
+func (m *DeploymentVersionMutation) CurrentOfIDs() (ids []uuid.UUID) {
+	for id := range m.current_of {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCurrentOf resets all changes to the "current_of" edge.
+func (m *DeploymentVersionMutation) ResetCurrentOf() {
+	m.current_of = nil
+	m.clearedcurrent_of = false
+	m.removedcurrent_of = nil
+}
+
+// Where appends a list predicates to the DeploymentVersionMutation builder.
+func (m *DeploymentVersionMutation) Where(ps ...predicate.DeploymentVersion) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DeploymentVersionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DeploymentVersionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DeploymentVersion, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DeploymentVersionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DeploymentVersionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DeploymentVersion).
+func (m *DeploymentVersionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DeploymentVersionMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.created != nil {
+		fields = append(fields, deploymentversion.FieldCreated)
+	}
+	if m.updated != nil {
+		fields = append(fields, deploymentversion.FieldUpdated)
+	}
+	if m.deployment != nil {
+		fields = append(fields, deploymentversion.FieldDeploymentID)
+	}
+	if m.branch != nil {
+		fields = append(fields, deploymentversion.FieldBranch)
+	}
+	if m.version_info != nil {
+		fields = append(fields, deploymentversion.FieldVersionInfo)
+	}
+	if m.description != nil {
+		fields = append(fields, deploymentversion.FieldDescription)
+	}
+	if m.tags != nil {
+		fields = append(fields, deploymentversion.FieldTags)
+	}
+	if m.labels != nil {
+		fields = append(fields, deploymentversion.FieldLabels)
+	}
+	if m.entrypoint != nil {
+		fields = append(fields, deploymentversion.FieldEntrypoint)
+	}
+	if m.pull_steps != nil {
+		fields = append(fields, deploymentversion.FieldPullSteps)
+	}
+	if m.parameters != nil {
+		fields = append(fields, deploymentversion.FieldParameters)
+	}
+	if m.parameter_openapi_schema != nil {
+		fields = append(fields, deploymentversion.FieldParameterOpenapiSchema)
+	}
+	if m.enforce_parameter_schema != nil {
+		fields = append(fields, deploymentversion.FieldEnforceParameterSchema)
+	}
+	if m.work_queue != nil {
+		fields = append(fields, deploymentversion.FieldWorkQueueID)
+	}
+	if m.work_queue_name != nil {
+		fields = append(fields, deploymentversion.FieldWorkQueueName)
+	}
+	if m.infra_overrides != nil {
+		fields = append(fields, deploymentversion.FieldInfraOverrides)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DeploymentVersionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case deploymentversion.FieldCreated:
+		return m.Created()
+	case deploymentversion.FieldUpdated:
+		return m.Updated()
+	case deploymentversion.FieldDeploymentID:
+		return m.DeploymentID()
+	case deploymentversion.FieldBranch:
+		return m.Branch()
+	case deploymentversion.FieldVersionInfo:
+		return m.VersionInfo()
+	case deploymentversion.FieldDescription:
+		return m.Description()
+	case deploymentversion.FieldTags:
+		return m.Tags()
+	case deploymentversion.FieldLabels:
+		return m.Labels()
+	case deploymentversion.FieldEntrypoint:
+		return m.Entrypoint()
+	case deploymentversion.FieldPullSteps:
+		return m.PullSteps()
+	case deploymentversion.FieldParameters:
+		return m.Parameters()
+	case deploymentversion.FieldParameterOpenapiSchema:
+		return m.ParameterOpenapiSchema()
+	case deploymentversion.FieldEnforceParameterSchema:
+		return m.EnforceParameterSchema()
+	case deploymentversion.FieldWorkQueueID:
+		return m.WorkQueueID()
+	case deploymentversion.FieldWorkQueueName:
+		return m.WorkQueueName()
+	case deploymentversion.FieldInfraOverrides:
+		return m.InfraOverrides()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DeploymentVersionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case deploymentversion.FieldCreated:
+		return m.OldCreated(ctx)
+	case deploymentversion.FieldUpdated:
+		return m.OldUpdated(ctx)
+	case deploymentversion.FieldDeploymentID:
+		return m.OldDeploymentID(ctx)
+	case deploymentversion.FieldBranch:
+		return m.OldBranch(ctx)
+	case deploymentversion.FieldVersionInfo:
+		return m.OldVersionInfo(ctx)
+	case deploymentversion.FieldDescription:
+		return m.OldDescription(ctx)
+	case deploymentversion.FieldTags:
+		return m.OldTags(ctx)
+	case deploymentversion.FieldLabels:
+		return m.OldLabels(ctx)
+	case deploymentversion.FieldEntrypoint:
+		return m.OldEntrypoint(ctx)
+	case deploymentversion.FieldPullSteps:
+		return m.OldPullSteps(ctx)
+	case deploymentversion.FieldParameters:
+		return m.OldParameters(ctx)
+	case deploymentversion.FieldParameterOpenapiSchema:
+		return m.OldParameterOpenapiSchema(ctx)
+	case deploymentversion.FieldEnforceParameterSchema:
+		return m.OldEnforceParameterSchema(ctx)
+	case deploymentversion.FieldWorkQueueID:
+		return m.OldWorkQueueID(ctx)
+	case deploymentversion.FieldWorkQueueName:
+		return m.OldWorkQueueName(ctx)
+	case deploymentversion.FieldInfraOverrides:
+		return m.OldInfraOverrides(ctx)
+	}
+	return nil, fmt.Errorf("unknown DeploymentVersion field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeploymentVersionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case deploymentversion.FieldCreated:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreated(v)
+		return nil
+	case deploymentversion.FieldUpdated:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdated(v)
+		return nil
+	case deploymentversion.FieldDeploymentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeploymentID(v)
+		return nil
+	case deploymentversion.FieldBranch:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBranch(v)
+		return nil
+	case deploymentversion.FieldVersionInfo:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersionInfo(v)
+		return nil
+	case deploymentversion.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case deploymentversion.FieldTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTags(v)
+		return nil
+	case deploymentversion.FieldLabels:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLabels(v)
+		return nil
+	case deploymentversion.FieldEntrypoint:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntrypoint(v)
+		return nil
+	case deploymentversion.FieldPullSteps:
+		v, ok := value.([]map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPullSteps(v)
+		return nil
+	case deploymentversion.FieldParameters:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParameters(v)
+		return nil
+	case deploymentversion.FieldParameterOpenapiSchema:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParameterOpenapiSchema(v)
+		return nil
+	case deploymentversion.FieldEnforceParameterSchema:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnforceParameterSchema(v)
+		return nil
+	case deploymentversion.FieldWorkQueueID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkQueueID(v)
+		return nil
+	case deploymentversion.FieldWorkQueueName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkQueueName(v)
+		return nil
+	case deploymentversion.FieldInfraOverrides:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInfraOverrides(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentVersion field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DeploymentVersionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DeploymentVersionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeploymentVersionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown DeploymentVersion numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DeploymentVersionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(deploymentversion.FieldBranch) {
+		fields = append(fields, deploymentversion.FieldBranch)
+	}
+	if m.FieldCleared(deploymentversion.FieldDescription) {
+		fields = append(fields, deploymentversion.FieldDescription)
+	}
+	if m.FieldCleared(deploymentversion.FieldLabels) {
+		fields = append(fields, deploymentversion.FieldLabels)
+	}
+	if m.FieldCleared(deploymentversion.FieldEntrypoint) {
+		fields = append(fields, deploymentversion.FieldEntrypoint)
+	}
+	if m.FieldCleared(deploymentversion.FieldPullSteps) {
+		fields = append(fields, deploymentversion.FieldPullSteps)
+	}
+	if m.FieldCleared(deploymentversion.FieldParameterOpenapiSchema) {
+		fields = append(fields, deploymentversion.FieldParameterOpenapiSchema)
+	}
+	if m.FieldCleared(deploymentversion.FieldWorkQueueID) {
+		fields = append(fields, deploymentversion.FieldWorkQueueID)
+	}
+	if m.FieldCleared(deploymentversion.FieldWorkQueueName) {
+		fields = append(fields, deploymentversion.FieldWorkQueueName)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DeploymentVersionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DeploymentVersionMutation) ClearField(name string) error {
+	switch name {
+	case deploymentversion.FieldBranch:
+		m.ClearBranch()
+		return nil
+	case deploymentversion.FieldDescription:
+		m.ClearDescription()
+		return nil
+	case deploymentversion.FieldLabels:
+		m.ClearLabels()
+		return nil
+	case deploymentversion.FieldEntrypoint:
+		m.ClearEntrypoint()
+		return nil
+	case deploymentversion.FieldPullSteps:
+		m.ClearPullSteps()
+		return nil
+	case deploymentversion.FieldParameterOpenapiSchema:
+		m.ClearParameterOpenapiSchema()
+		return nil
+	case deploymentversion.FieldWorkQueueID:
+		m.ClearWorkQueueID()
+		return nil
+	case deploymentversion.FieldWorkQueueName:
+		m.ClearWorkQueueName()
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentVersion nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DeploymentVersionMutation) ResetField(name string) error {
+	switch name {
+	case deploymentversion.FieldCreated:
+		m.ResetCreated()
+		return nil
+	case deploymentversion.FieldUpdated:
+		m.ResetUpdated()
+		return nil
+	case deploymentversion.FieldDeploymentID:
+		m.ResetDeploymentID()
+		return nil
+	case deploymentversion.FieldBranch:
+		m.ResetBranch()
+		return nil
+	case deploymentversion.FieldVersionInfo:
+		m.ResetVersionInfo()
+		return nil
+	case deploymentversion.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case deploymentversion.FieldTags:
+		m.ResetTags()
+		return nil
+	case deploymentversion.FieldLabels:
+		m.ResetLabels()
+		return nil
+	case deploymentversion.FieldEntrypoint:
+		m.ResetEntrypoint()
+		return nil
+	case deploymentversion.FieldPullSteps:
+		m.ResetPullSteps()
+		return nil
+	case deploymentversion.FieldParameters:
+		m.ResetParameters()
+		return nil
+	case deploymentversion.FieldParameterOpenapiSchema:
+		m.ResetParameterOpenapiSchema()
+		return nil
+	case deploymentversion.FieldEnforceParameterSchema:
+		m.ResetEnforceParameterSchema()
+		return nil
+	case deploymentversion.FieldWorkQueueID:
+		m.ResetWorkQueueID()
+		return nil
+	case deploymentversion.FieldWorkQueueName:
+		m.ResetWorkQueueName()
+		return nil
+	case deploymentversion.FieldInfraOverrides:
+		m.ResetInfraOverrides()
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentVersion field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DeploymentVersionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.deployment != nil {
+		edges = append(edges, deploymentversion.EdgeDeployment)
+	}
+	if m.work_queue != nil {
+		edges = append(edges, deploymentversion.EdgeWorkQueue)
+	}
+	if m.current_of != nil {
+		edges = append(edges, deploymentversion.EdgeCurrentOf)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DeploymentVersionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case deploymentversion.EdgeDeployment:
+		if id := m.deployment; id != nil {
+			return []ent.Value{*id}
+		}
+	case deploymentversion.EdgeWorkQueue:
+		if id := m.work_queue; id != nil {
+			return []ent.Value{*id}
+		}
+	case deploymentversion.EdgeCurrentOf:
+		ids := make([]ent.Value, 0, len(m.current_of))
+		for id := range m.current_of {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DeploymentVersionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedcurrent_of != nil {
+		edges = append(edges, deploymentversion.EdgeCurrentOf)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DeploymentVersionMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case deploymentversion.EdgeCurrentOf:
+		ids := make([]ent.Value, 0, len(m.removedcurrent_of))
+		for id := range m.removedcurrent_of {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DeploymentVersionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.cleareddeployment {
+		edges = append(edges, deploymentversion.EdgeDeployment)
+	}
+	if m.clearedwork_queue {
+		edges = append(edges, deploymentversion.EdgeWorkQueue)
+	}
+	if m.clearedcurrent_of {
+		edges = append(edges, deploymentversion.EdgeCurrentOf)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DeploymentVersionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case deploymentversion.EdgeDeployment:
+		return m.cleareddeployment
+	case deploymentversion.EdgeWorkQueue:
+		return m.clearedwork_queue
+	case deploymentversion.EdgeCurrentOf:
+		return m.clearedcurrent_of
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DeploymentVersionMutation) ClearEdge(name string) error {
+	switch name {
+	case deploymentversion.EdgeDeployment:
+		m.ClearDeployment()
+		return nil
+	case deploymentversion.EdgeWorkQueue:
+		m.ClearWorkQueue()
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentVersion unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DeploymentVersionMutation) ResetEdge(name string) error {
+	switch name {
+	case deploymentversion.EdgeDeployment:
+		m.ResetDeployment()
+		return nil
+	case deploymentversion.EdgeWorkQueue:
+		m.ResetWorkQueue()
+		return nil
+	case deploymentversion.EdgeCurrentOf:
+		m.ResetCurrentOf()
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentVersion edge %s", name)
 }
 
 // EventMutation represents an operation that mutates the Event nodes in the graph.
@@ -19402,6 +21215,7 @@ type FlowMutation struct {
 	name               *string
 	tags               *[]string
 	appendtags         []string
+	labels             *map[string]interface{}
 	clearedFields      map[string]struct{}
 	deployments        map[uuid.UUID]struct{}
 	removeddeployments map[uuid.UUID]struct{}
@@ -19677,6 +21491,55 @@ func (m *FlowMutation) ResetTags() {
 	m.appendtags = nil
 }
 
+// SetLabels sets the "labels" field.
+func (m *FlowMutation) SetLabels(value map[string]interface{}) {
+	m.labels = &value
+}
+
+// Labels returns the value of the "labels" field in the mutation.
+func (m *FlowMutation) Labels() (r map[string]interface{}, exists bool) {
+	v := m.labels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLabels returns the old "labels" field's value of the Flow entity.
+// If the Flow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlowMutation) OldLabels(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLabels is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLabels requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLabels: %w", err)
+	}
+	return oldValue.Labels, nil
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (m *FlowMutation) ClearLabels() {
+	m.labels = nil
+	m.clearedFields[flow.FieldLabels] = struct{}{}
+}
+
+// LabelsCleared returns if the "labels" field was cleared in this mutation.
+func (m *FlowMutation) LabelsCleared() bool {
+	_, ok := m.clearedFields[flow.FieldLabels]
+	return ok
+}
+
+// ResetLabels resets all changes to the "labels" field.
+func (m *FlowMutation) ResetLabels() {
+	m.labels = nil
+	delete(m.clearedFields, flow.FieldLabels)
+}
+
 // AddDeploymentIDs adds the "deployments" edge to the Deployment entity by ids.
 func (m *FlowMutation) AddDeploymentIDs(ids ...uuid.UUID) {
 	if m.deployments == nil {
@@ -19819,7 +21682,7 @@ func (m *FlowMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FlowMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.created != nil {
 		fields = append(fields, flow.FieldCreated)
 	}
@@ -19831,6 +21694,9 @@ func (m *FlowMutation) Fields() []string {
 	}
 	if m.tags != nil {
 		fields = append(fields, flow.FieldTags)
+	}
+	if m.labels != nil {
+		fields = append(fields, flow.FieldLabels)
 	}
 	return fields
 }
@@ -19848,6 +21714,8 @@ func (m *FlowMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case flow.FieldTags:
 		return m.Tags()
+	case flow.FieldLabels:
+		return m.Labels()
 	}
 	return nil, false
 }
@@ -19865,6 +21733,8 @@ func (m *FlowMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldName(ctx)
 	case flow.FieldTags:
 		return m.OldTags(ctx)
+	case flow.FieldLabels:
+		return m.OldLabels(ctx)
 	}
 	return nil, fmt.Errorf("unknown Flow field %s", name)
 }
@@ -19902,6 +21772,13 @@ func (m *FlowMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTags(v)
 		return nil
+	case flow.FieldLabels:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLabels(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Flow field %s", name)
 }
@@ -19931,7 +21808,11 @@ func (m *FlowMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *FlowMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(flow.FieldLabels) {
+		fields = append(fields, flow.FieldLabels)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -19944,6 +21825,11 @@ func (m *FlowMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *FlowMutation) ClearField(name string) error {
+	switch name {
+	case flow.FieldLabels:
+		m.ClearLabels()
+		return nil
+	}
 	return fmt.Errorf("unknown Flow nullable field %s", name)
 }
 
@@ -19962,6 +21848,9 @@ func (m *FlowMutation) ResetField(name string) error {
 		return nil
 	case flow.FieldTags:
 		m.ResetTags()
+		return nil
+	case flow.FieldLabels:
+		m.ResetLabels()
 		return nil
 	}
 	return fmt.Errorf("unknown Flow field %s", name)
@@ -20110,6 +21999,7 @@ type FlowRunMutation struct {
 	infrastructure_pid             *string
 	job_variables                  *map[string]interface{}
 	deployment_version             *string
+	labels                         *map[string]interface{}
 	clearedFields                  map[string]struct{}
 	artifacts                      map[uuid.UUID]struct{}
 	removedartifacts               map[uuid.UUID]struct{}
@@ -21629,6 +23519,55 @@ func (m *FlowRunMutation) ResetDeploymentVersion() {
 	delete(m.clearedFields, flowrun.FieldDeploymentVersion)
 }
 
+// SetLabels sets the "labels" field.
+func (m *FlowRunMutation) SetLabels(value map[string]interface{}) {
+	m.labels = &value
+}
+
+// Labels returns the value of the "labels" field in the mutation.
+func (m *FlowRunMutation) Labels() (r map[string]interface{}, exists bool) {
+	v := m.labels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLabels returns the old "labels" field's value of the FlowRun entity.
+// If the FlowRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlowRunMutation) OldLabels(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLabels is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLabels requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLabels: %w", err)
+	}
+	return oldValue.Labels, nil
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (m *FlowRunMutation) ClearLabels() {
+	m.labels = nil
+	m.clearedFields[flowrun.FieldLabels] = struct{}{}
+}
+
+// LabelsCleared returns if the "labels" field was cleared in this mutation.
+func (m *FlowRunMutation) LabelsCleared() bool {
+	_, ok := m.clearedFields[flowrun.FieldLabels]
+	return ok
+}
+
+// ResetLabels resets all changes to the "labels" field.
+func (m *FlowRunMutation) ResetLabels() {
+	m.labels = nil
+	delete(m.clearedFields, flowrun.FieldLabels)
+}
+
 // AddArtifactIDs adds the "artifacts" edge to the Artifact entity by ids.
 func (m *FlowRunMutation) AddArtifactIDs(ids ...uuid.UUID) {
 	if m.artifacts == nil {
@@ -22108,7 +24047,7 @@ func (m *FlowRunMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FlowRunMutation) Fields() []string {
-	fields := make([]string, 0, 30)
+	fields := make([]string, 0, 31)
 	if m.created != nil {
 		fields = append(fields, flowrun.FieldCreated)
 	}
@@ -22199,6 +24138,9 @@ func (m *FlowRunMutation) Fields() []string {
 	if m.deployment_version != nil {
 		fields = append(fields, flowrun.FieldDeploymentVersion)
 	}
+	if m.labels != nil {
+		fields = append(fields, flowrun.FieldLabels)
+	}
 	return fields
 }
 
@@ -22267,6 +24209,8 @@ func (m *FlowRunMutation) Field(name string) (ent.Value, bool) {
 		return m.JobVariables()
 	case flowrun.FieldDeploymentVersion:
 		return m.DeploymentVersion()
+	case flowrun.FieldLabels:
+		return m.Labels()
 	}
 	return nil, false
 }
@@ -22336,6 +24280,8 @@ func (m *FlowRunMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldJobVariables(ctx)
 	case flowrun.FieldDeploymentVersion:
 		return m.OldDeploymentVersion(ctx)
+	case flowrun.FieldLabels:
+		return m.OldLabels(ctx)
 	}
 	return nil, fmt.Errorf("unknown FlowRun field %s", name)
 }
@@ -22555,6 +24501,13 @@ func (m *FlowRunMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDeploymentVersion(v)
 		return nil
+	case flowrun.FieldLabels:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLabels(v)
+		return nil
 	}
 	return fmt.Errorf("unknown FlowRun field %s", name)
 }
@@ -22669,6 +24622,9 @@ func (m *FlowRunMutation) ClearedFields() []string {
 	if m.FieldCleared(flowrun.FieldDeploymentVersion) {
 		fields = append(fields, flowrun.FieldDeploymentVersion)
 	}
+	if m.FieldCleared(flowrun.FieldLabels) {
+		fields = append(fields, flowrun.FieldLabels)
+	}
 	return fields
 }
 
@@ -22739,6 +24695,9 @@ func (m *FlowRunMutation) ClearField(name string) error {
 		return nil
 	case flowrun.FieldDeploymentVersion:
 		m.ClearDeploymentVersion()
+		return nil
+	case flowrun.FieldLabels:
+		m.ClearLabels()
 		return nil
 	}
 	return fmt.Errorf("unknown FlowRun nullable field %s", name)
@@ -22837,6 +24796,9 @@ func (m *FlowRunMutation) ResetField(name string) error {
 		return nil
 	case flowrun.FieldDeploymentVersion:
 		m.ResetDeploymentVersion()
+		return nil
+	case flowrun.FieldLabels:
+		m.ResetLabels()
 		return nil
 	}
 	return fmt.Errorf("unknown FlowRun field %s", name)
@@ -27682,6 +29644,7 @@ type TaskRunMutation struct {
 	state_timestamp           *time.Time
 	flow_run_run_count        *int
 	addflow_run_run_count     *int
+	labels                    *map[string]interface{}
 	clearedFields             map[string]struct{}
 	artifacts                 map[uuid.UUID]struct{}
 	removedartifacts          map[uuid.UUID]struct{}
@@ -28866,6 +30829,55 @@ func (m *TaskRunMutation) ResetFlowRunRunCount() {
 	m.addflow_run_run_count = nil
 }
 
+// SetLabels sets the "labels" field.
+func (m *TaskRunMutation) SetLabels(value map[string]interface{}) {
+	m.labels = &value
+}
+
+// Labels returns the value of the "labels" field in the mutation.
+func (m *TaskRunMutation) Labels() (r map[string]interface{}, exists bool) {
+	v := m.labels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLabels returns the old "labels" field's value of the TaskRun entity.
+// If the TaskRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskRunMutation) OldLabels(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLabels is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLabels requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLabels: %w", err)
+	}
+	return oldValue.Labels, nil
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (m *TaskRunMutation) ClearLabels() {
+	m.labels = nil
+	m.clearedFields[taskrun.FieldLabels] = struct{}{}
+}
+
+// LabelsCleared returns if the "labels" field was cleared in this mutation.
+func (m *TaskRunMutation) LabelsCleared() bool {
+	_, ok := m.clearedFields[taskrun.FieldLabels]
+	return ok
+}
+
+// ResetLabels resets all changes to the "labels" field.
+func (m *TaskRunMutation) ResetLabels() {
+	m.labels = nil
+	delete(m.clearedFields, taskrun.FieldLabels)
+}
+
 // AddArtifactIDs adds the "artifacts" edge to the Artifact entity by ids.
 func (m *TaskRunMutation) AddArtifactIDs(ids ...uuid.UUID) {
 	if m.artifacts == nil {
@@ -29168,7 +31180,7 @@ func (m *TaskRunMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TaskRunMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 24)
 	if m.created != nil {
 		fields = append(fields, taskrun.FieldCreated)
 	}
@@ -29238,6 +31250,9 @@ func (m *TaskRunMutation) Fields() []string {
 	if m.flow_run_run_count != nil {
 		fields = append(fields, taskrun.FieldFlowRunRunCount)
 	}
+	if m.labels != nil {
+		fields = append(fields, taskrun.FieldLabels)
+	}
 	return fields
 }
 
@@ -29292,6 +31307,8 @@ func (m *TaskRunMutation) Field(name string) (ent.Value, bool) {
 		return m.StateTimestamp()
 	case taskrun.FieldFlowRunRunCount:
 		return m.FlowRunRunCount()
+	case taskrun.FieldLabels:
+		return m.Labels()
 	}
 	return nil, false
 }
@@ -29347,6 +31364,8 @@ func (m *TaskRunMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldStateTimestamp(ctx)
 	case taskrun.FieldFlowRunRunCount:
 		return m.OldFlowRunRunCount(ctx)
+	case taskrun.FieldLabels:
+		return m.OldLabels(ctx)
 	}
 	return nil, fmt.Errorf("unknown TaskRun field %s", name)
 }
@@ -29517,6 +31536,13 @@ func (m *TaskRunMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetFlowRunRunCount(v)
 		return nil
+	case taskrun.FieldLabels:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLabels(v)
+		return nil
 	}
 	return fmt.Errorf("unknown TaskRun field %s", name)
 }
@@ -29622,6 +31648,9 @@ func (m *TaskRunMutation) ClearedFields() []string {
 	if m.FieldCleared(taskrun.FieldStateTimestamp) {
 		fields = append(fields, taskrun.FieldStateTimestamp)
 	}
+	if m.FieldCleared(taskrun.FieldLabels) {
+		fields = append(fields, taskrun.FieldLabels)
+	}
 	return fields
 }
 
@@ -29671,6 +31700,9 @@ func (m *TaskRunMutation) ClearField(name string) error {
 		return nil
 	case taskrun.FieldStateTimestamp:
 		m.ClearStateTimestamp()
+		return nil
+	case taskrun.FieldLabels:
+		m.ClearLabels()
 		return nil
 	}
 	return fmt.Errorf("unknown TaskRun nullable field %s", name)
@@ -29748,6 +31780,9 @@ func (m *TaskRunMutation) ResetField(name string) error {
 		return nil
 	case taskrun.FieldFlowRunRunCount:
 		m.ResetFlowRunRunCount()
+		return nil
+	case taskrun.FieldLabels:
+		m.ResetLabels()
 		return nil
 	}
 	return fmt.Errorf("unknown TaskRun field %s", name)
@@ -32267,6 +34302,7 @@ type WorkPoolMutation struct {
 	addconcurrency_limit        *int
 	status                      *types.WorkPoolStatus
 	last_transitioned_status_at *time.Time
+	storage_configuration       *map[string]interface{}
 	clearedFields               map[string]struct{}
 	default_queue               *uuid.UUID
 	cleareddefault_queue        bool
@@ -32905,6 +34941,42 @@ func (m *WorkPoolMutation) ResetLastStatusEventID() {
 	delete(m.clearedFields, workpool.FieldLastStatusEventID)
 }
 
+// SetStorageConfiguration sets the "storage_configuration" field.
+func (m *WorkPoolMutation) SetStorageConfiguration(value map[string]interface{}) {
+	m.storage_configuration = &value
+}
+
+// StorageConfiguration returns the value of the "storage_configuration" field in the mutation.
+func (m *WorkPoolMutation) StorageConfiguration() (r map[string]interface{}, exists bool) {
+	v := m.storage_configuration
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStorageConfiguration returns the old "storage_configuration" field's value of the WorkPool entity.
+// If the WorkPool object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkPoolMutation) OldStorageConfiguration(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStorageConfiguration is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStorageConfiguration requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStorageConfiguration: %w", err)
+	}
+	return oldValue.StorageConfiguration, nil
+}
+
+// ResetStorageConfiguration resets all changes to the "storage_configuration" field.
+func (m *WorkPoolMutation) ResetStorageConfiguration() {
+	m.storage_configuration = nil
+}
+
 // ClearDefaultQueue clears the "default_queue" edge to the WorkQueue entity.
 func (m *WorkPoolMutation) ClearDefaultQueue() {
 	m.cleareddefault_queue = true
@@ -33101,7 +35173,7 @@ func (m *WorkPoolMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *WorkPoolMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.created != nil {
 		fields = append(fields, workpool.FieldCreated)
 	}
@@ -33138,6 +35210,9 @@ func (m *WorkPoolMutation) Fields() []string {
 	if m.last_status_event != nil {
 		fields = append(fields, workpool.FieldLastStatusEventID)
 	}
+	if m.storage_configuration != nil {
+		fields = append(fields, workpool.FieldStorageConfiguration)
+	}
 	return fields
 }
 
@@ -33170,6 +35245,8 @@ func (m *WorkPoolMutation) Field(name string) (ent.Value, bool) {
 		return m.LastTransitionedStatusAt()
 	case workpool.FieldLastStatusEventID:
 		return m.LastStatusEventID()
+	case workpool.FieldStorageConfiguration:
+		return m.StorageConfiguration()
 	}
 	return nil, false
 }
@@ -33203,6 +35280,8 @@ func (m *WorkPoolMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldLastTransitionedStatusAt(ctx)
 	case workpool.FieldLastStatusEventID:
 		return m.OldLastStatusEventID(ctx)
+	case workpool.FieldStorageConfiguration:
+		return m.OldStorageConfiguration(ctx)
 	}
 	return nil, fmt.Errorf("unknown WorkPool field %s", name)
 }
@@ -33295,6 +35374,13 @@ func (m *WorkPoolMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLastStatusEventID(v)
+		return nil
+	case workpool.FieldStorageConfiguration:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStorageConfiguration(v)
 		return nil
 	}
 	return fmt.Errorf("unknown WorkPool field %s", name)
@@ -33428,6 +35514,9 @@ func (m *WorkPoolMutation) ResetField(name string) error {
 		return nil
 	case workpool.FieldLastStatusEventID:
 		m.ResetLastStatusEventID()
+		return nil
+	case workpool.FieldStorageConfiguration:
+		m.ResetStorageConfiguration()
 		return nil
 	}
 	return fmt.Errorf("unknown WorkPool field %s", name)
@@ -33582,36 +35671,39 @@ func (m *WorkPoolMutation) ResetEdge(name string) error {
 // WorkQueueMutation represents an operation that mutates the WorkQueue nodes in the graph.
 type WorkQueueMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *uuid.UUID
-	created              *time.Time
-	updated              *time.Time
-	name                 *string
-	filter               *map[string]interface{}
-	description          *string
-	is_paused            *bool
-	concurrency_limit    *int
-	addconcurrency_limit *int
-	last_polled          *time.Time
-	priority             *int
-	addpriority          *int
-	status               *types.WorkQueueStatus
-	clearedFields        map[string]struct{}
-	agents               map[uuid.UUID]struct{}
-	removedagents        map[uuid.UUID]struct{}
-	clearedagents        bool
-	deployments          map[uuid.UUID]struct{}
-	removeddeployments   map[uuid.UUID]struct{}
-	cleareddeployments   bool
-	flow_runs            map[uuid.UUID]struct{}
-	removedflow_runs     map[uuid.UUID]struct{}
-	clearedflow_runs     bool
-	work_pool            *uuid.UUID
-	clearedwork_pool     bool
-	done                 bool
-	oldValue             func(context.Context) (*WorkQueue, error)
-	predicates           []predicate.WorkQueue
+	op                         Op
+	typ                        string
+	id                         *uuid.UUID
+	created                    *time.Time
+	updated                    *time.Time
+	name                       *string
+	filter                     *map[string]interface{}
+	description                *string
+	is_paused                  *bool
+	concurrency_limit          *int
+	addconcurrency_limit       *int
+	last_polled                *time.Time
+	priority                   *int
+	addpriority                *int
+	status                     *types.WorkQueueStatus
+	clearedFields              map[string]struct{}
+	agents                     map[uuid.UUID]struct{}
+	removedagents              map[uuid.UUID]struct{}
+	clearedagents              bool
+	deployments                map[uuid.UUID]struct{}
+	removeddeployments         map[uuid.UUID]struct{}
+	cleareddeployments         bool
+	deployment_versions        map[uuid.UUID]struct{}
+	removeddeployment_versions map[uuid.UUID]struct{}
+	cleareddeployment_versions bool
+	flow_runs                  map[uuid.UUID]struct{}
+	removedflow_runs           map[uuid.UUID]struct{}
+	clearedflow_runs           bool
+	work_pool                  *uuid.UUID
+	clearedwork_pool           bool
+	done                       bool
+	oldValue                   func(context.Context) (*WorkQueue, error)
+	predicates                 []predicate.WorkQueue
 }
 
 var _ ent.Mutation = (*WorkQueueMutation)(nil)
@@ -34302,6 +36394,60 @@ func (m *WorkQueueMutation) ResetDeployments() {
 	m.removeddeployments = nil
 }
 
+// AddDeploymentVersionIDs adds the "deployment_versions" edge to the DeploymentVersion entity by ids.
+func (m *WorkQueueMutation) AddDeploymentVersionIDs(ids ...uuid.UUID) {
+	if m.deployment_versions == nil {
+		m.deployment_versions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.deployment_versions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDeploymentVersions clears the "deployment_versions" edge to the DeploymentVersion entity.
+func (m *WorkQueueMutation) ClearDeploymentVersions() {
+	m.cleareddeployment_versions = true
+}
+
+// DeploymentVersionsCleared reports if the "deployment_versions" edge to the DeploymentVersion entity was cleared.
+func (m *WorkQueueMutation) DeploymentVersionsCleared() bool {
+	return m.cleareddeployment_versions
+}
+
+// RemoveDeploymentVersionIDs removes the "deployment_versions" edge to the DeploymentVersion entity by IDs.
+func (m *WorkQueueMutation) RemoveDeploymentVersionIDs(ids ...uuid.UUID) {
+	if m.removeddeployment_versions == nil {
+		m.removeddeployment_versions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.deployment_versions, ids[i])
+		m.removeddeployment_versions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDeploymentVersions returns the removed IDs of the "deployment_versions" edge to the DeploymentVersion entity.
+func (m *WorkQueueMutation) RemovedDeploymentVersionsIDs() (ids []uuid.UUID) {
+	for id := range m.removeddeployment_versions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DeploymentVersionsIDs returns the "deployment_versions" edge IDs in the mutation.
+func (m *WorkQueueMutation) DeploymentVersionsIDs() (ids []uuid.UUID) {
+	for id := range m.deployment_versions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDeploymentVersions resets all changes to the "deployment_versions" edge.
+func (m *WorkQueueMutation) ResetDeploymentVersions() {
+	m.deployment_versions = nil
+	m.cleareddeployment_versions = false
+	m.removeddeployment_versions = nil
+}
+
 // AddFlowRunIDs adds the "flow_runs" edge to the FlowRun entity by ids.
 func (m *WorkQueueMutation) AddFlowRunIDs(ids ...uuid.UUID) {
 	if m.flow_runs == nil {
@@ -34734,12 +36880,15 @@ func (m *WorkQueueMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *WorkQueueMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.agents != nil {
 		edges = append(edges, workqueue.EdgeAgents)
 	}
 	if m.deployments != nil {
 		edges = append(edges, workqueue.EdgeDeployments)
+	}
+	if m.deployment_versions != nil {
+		edges = append(edges, workqueue.EdgeDeploymentVersions)
 	}
 	if m.flow_runs != nil {
 		edges = append(edges, workqueue.EdgeFlowRuns)
@@ -34766,6 +36915,12 @@ func (m *WorkQueueMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case workqueue.EdgeDeploymentVersions:
+		ids := make([]ent.Value, 0, len(m.deployment_versions))
+		for id := range m.deployment_versions {
+			ids = append(ids, id)
+		}
+		return ids
 	case workqueue.EdgeFlowRuns:
 		ids := make([]ent.Value, 0, len(m.flow_runs))
 		for id := range m.flow_runs {
@@ -34782,12 +36937,15 @@ func (m *WorkQueueMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *WorkQueueMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedagents != nil {
 		edges = append(edges, workqueue.EdgeAgents)
 	}
 	if m.removeddeployments != nil {
 		edges = append(edges, workqueue.EdgeDeployments)
+	}
+	if m.removeddeployment_versions != nil {
+		edges = append(edges, workqueue.EdgeDeploymentVersions)
 	}
 	if m.removedflow_runs != nil {
 		edges = append(edges, workqueue.EdgeFlowRuns)
@@ -34811,6 +36969,12 @@ func (m *WorkQueueMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case workqueue.EdgeDeploymentVersions:
+		ids := make([]ent.Value, 0, len(m.removeddeployment_versions))
+		for id := range m.removeddeployment_versions {
+			ids = append(ids, id)
+		}
+		return ids
 	case workqueue.EdgeFlowRuns:
 		ids := make([]ent.Value, 0, len(m.removedflow_runs))
 		for id := range m.removedflow_runs {
@@ -34823,12 +36987,15 @@ func (m *WorkQueueMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *WorkQueueMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedagents {
 		edges = append(edges, workqueue.EdgeAgents)
 	}
 	if m.cleareddeployments {
 		edges = append(edges, workqueue.EdgeDeployments)
+	}
+	if m.cleareddeployment_versions {
+		edges = append(edges, workqueue.EdgeDeploymentVersions)
 	}
 	if m.clearedflow_runs {
 		edges = append(edges, workqueue.EdgeFlowRuns)
@@ -34847,6 +37014,8 @@ func (m *WorkQueueMutation) EdgeCleared(name string) bool {
 		return m.clearedagents
 	case workqueue.EdgeDeployments:
 		return m.cleareddeployments
+	case workqueue.EdgeDeploymentVersions:
+		return m.cleareddeployment_versions
 	case workqueue.EdgeFlowRuns:
 		return m.clearedflow_runs
 	case workqueue.EdgeWorkPool:
@@ -34875,6 +37044,9 @@ func (m *WorkQueueMutation) ResetEdge(name string) error {
 		return nil
 	case workqueue.EdgeDeployments:
 		m.ResetDeployments()
+		return nil
+	case workqueue.EdgeDeploymentVersions:
+		m.ResetDeploymentVersions()
 		return nil
 	case workqueue.EdgeFlowRuns:
 		m.ResetFlowRuns()

@@ -68,6 +68,8 @@ type TaskRun struct {
 	StateTimestamp *time.Time `json:"state_timestamp,omitempty"`
 	// FlowRunRunCount holds the value of the "flow_run_run_count" field.
 	FlowRunRunCount int `json:"flow_run_run_count,omitempty"`
+	// Labels holds the value of the "labels" field.
+	Labels map[string]interface{} `json:"labels,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TaskRunQuery when eager-loading is set.
 	Edges        TaskRunEdges `json:"edges"`
@@ -163,7 +165,7 @@ func (*TaskRun) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case taskrun.FieldFlowRunID, taskrun.FieldStateID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case taskrun.FieldEmpiricalPolicy, taskrun.FieldTaskInputs, taskrun.FieldTags:
+		case taskrun.FieldEmpiricalPolicy, taskrun.FieldTaskInputs, taskrun.FieldTags, taskrun.FieldLabels:
 			values[i] = new([]byte)
 		case taskrun.FieldRunCount, taskrun.FieldFlowRunRunCount:
 			values[i] = new(sql.NullInt64)
@@ -352,6 +354,14 @@ func (_m *TaskRun) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.FlowRunRunCount = int(value.Int64)
 			}
+		case taskrun.FieldLabels:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field labels", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Labels); err != nil {
+					return fmt.Errorf("unmarshal field labels: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -510,6 +520,9 @@ func (_m *TaskRun) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("flow_run_run_count=")
 	builder.WriteString(fmt.Sprintf("%v", _m.FlowRunRunCount))
+	builder.WriteString(", ")
+	builder.WriteString("labels=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Labels))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -303,6 +303,12 @@ func (_c *TaskRunCreate) SetNillableFlowRunRunCount(v *int) *TaskRunCreate {
 	return _c
 }
 
+// SetLabels sets the "labels" field.
+func (_c *TaskRunCreate) SetLabels(v map[string]interface{}) *TaskRunCreate {
+	_c.mutation.SetLabels(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *TaskRunCreate) SetID(v uuid.UUID) *TaskRunCreate {
 	_c.mutation.SetID(v)
@@ -649,6 +655,10 @@ func (_c *TaskRunCreate) createSpec() (*TaskRun, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.FlowRunRunCount(); ok {
 		_spec.SetField(taskrun.FieldFlowRunRunCount, field.TypeInt, value)
 		_node.FlowRunRunCount = value
+	}
+	if value, ok := _c.mutation.Labels(); ok {
+		_spec.SetField(taskrun.FieldLabels, field.TypeJSON, value)
+		_node.Labels = value
 	}
 	if nodes := _c.mutation.ArtifactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1154,6 +1164,24 @@ func (u *TaskRunUpsert) AddFlowRunRunCount(v int) *TaskRunUpsert {
 	return u
 }
 
+// SetLabels sets the "labels" field.
+func (u *TaskRunUpsert) SetLabels(v map[string]interface{}) *TaskRunUpsert {
+	u.Set(taskrun.FieldLabels, v)
+	return u
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *TaskRunUpsert) UpdateLabels() *TaskRunUpsert {
+	u.SetExcluded(taskrun.FieldLabels)
+	return u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *TaskRunUpsert) ClearLabels() *TaskRunUpsert {
+	u.SetNull(taskrun.FieldLabels)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1615,6 +1643,27 @@ func (u *TaskRunUpsertOne) AddFlowRunRunCount(v int) *TaskRunUpsertOne {
 func (u *TaskRunUpsertOne) UpdateFlowRunRunCount() *TaskRunUpsertOne {
 	return u.Update(func(s *TaskRunUpsert) {
 		s.UpdateFlowRunRunCount()
+	})
+}
+
+// SetLabels sets the "labels" field.
+func (u *TaskRunUpsertOne) SetLabels(v map[string]interface{}) *TaskRunUpsertOne {
+	return u.Update(func(s *TaskRunUpsert) {
+		s.SetLabels(v)
+	})
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *TaskRunUpsertOne) UpdateLabels() *TaskRunUpsertOne {
+	return u.Update(func(s *TaskRunUpsert) {
+		s.UpdateLabels()
+	})
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *TaskRunUpsertOne) ClearLabels() *TaskRunUpsertOne {
+	return u.Update(func(s *TaskRunUpsert) {
+		s.ClearLabels()
 	})
 }
 
@@ -2246,6 +2295,27 @@ func (u *TaskRunUpsertBulk) AddFlowRunRunCount(v int) *TaskRunUpsertBulk {
 func (u *TaskRunUpsertBulk) UpdateFlowRunRunCount() *TaskRunUpsertBulk {
 	return u.Update(func(s *TaskRunUpsert) {
 		s.UpdateFlowRunRunCount()
+	})
+}
+
+// SetLabels sets the "labels" field.
+func (u *TaskRunUpsertBulk) SetLabels(v map[string]interface{}) *TaskRunUpsertBulk {
+	return u.Update(func(s *TaskRunUpsert) {
+		s.SetLabels(v)
+	})
+}
+
+// UpdateLabels sets the "labels" field to the value that was provided on create.
+func (u *TaskRunUpsertBulk) UpdateLabels() *TaskRunUpsertBulk {
+	return u.Update(func(s *TaskRunUpsert) {
+		s.UpdateLabels()
+	})
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (u *TaskRunUpsertBulk) ClearLabels() *TaskRunUpsertBulk {
+	return u.Update(func(s *TaskRunUpsert) {
+		s.ClearLabels()
 	})
 }
 

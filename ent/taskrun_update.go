@@ -411,6 +411,18 @@ func (_u *TaskRunUpdate) AddFlowRunRunCount(v int) *TaskRunUpdate {
 	return _u
 }
 
+// SetLabels sets the "labels" field.
+func (_u *TaskRunUpdate) SetLabels(v map[string]interface{}) *TaskRunUpdate {
+	_u.mutation.SetLabels(v)
+	return _u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (_u *TaskRunUpdate) ClearLabels() *TaskRunUpdate {
+	_u.mutation.ClearLabels()
+	return _u
+}
+
 // AddArtifactIDs adds the "artifacts" edge to the Artifact entity by IDs.
 func (_u *TaskRunUpdate) AddArtifactIDs(ids ...uuid.UUID) *TaskRunUpdate {
 	_u.mutation.AddArtifactIDs(ids...)
@@ -758,6 +770,12 @@ func (_u *TaskRunUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedFlowRunRunCount(); ok {
 		_spec.AddField(taskrun.FieldFlowRunRunCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Labels(); ok {
+		_spec.SetField(taskrun.FieldLabels, field.TypeJSON, value)
+	}
+	if _u.mutation.LabelsCleared() {
+		_spec.ClearField(taskrun.FieldLabels, field.TypeJSON)
 	}
 	if _u.mutation.ArtifactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1378,6 +1396,18 @@ func (_u *TaskRunUpdateOne) AddFlowRunRunCount(v int) *TaskRunUpdateOne {
 	return _u
 }
 
+// SetLabels sets the "labels" field.
+func (_u *TaskRunUpdateOne) SetLabels(v map[string]interface{}) *TaskRunUpdateOne {
+	_u.mutation.SetLabels(v)
+	return _u
+}
+
+// ClearLabels clears the value of the "labels" field.
+func (_u *TaskRunUpdateOne) ClearLabels() *TaskRunUpdateOne {
+	_u.mutation.ClearLabels()
+	return _u
+}
+
 // AddArtifactIDs adds the "artifacts" edge to the Artifact entity by IDs.
 func (_u *TaskRunUpdateOne) AddArtifactIDs(ids ...uuid.UUID) *TaskRunUpdateOne {
 	_u.mutation.AddArtifactIDs(ids...)
@@ -1755,6 +1785,12 @@ func (_u *TaskRunUpdateOne) sqlSave(ctx context.Context) (_node *TaskRun, err er
 	}
 	if value, ok := _u.mutation.AddedFlowRunRunCount(); ok {
 		_spec.AddField(taskrun.FieldFlowRunRunCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Labels(); ok {
+		_spec.SetField(taskrun.FieldLabels, field.TypeJSON, value)
+	}
+	if _u.mutation.LabelsCleared() {
+		_spec.ClearField(taskrun.FieldLabels, field.TypeJSON)
 	}
 	if _u.mutation.ArtifactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -52,6 +52,8 @@ type Tx struct {
 	Deployment *DeploymentClient
 	// DeploymentSchedule is the client for interacting with the DeploymentSchedule builders.
 	DeploymentSchedule *DeploymentScheduleClient
+	// DeploymentVersion is the client for interacting with the DeploymentVersion builders.
+	DeploymentVersion *DeploymentVersionClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// EventResource is the client for interacting with the EventResource builders.
@@ -236,6 +238,7 @@ func (tx *Tx) init() {
 	tx.CsrfToken = NewCsrfTokenClient(tx.config)
 	tx.Deployment = NewDeploymentClient(tx.config)
 	tx.DeploymentSchedule = NewDeploymentScheduleClient(tx.config)
+	tx.DeploymentVersion = NewDeploymentVersionClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventResource = NewEventResourceClient(tx.config)
 	tx.Flow = NewFlowClient(tx.config)

@@ -46,6 +46,8 @@ type WorkPool struct {
 	LastTransitionedStatusAt *time.Time `json:"last_transitioned_status_at,omitempty"`
 	// LastStatusEventID holds the value of the "last_status_event_id" field.
 	LastStatusEventID *uuid.UUID `json:"last_status_event_id,omitempty"`
+	// StorageConfiguration holds the value of the "storage_configuration" field.
+	StorageConfiguration map[string]interface{} `json:"storage_configuration,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the WorkPoolQuery when eager-loading is set.
 	Edges        WorkPoolEdges `json:"edges"`
@@ -116,7 +118,7 @@ func (*WorkPool) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case workpool.FieldDefaultQueueID, workpool.FieldLastStatusEventID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case workpool.FieldBaseJobTemplate:
+		case workpool.FieldBaseJobTemplate, workpool.FieldStorageConfiguration:
 			values[i] = new([]byte)
 		case workpool.FieldIsPaused:
 			values[i] = new(sql.NullBool)
@@ -228,6 +230,14 @@ func (_m *WorkPool) assignValues(columns []string, values []any) error {
 				_m.LastStatusEventID = new(uuid.UUID)
 				*_m.LastStatusEventID = *value.S.(*uuid.UUID)
 			}
+		case workpool.FieldStorageConfiguration:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field storage_configuration", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.StorageConfiguration); err != nil {
+					return fmt.Errorf("unmarshal field storage_configuration: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -329,6 +339,9 @@ func (_m *WorkPool) String() string {
 		builder.WriteString("last_status_event_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("storage_configuration=")
+	builder.WriteString(fmt.Sprintf("%v", _m.StorageConfiguration))
 	builder.WriteByte(')')
 	return builder.String()
 }

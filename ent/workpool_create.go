@@ -172,6 +172,12 @@ func (_c *WorkPoolCreate) SetNillableLastStatusEventID(v *uuid.UUID) *WorkPoolCr
 	return _c
 }
 
+// SetStorageConfiguration sets the "storage_configuration" field.
+func (_c *WorkPoolCreate) SetStorageConfiguration(v map[string]interface{}) *WorkPoolCreate {
+	_c.mutation.SetStorageConfiguration(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *WorkPoolCreate) SetID(v uuid.UUID) *WorkPoolCreate {
 	_c.mutation.SetID(v)
@@ -289,6 +295,10 @@ func (_c *WorkPoolCreate) defaults() error {
 		v := workpool.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.StorageConfiguration(); !ok {
+		v := workpool.DefaultStorageConfiguration
+		_c.mutation.SetStorageConfiguration(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if workpool.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized workpool.DefaultID (forgotten import ent/runtime?)")
@@ -326,6 +336,9 @@ func (_c *WorkPoolCreate) check() error {
 		if err := workpool.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "WorkPool.status": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.StorageConfiguration(); !ok {
+		return &ValidationError{Name: "storage_configuration", err: errors.New(`ent: missing required field "WorkPool.storage_configuration"`)}
 	}
 	return nil
 }
@@ -402,6 +415,10 @@ func (_c *WorkPoolCreate) createSpec() (*WorkPool, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastTransitionedStatusAt(); ok {
 		_spec.SetField(workpool.FieldLastTransitionedStatusAt, field.TypeTime, value)
 		_node.LastTransitionedStatusAt = &value
+	}
+	if value, ok := _c.mutation.StorageConfiguration(); ok {
+		_spec.SetField(workpool.FieldStorageConfiguration, field.TypeJSON, value)
+		_node.StorageConfiguration = value
 	}
 	if nodes := _c.mutation.DefaultQueueIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -689,6 +706,18 @@ func (u *WorkPoolUpsert) ClearLastStatusEventID() *WorkPoolUpsert {
 	return u
 }
 
+// SetStorageConfiguration sets the "storage_configuration" field.
+func (u *WorkPoolUpsert) SetStorageConfiguration(v map[string]interface{}) *WorkPoolUpsert {
+	u.Set(workpool.FieldStorageConfiguration, v)
+	return u
+}
+
+// UpdateStorageConfiguration sets the "storage_configuration" field to the value that was provided on create.
+func (u *WorkPoolUpsert) UpdateStorageConfiguration() *WorkPoolUpsert {
+	u.SetExcluded(workpool.FieldStorageConfiguration)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -933,6 +962,20 @@ func (u *WorkPoolUpsertOne) UpdateLastStatusEventID() *WorkPoolUpsertOne {
 func (u *WorkPoolUpsertOne) ClearLastStatusEventID() *WorkPoolUpsertOne {
 	return u.Update(func(s *WorkPoolUpsert) {
 		s.ClearLastStatusEventID()
+	})
+}
+
+// SetStorageConfiguration sets the "storage_configuration" field.
+func (u *WorkPoolUpsertOne) SetStorageConfiguration(v map[string]interface{}) *WorkPoolUpsertOne {
+	return u.Update(func(s *WorkPoolUpsert) {
+		s.SetStorageConfiguration(v)
+	})
+}
+
+// UpdateStorageConfiguration sets the "storage_configuration" field to the value that was provided on create.
+func (u *WorkPoolUpsertOne) UpdateStorageConfiguration() *WorkPoolUpsertOne {
+	return u.Update(func(s *WorkPoolUpsert) {
+		s.UpdateStorageConfiguration()
 	})
 }
 
@@ -1347,6 +1390,20 @@ func (u *WorkPoolUpsertBulk) UpdateLastStatusEventID() *WorkPoolUpsertBulk {
 func (u *WorkPoolUpsertBulk) ClearLastStatusEventID() *WorkPoolUpsertBulk {
 	return u.Update(func(s *WorkPoolUpsert) {
 		s.ClearLastStatusEventID()
+	})
+}
+
+// SetStorageConfiguration sets the "storage_configuration" field.
+func (u *WorkPoolUpsertBulk) SetStorageConfiguration(v map[string]interface{}) *WorkPoolUpsertBulk {
+	return u.Update(func(s *WorkPoolUpsert) {
+		s.SetStorageConfiguration(v)
+	})
+}
+
+// UpdateStorageConfiguration sets the "storage_configuration" field to the value that was provided on create.
+func (u *WorkPoolUpsertBulk) UpdateStorageConfiguration() *WorkPoolUpsertBulk {
+	return u.Update(func(s *WorkPoolUpsert) {
+		s.UpdateStorageConfiguration()
 	})
 }
 

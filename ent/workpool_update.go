@@ -209,6 +209,12 @@ func (_u *WorkPoolUpdate) ClearLastStatusEventID() *WorkPoolUpdate {
 	return _u
 }
 
+// SetStorageConfiguration sets the "storage_configuration" field.
+func (_u *WorkPoolUpdate) SetStorageConfiguration(v map[string]interface{}) *WorkPoolUpdate {
+	_u.mutation.SetStorageConfiguration(v)
+	return _u
+}
+
 // SetDefaultQueue sets the "default_queue" edge to the WorkQueue entity.
 func (_u *WorkPoolUpdate) SetDefaultQueue(v *WorkQueue) *WorkPoolUpdate {
 	return _u.SetDefaultQueueID(v.ID)
@@ -416,6 +422,9 @@ func (_u *WorkPoolUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastTransitionedStatusAtCleared() {
 		_spec.ClearField(workpool.FieldLastTransitionedStatusAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.StorageConfiguration(); ok {
+		_spec.SetField(workpool.FieldStorageConfiguration, field.TypeJSON, value)
 	}
 	if _u.mutation.DefaultQueueCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -762,6 +771,12 @@ func (_u *WorkPoolUpdateOne) ClearLastStatusEventID() *WorkPoolUpdateOne {
 	return _u
 }
 
+// SetStorageConfiguration sets the "storage_configuration" field.
+func (_u *WorkPoolUpdateOne) SetStorageConfiguration(v map[string]interface{}) *WorkPoolUpdateOne {
+	_u.mutation.SetStorageConfiguration(v)
+	return _u
+}
+
 // SetDefaultQueue sets the "default_queue" edge to the WorkQueue entity.
 func (_u *WorkPoolUpdateOne) SetDefaultQueue(v *WorkQueue) *WorkPoolUpdateOne {
 	return _u.SetDefaultQueueID(v.ID)
@@ -999,6 +1014,9 @@ func (_u *WorkPoolUpdateOne) sqlSave(ctx context.Context) (_node *WorkPool, err 
 	}
 	if _u.mutation.LastTransitionedStatusAtCleared() {
 		_spec.ClearField(workpool.FieldLastTransitionedStatusAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.StorageConfiguration(); ok {
+		_spec.SetField(workpool.FieldStorageConfiguration, field.TypeJSON, value)
 	}
 	if _u.mutation.DefaultQueueCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -55,16 +55,19 @@ type WorkQueueEdges struct {
 	Agents []*Agent `json:"agents,omitempty"`
 	// Deployments holds the value of the deployments edge.
 	Deployments []*Deployment `json:"deployments,omitempty"`
+	// DeploymentVersions holds the value of the deployment_versions edge.
+	DeploymentVersions []*DeploymentVersion `json:"deployment_versions,omitempty"`
 	// FlowRuns holds the value of the flow_runs edge.
 	FlowRuns []*FlowRun `json:"flow_runs,omitempty"`
 	// WorkPool holds the value of the work_pool edge.
 	WorkPool *WorkPool `json:"work_pool,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes      [4]bool
-	namedAgents      map[string][]*Agent
-	namedDeployments map[string][]*Deployment
-	namedFlowRuns    map[string][]*FlowRun
+	loadedTypes             [5]bool
+	namedAgents             map[string][]*Agent
+	namedDeployments        map[string][]*Deployment
+	namedDeploymentVersions map[string][]*DeploymentVersion
+	namedFlowRuns           map[string][]*FlowRun
 }
 
 // AgentsOrErr returns the Agents value or an error if the edge
@@ -85,10 +88,19 @@ func (e WorkQueueEdges) DeploymentsOrErr() ([]*Deployment, error) {
 	return nil, &NotLoadedError{edge: "deployments"}
 }
 
+// DeploymentVersionsOrErr returns the DeploymentVersions value or an error if the edge
+// was not loaded in eager-loading.
+func (e WorkQueueEdges) DeploymentVersionsOrErr() ([]*DeploymentVersion, error) {
+	if e.loadedTypes[2] {
+		return e.DeploymentVersions, nil
+	}
+	return nil, &NotLoadedError{edge: "deployment_versions"}
+}
+
 // FlowRunsOrErr returns the FlowRuns value or an error if the edge
 // was not loaded in eager-loading.
 func (e WorkQueueEdges) FlowRunsOrErr() ([]*FlowRun, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[3] {
 		return e.FlowRuns, nil
 	}
 	return nil, &NotLoadedError{edge: "flow_runs"}
@@ -99,7 +111,7 @@ func (e WorkQueueEdges) FlowRunsOrErr() ([]*FlowRun, error) {
 func (e WorkQueueEdges) WorkPoolOrErr() (*WorkPool, error) {
 	if e.WorkPool != nil {
 		return e.WorkPool, nil
-	} else if e.loadedTypes[3] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: workpool.Label}
 	}
 	return nil, &NotLoadedError{edge: "work_pool"}
@@ -236,6 +248,11 @@ func (_m *WorkQueue) QueryDeployments() *DeploymentQuery {
 	return NewWorkQueueClient(_m.config).QueryDeployments(_m)
 }
 
+// QueryDeploymentVersions queries the "deployment_versions" edge of the WorkQueue entity.
+func (_m *WorkQueue) QueryDeploymentVersions() *DeploymentVersionQuery {
+	return NewWorkQueueClient(_m.config).QueryDeploymentVersions(_m)
+}
+
 // QueryFlowRuns queries the "flow_runs" edge of the WorkQueue entity.
 func (_m *WorkQueue) QueryFlowRuns() *FlowRunQuery {
 	return NewWorkQueueClient(_m.config).QueryFlowRuns(_m)
@@ -354,6 +371,30 @@ func (_m *WorkQueue) appendNamedDeployments(name string, edges ...*Deployment) {
 		_m.Edges.namedDeployments[name] = []*Deployment{}
 	} else {
 		_m.Edges.namedDeployments[name] = append(_m.Edges.namedDeployments[name], edges...)
+	}
+}
+
+// NamedDeploymentVersions returns the DeploymentVersions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *WorkQueue) NamedDeploymentVersions(name string) ([]*DeploymentVersion, error) {
+	if _m.Edges.namedDeploymentVersions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDeploymentVersions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *WorkQueue) appendNamedDeploymentVersions(name string, edges ...*DeploymentVersion) {
+	if _m.Edges.namedDeploymentVersions == nil {
+		_m.Edges.namedDeploymentVersions = make(map[string][]*DeploymentVersion)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDeploymentVersions[name] = []*DeploymentVersion{}
+	} else {
+		_m.Edges.namedDeploymentVersions[name] = append(_m.Edges.namedDeploymentVersions[name], edges...)
 	}
 }
 

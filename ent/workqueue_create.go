@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/agent"
 	"github.com/prefectdb/prefectdb/ent/deployment"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/ent/workpool"
 	"github.com/prefectdb/prefectdb/ent/workqueue"
@@ -201,6 +202,21 @@ func (_c *WorkQueueCreate) AddDeployments(v ...*Deployment) *WorkQueueCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddDeploymentIDs(ids...)
+}
+
+// AddDeploymentVersionIDs adds the "deployment_versions" edge to the DeploymentVersion entity by IDs.
+func (_c *WorkQueueCreate) AddDeploymentVersionIDs(ids ...uuid.UUID) *WorkQueueCreate {
+	_c.mutation.AddDeploymentVersionIDs(ids...)
+	return _c
+}
+
+// AddDeploymentVersions adds the "deployment_versions" edges to the DeploymentVersion entity.
+func (_c *WorkQueueCreate) AddDeploymentVersions(v ...*DeploymentVersion) *WorkQueueCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDeploymentVersionIDs(ids...)
 }
 
 // AddFlowRunIDs adds the "flow_runs" edge to the FlowRun entity by IDs.
@@ -435,6 +451,22 @@ func (_c *WorkQueueCreate) createSpec() (*WorkQueue, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeploymentVersionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workqueue.DeploymentVersionsTable,
+			Columns: []string{workqueue.DeploymentVersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

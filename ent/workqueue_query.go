@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/agent"
 	"github.com/prefectdb/prefectdb/ent/deployment"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/ent/predicate"
 	"github.com/prefectdb/prefectdb/ent/workpool"
@@ -25,18 +26,20 @@ import (
 // WorkQueueQuery is the builder for querying WorkQueue entities.
 type WorkQueueQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []workqueue.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.WorkQueue
-	withAgents           *AgentQuery
-	withDeployments      *DeploymentQuery
-	withFlowRuns         *FlowRunQuery
-	withWorkPool         *WorkPoolQuery
-	modifiers            []func(*sql.Selector)
-	withNamedAgents      map[string]*AgentQuery
-	withNamedDeployments map[string]*DeploymentQuery
-	withNamedFlowRuns    map[string]*FlowRunQuery
+	ctx                         *QueryContext
+	order                       []workqueue.OrderOption
+	inters                      []Interceptor
+	predicates                  []predicate.WorkQueue
+	withAgents                  *AgentQuery
+	withDeployments             *DeploymentQuery
+	withDeploymentVersions      *DeploymentVersionQuery
+	withFlowRuns                *FlowRunQuery
+	withWorkPool                *WorkPoolQuery
+	modifiers                   []func(*sql.Selector)
+	withNamedAgents             map[string]*AgentQuery
+	withNamedDeployments        map[string]*DeploymentQuery
+	withNamedDeploymentVersions map[string]*DeploymentVersionQuery
+	withNamedFlowRuns           map[string]*FlowRunQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -110,6 +113,28 @@ func (_q *WorkQueueQuery) QueryDeployments() *DeploymentQuery {
 			sqlgraph.From(workqueue.Table, workqueue.FieldID, selector),
 			sqlgraph.To(deployment.Table, deployment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, workqueue.DeploymentsTable, workqueue.DeploymentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeploymentVersions chains the current query on the "deployment_versions" edge.
+func (_q *WorkQueueQuery) QueryDeploymentVersions() *DeploymentVersionQuery {
+	query := (&DeploymentVersionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workqueue.Table, workqueue.FieldID, selector),
+			sqlgraph.To(deploymentversion.Table, deploymentversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, workqueue.DeploymentVersionsTable, workqueue.DeploymentVersionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -348,15 +373,16 @@ func (_q *WorkQueueQuery) Clone() *WorkQueueQuery {
 		return nil
 	}
 	return &WorkQueueQuery{
-		config:          _q.config,
-		ctx:             _q.ctx.Clone(),
-		order:           append([]workqueue.OrderOption{}, _q.order...),
-		inters:          append([]Interceptor{}, _q.inters...),
-		predicates:      append([]predicate.WorkQueue{}, _q.predicates...),
-		withAgents:      _q.withAgents.Clone(),
-		withDeployments: _q.withDeployments.Clone(),
-		withFlowRuns:    _q.withFlowRuns.Clone(),
-		withWorkPool:    _q.withWorkPool.Clone(),
+		config:                 _q.config,
+		ctx:                    _q.ctx.Clone(),
+		order:                  append([]workqueue.OrderOption{}, _q.order...),
+		inters:                 append([]Interceptor{}, _q.inters...),
+		predicates:             append([]predicate.WorkQueue{}, _q.predicates...),
+		withAgents:             _q.withAgents.Clone(),
+		withDeployments:        _q.withDeployments.Clone(),
+		withDeploymentVersions: _q.withDeploymentVersions.Clone(),
+		withFlowRuns:           _q.withFlowRuns.Clone(),
+		withWorkPool:           _q.withWorkPool.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -383,6 +409,17 @@ func (_q *WorkQueueQuery) WithDeployments(opts ...func(*DeploymentQuery)) *WorkQ
 		opt(query)
 	}
 	_q.withDeployments = query
+	return _q
+}
+
+// WithDeploymentVersions tells the query-builder to eager-load the nodes that are connected to
+// the "deployment_versions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *WorkQueueQuery) WithDeploymentVersions(opts ...func(*DeploymentVersionQuery)) *WorkQueueQuery {
+	query := (&DeploymentVersionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeploymentVersions = query
 	return _q
 }
 
@@ -486,9 +523,10 @@ func (_q *WorkQueueQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Wo
 	var (
 		nodes       = []*WorkQueue{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withAgents != nil,
 			_q.withDeployments != nil,
+			_q.withDeploymentVersions != nil,
 			_q.withFlowRuns != nil,
 			_q.withWorkPool != nil,
 		}
@@ -528,6 +566,15 @@ func (_q *WorkQueueQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Wo
 			return nil, err
 		}
 	}
+	if query := _q.withDeploymentVersions; query != nil {
+		if err := _q.loadDeploymentVersions(ctx, query, nodes,
+			func(n *WorkQueue) { n.Edges.DeploymentVersions = []*DeploymentVersion{} },
+			func(n *WorkQueue, e *DeploymentVersion) {
+				n.Edges.DeploymentVersions = append(n.Edges.DeploymentVersions, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withFlowRuns; query != nil {
 		if err := _q.loadFlowRuns(ctx, query, nodes,
 			func(n *WorkQueue) { n.Edges.FlowRuns = []*FlowRun{} },
@@ -552,6 +599,13 @@ func (_q *WorkQueueQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Wo
 		if err := _q.loadDeployments(ctx, query, nodes,
 			func(n *WorkQueue) { n.appendNamedDeployments(name) },
 			func(n *WorkQueue, e *Deployment) { n.appendNamedDeployments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDeploymentVersions {
+		if err := _q.loadDeploymentVersions(ctx, query, nodes,
+			func(n *WorkQueue) { n.appendNamedDeploymentVersions(name) },
+			func(n *WorkQueue, e *DeploymentVersion) { n.appendNamedDeploymentVersions(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -610,6 +664,39 @@ func (_q *WorkQueueQuery) loadDeployments(ctx context.Context, query *Deployment
 	}
 	query.Where(predicate.Deployment(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(workqueue.DeploymentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.WorkQueueID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "work_queue_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "work_queue_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *WorkQueueQuery) loadDeploymentVersions(ctx context.Context, query *DeploymentVersionQuery, nodes []*WorkQueue, init func(*WorkQueue), assign func(*WorkQueue, *DeploymentVersion)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*WorkQueue)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(deploymentversion.FieldWorkQueueID)
+	}
+	query.Where(predicate.DeploymentVersion(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(workqueue.DeploymentVersionsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -838,6 +925,20 @@ func (_q *WorkQueueQuery) WithNamedDeployments(name string, opts ...func(*Deploy
 		_q.withNamedDeployments = make(map[string]*DeploymentQuery)
 	}
 	_q.withNamedDeployments[name] = query
+	return _q
+}
+
+// WithNamedDeploymentVersions tells the query-builder to eager-load the nodes that are connected to the "deployment_versions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *WorkQueueQuery) WithNamedDeploymentVersions(name string, opts ...func(*DeploymentVersionQuery)) *WorkQueueQuery {
+	query := (&DeploymentVersionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDeploymentVersions == nil {
+		_q.withNamedDeploymentVersions = make(map[string]*DeploymentVersionQuery)
+	}
+	_q.withNamedDeploymentVersions[name] = query
 	return _q
 }
 

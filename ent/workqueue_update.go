@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/agent"
 	"github.com/prefectdb/prefectdb/ent/deployment"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/ent/predicate"
 	"github.com/prefectdb/prefectdb/ent/workpool"
@@ -221,6 +222,21 @@ func (_u *WorkQueueUpdate) AddDeployments(v ...*Deployment) *WorkQueueUpdate {
 	return _u.AddDeploymentIDs(ids...)
 }
 
+// AddDeploymentVersionIDs adds the "deployment_versions" edge to the DeploymentVersion entity by IDs.
+func (_u *WorkQueueUpdate) AddDeploymentVersionIDs(ids ...uuid.UUID) *WorkQueueUpdate {
+	_u.mutation.AddDeploymentVersionIDs(ids...)
+	return _u
+}
+
+// AddDeploymentVersions adds the "deployment_versions" edges to the DeploymentVersion entity.
+func (_u *WorkQueueUpdate) AddDeploymentVersions(v ...*DeploymentVersion) *WorkQueueUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeploymentVersionIDs(ids...)
+}
+
 // AddFlowRunIDs adds the "flow_runs" edge to the FlowRun entity by IDs.
 func (_u *WorkQueueUpdate) AddFlowRunIDs(ids ...uuid.UUID) *WorkQueueUpdate {
 	_u.mutation.AddFlowRunIDs(ids...)
@@ -286,6 +302,27 @@ func (_u *WorkQueueUpdate) RemoveDeployments(v ...*Deployment) *WorkQueueUpdate 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDeploymentIDs(ids...)
+}
+
+// ClearDeploymentVersions clears all "deployment_versions" edges to the DeploymentVersion entity.
+func (_u *WorkQueueUpdate) ClearDeploymentVersions() *WorkQueueUpdate {
+	_u.mutation.ClearDeploymentVersions()
+	return _u
+}
+
+// RemoveDeploymentVersionIDs removes the "deployment_versions" edge to DeploymentVersion entities by IDs.
+func (_u *WorkQueueUpdate) RemoveDeploymentVersionIDs(ids ...uuid.UUID) *WorkQueueUpdate {
+	_u.mutation.RemoveDeploymentVersionIDs(ids...)
+	return _u
+}
+
+// RemoveDeploymentVersions removes "deployment_versions" edges to DeploymentVersion entities.
+func (_u *WorkQueueUpdate) RemoveDeploymentVersions(v ...*DeploymentVersion) *WorkQueueUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeploymentVersionIDs(ids...)
 }
 
 // ClearFlowRuns clears all "flow_runs" edges to the FlowRun entity.
@@ -513,6 +550,51 @@ func (_u *WorkQueueUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeploymentVersionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workqueue.DeploymentVersionsTable,
+			Columns: []string{workqueue.DeploymentVersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeploymentVersionsIDs(); len(nodes) > 0 && !_u.mutation.DeploymentVersionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workqueue.DeploymentVersionsTable,
+			Columns: []string{workqueue.DeploymentVersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeploymentVersionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workqueue.DeploymentVersionsTable,
+			Columns: []string{workqueue.DeploymentVersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -802,6 +884,21 @@ func (_u *WorkQueueUpdateOne) AddDeployments(v ...*Deployment) *WorkQueueUpdateO
 	return _u.AddDeploymentIDs(ids...)
 }
 
+// AddDeploymentVersionIDs adds the "deployment_versions" edge to the DeploymentVersion entity by IDs.
+func (_u *WorkQueueUpdateOne) AddDeploymentVersionIDs(ids ...uuid.UUID) *WorkQueueUpdateOne {
+	_u.mutation.AddDeploymentVersionIDs(ids...)
+	return _u
+}
+
+// AddDeploymentVersions adds the "deployment_versions" edges to the DeploymentVersion entity.
+func (_u *WorkQueueUpdateOne) AddDeploymentVersions(v ...*DeploymentVersion) *WorkQueueUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeploymentVersionIDs(ids...)
+}
+
 // AddFlowRunIDs adds the "flow_runs" edge to the FlowRun entity by IDs.
 func (_u *WorkQueueUpdateOne) AddFlowRunIDs(ids ...uuid.UUID) *WorkQueueUpdateOne {
 	_u.mutation.AddFlowRunIDs(ids...)
@@ -867,6 +964,27 @@ func (_u *WorkQueueUpdateOne) RemoveDeployments(v ...*Deployment) *WorkQueueUpda
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDeploymentIDs(ids...)
+}
+
+// ClearDeploymentVersions clears all "deployment_versions" edges to the DeploymentVersion entity.
+func (_u *WorkQueueUpdateOne) ClearDeploymentVersions() *WorkQueueUpdateOne {
+	_u.mutation.ClearDeploymentVersions()
+	return _u
+}
+
+// RemoveDeploymentVersionIDs removes the "deployment_versions" edge to DeploymentVersion entities by IDs.
+func (_u *WorkQueueUpdateOne) RemoveDeploymentVersionIDs(ids ...uuid.UUID) *WorkQueueUpdateOne {
+	_u.mutation.RemoveDeploymentVersionIDs(ids...)
+	return _u
+}
+
+// RemoveDeploymentVersions removes "deployment_versions" edges to DeploymentVersion entities.
+func (_u *WorkQueueUpdateOne) RemoveDeploymentVersions(v ...*DeploymentVersion) *WorkQueueUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeploymentVersionIDs(ids...)
 }
 
 // ClearFlowRuns clears all "flow_runs" edges to the FlowRun entity.
@@ -1124,6 +1242,51 @@ func (_u *WorkQueueUpdateOne) sqlSave(ctx context.Context) (_node *WorkQueue, er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeploymentVersionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workqueue.DeploymentVersionsTable,
+			Columns: []string{workqueue.DeploymentVersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeploymentVersionsIDs(); len(nodes) > 0 && !_u.mutation.DeploymentVersionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workqueue.DeploymentVersionsTable,
+			Columns: []string{workqueue.DeploymentVersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeploymentVersionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   workqueue.DeploymentVersionsTable,
+			Columns: []string{workqueue.DeploymentVersionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deploymentversion.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

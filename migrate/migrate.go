@@ -471,15 +471,22 @@ func (m *Migrator) reconcile(ctx context.Context, conn *sql.Conn, chain *Chain) 
 // checkEmpty refuses a database that holds Prefect's tables but neither
 // prefectdb's nor Prefect's migration history.
 func (m *Migrator) checkEmpty(ctx context.Context, tx dialects.MigrationTx) error {
-	desired, err := Desired(m.d)
+	head, err := Desired(m.d)
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(desired.Tables)+8)
-	for _, t := range desired.Tables {
-		names = append(names, t.Name)
+	v30, err := catalog.Reference(string(m.d.Kind()))
+	if err != nil {
+		return err
 	}
-	names = append(names, "deployment_version")
+	var names []string
+	for _, s := range []*catalog.Schema{head, v30} {
+		for _, t := range s.Tables {
+			if !slices.Contains(names, t.Name) {
+				names = append(names, t.Name)
+			}
+		}
+	}
 	exists, err := m.existingTables(ctx, tx, names...)
 	if err != nil {
 		return err
@@ -501,7 +508,7 @@ func (m *Migrator) checkEmpty(ctx context.Context, tx dialects.MigrationTx) erro
 // checkPrefect30 compares a database at Prefect 3.0's head with Prefect
 // 3.0's schema.
 func (m *Migrator) checkPrefect30(ctx context.Context, tx dialects.MigrationTx, revision string) error {
-	desired, err := Desired(m.d)
+	desired, err := catalog.Reference(string(m.d.Kind()))
 	if err != nil {
 		return err
 	}
@@ -718,9 +725,14 @@ type Status struct {
 	Applied []*atlasmigrate.Revision
 	// Pending are the migration files not applied yet.
 	Pending []string
-	// AlembicRevision is Prefect's revision when the database was made by
-	// Prefect, "" otherwise.
+	// AlembicRevision is Prefect's revision recorded in alembic_version, ""
+	// when the database has none.
 	AlembicRevision string
+	// Release names the Prefect release(s) whose schema the database has,
+	// e.g. "Prefect 3.4.7 to 3.4.18"; "" for an empty database.
+	Release string
+	// Supported says which Prefect releases this build of prefectdb covers.
+	Supported string
 }
 
 // Status reports the applied and pending migrations.
@@ -756,16 +768,54 @@ func (m *Migrator) Status(ctx context.Context) (*Status, error) {
 			return nil, err
 		}
 	}
+	chain, err := buildChain(m.d, dir)
+	if err != nil {
+		return nil, err
+	}
+	st.Supported = chain.SupportedReleases()
+	switch i := chain.IndexOfAlembic(st.AlembicRevision); {
+	case i >= 0:
+		st.Release = chain.Describe(i)
+	case st.AlembicRevision != "":
+		st.Release = "unknown to this build of prefectdb"
+	case st.Current != "":
+		st.Release = chain.Describe(chain.IndexOfVersion(st.Current))
+	}
 	return st, nil
 }
 
-// Drift compares the live schema with the schema the migrations build from
-// the Ent schema and returns every difference; none means no drift. The
-// bookkeeping tables are left out.
+// ErrNoReference is returned by Drift for a database at a revision for which
+// prefectdb holds no reference schema.
+var ErrNoReference = errors.New("no reference schema for this revision: drift is checked at Prefect 3.0's head and at the newest head")
+
+// Drift compares the live schema with Prefect's schema at the database's
+// Alembic revision and returns every difference; none means no drift. The
+// bookkeeping tables are left out. References exist for Prefect 3.0's head
+// and for the newest head (an empty database is compared with the newest);
+// at any other revision Drift returns ErrNoReference.
 func (m *Migrator) Drift(ctx context.Context) ([]string, error) {
-	desired, err := Desired(m.d)
+	var rev string
+	exists, err := m.existingTables(ctx, m.db, AlembicTable)
 	if err != nil {
 		return nil, err
+	}
+	if exists[AlembicTable] {
+		if rev, err = alembicRevision(ctx, m.db); err != nil {
+			return nil, err
+		}
+	}
+	desired, head, err := catalog.HeadReference(string(m.d.Kind()))
+	if err != nil {
+		return nil, err
+	}
+	switch rev {
+	case "", head:
+	case m.d.AlembicHead():
+		if desired, err = catalog.Reference(string(m.d.Kind())); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, ErrNoReference
 	}
 	live, err := m.d.ReadCatalog(ctx, m.db, AlembicTable, RevisionTable)
 	if err != nil {

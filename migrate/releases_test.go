@@ -2,6 +2,8 @@ package migrate_test
 
 import (
 	"bufio"
+	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,4 +110,52 @@ func alembicOf(t *testing.T, db *connect.Database) string {
 		t.Fatalf("read alembic_version: %v", err)
 	}
 	return rev
+}
+
+var updateReference = flag.Bool("update-reference", false, "rewrite internal/catalog/reference/prefect_head.json from the newest reference dumps")
+
+// headDump is the folder of the newest reference dumps: the schema of the
+// chain's head.
+const headDump = "main-ce79dd3d6c"
+
+// TestHeadReference checks the embedded head reference
+// (catalog.HeadReference) against the newest schema dumps, loaded into real
+// databases; with -update-reference it rewrites it from them.
+func TestHeadReference(t *testing.T) {
+	file := catalog.ReferenceFile{
+		Source:   "Prefect's schema at main " + headDump + " as its own migrations build it (internal/catalog/reference/releases/" + headDump + "), read back from real databases",
+		Dialects: map[string]catalog.ReferenceDialect{},
+	}
+	for _, d := range testutil.Dialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			loaded := loadReferenceDump(t, d, headDump)
+			db := openURL(t, d.Empty(t))
+			chain, err := migrate.ChainOf(db.Dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := chain.Links[len(chain.Links)-1].Alembic
+			file.Dialects[string(db.Dialect.Kind())] = catalog.ReferenceDialect{AlembicHead: head, Schema: loaded}
+			if *updateReference {
+				return
+			}
+			embedded, rev, err := catalog.HeadReference(string(db.Dialect.Kind()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rev != head {
+				t.Errorf("head reference is at %s, the chain's head is %s", rev, head)
+			}
+			requireNoDiff(t, "embedded head reference vs the dump", catalog.Compare(loaded, embedded))
+		})
+	}
+	if *updateReference && !t.Failed() {
+		b, err := json.MarshalIndent(file, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "internal", "catalog", "reference", "prefect_head.json"), append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

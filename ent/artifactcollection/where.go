@@ -261,16 +261,6 @@ func LatestIDNotIn(vs ...uuid.UUID) predicate.ArtifactCollection {
 	return predicate.ArtifactCollection(sql.FieldNotIn(FieldLatestID, vs...))
 }
 
-// LatestIDIsNil applies the IsNil predicate on the "latest_id" field.
-func LatestIDIsNil() predicate.ArtifactCollection {
-	return predicate.ArtifactCollection(sql.FieldIsNull(FieldLatestID))
-}
-
-// LatestIDNotNil applies the NotNil predicate on the "latest_id" field.
-func LatestIDNotNil() predicate.ArtifactCollection {
-	return predicate.ArtifactCollection(sql.FieldNotNull(FieldLatestID))
-}
-
 // TaskRunIDEQ applies the EQ predicate on the "task_run_id" field.
 func TaskRunIDEQ(v uuid.UUID) predicate.ArtifactCollection {
 	return predicate.ArtifactCollection(sql.FieldEQ(FieldTaskRunID, v))

@@ -34,6 +34,8 @@ const (
 	FieldActionsOnTrigger = "actions_on_trigger"
 	// FieldActionsOnResolve holds the string denoting the actions_on_resolve field in the database.
 	FieldActionsOnResolve = "actions_on_resolve"
+	// FieldTags holds the string denoting the tags field in the database.
+	FieldTags = "tags"
 	// EdgeBuckets holds the string denoting the buckets edge name in mutations.
 	EdgeBuckets = "buckets"
 	// EdgeRelatedResources holds the string denoting the related_resources edge name in mutations.
@@ -77,6 +79,7 @@ var Columns = []string{
 	FieldActions,
 	FieldActionsOnTrigger,
 	FieldActionsOnResolve,
+	FieldTags,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -108,6 +111,8 @@ var (
 	DefaultActionsOnTrigger []map[string]interface{}
 	// DefaultActionsOnResolve holds the default value on creation for the "actions_on_resolve" field.
 	DefaultActionsOnResolve []map[string]interface{}
+	// DefaultTags holds the default value on creation for the "tags" field.
+	DefaultTags []string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )

@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/google/uuid"
 )
 
@@ -33,8 +34,17 @@ const (
 	FieldSlotDecayPerSecond = "slot_decay_per_second"
 	// FieldAvgSlotOccupancySeconds holds the string denoting the avg_slot_occupancy_seconds field in the database.
 	FieldAvgSlotOccupancySeconds = "avg_slot_occupancy_seconds"
+	// EdgeDeployments holds the string denoting the deployments edge name in mutations.
+	EdgeDeployments = "deployments"
 	// Table holds the table name of the concurrencylimitv2 in the database.
 	Table = "concurrency_limit_v2"
+	// DeploymentsTable is the table that holds the deployments relation/edge.
+	DeploymentsTable = "deployment"
+	// DeploymentsInverseTable is the table name for the Deployment entity.
+	// It exists in this package in order to avoid circular dependency with the "deployment" package.
+	DeploymentsInverseTable = "deployment"
+	// DeploymentsColumn is the table column denoting the deployments relation/edge.
+	DeploymentsColumn = "concurrency_limit_id"
 )
 
 // Columns holds all SQL columns for concurrencylimitv2 fields.
@@ -129,4 +139,25 @@ func BySlotDecayPerSecond(opts ...sql.OrderTermOption) OrderOption {
 // ByAvgSlotOccupancySeconds orders the results by the avg_slot_occupancy_seconds field.
 func ByAvgSlotOccupancySeconds(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAvgSlotOccupancySeconds, opts...).ToFunc()
+}
+
+// ByDeploymentsCount orders the results by deployments count.
+func ByDeploymentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDeploymentsStep(), opts...)
+	}
+}
+
+// ByDeployments orders the results by deployments terms.
+func ByDeployments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeploymentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+func newDeploymentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeploymentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DeploymentsTable, DeploymentsColumn),
+	)
 }

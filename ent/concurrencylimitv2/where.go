@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/google/uuid"
 	"github.com/prefectdb/prefectdb/ent/predicate"
 )
@@ -453,6 +454,29 @@ func AvgSlotOccupancySecondsLT(v float64) predicate.ConcurrencyLimitV2 {
 // AvgSlotOccupancySecondsLTE applies the LTE predicate on the "avg_slot_occupancy_seconds" field.
 func AvgSlotOccupancySecondsLTE(v float64) predicate.ConcurrencyLimitV2 {
 	return predicate.ConcurrencyLimitV2(sql.FieldLTE(FieldAvgSlotOccupancySeconds, v))
+}
+
+// HasDeployments applies the HasEdge predicate on the "deployments" edge.
+func HasDeployments() predicate.ConcurrencyLimitV2 {
+	return predicate.ConcurrencyLimitV2(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DeploymentsTable, DeploymentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeploymentsWith applies the HasEdge predicate on the "deployments" edge with a given conditions (other predicates).
+func HasDeploymentsWith(preds ...predicate.Deployment) predicate.ConcurrencyLimitV2 {
+	return predicate.ConcurrencyLimitV2(func(s *sql.Selector) {
+		step := newDeploymentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.

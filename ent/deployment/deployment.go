@@ -24,24 +24,16 @@ const (
 	FieldUpdated = "updated"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
-	// FieldSchedule holds the string denoting the schedule field in the database.
-	FieldSchedule = "schedule"
-	// FieldIsScheduleActive holds the string denoting the is_schedule_active field in the database.
-	FieldIsScheduleActive = "is_schedule_active"
 	// FieldTags holds the string denoting the tags field in the database.
 	FieldTags = "tags"
 	// FieldParameters holds the string denoting the parameters field in the database.
 	FieldParameters = "parameters"
-	// FieldFlowData holds the string denoting the flow_data field in the database.
-	FieldFlowData = "flow_data"
 	// FieldFlowID holds the string denoting the flow_id field in the database.
 	FieldFlowID = "flow_id"
 	// FieldInfrastructureDocumentID holds the string denoting the infrastructure_document_id field in the database.
 	FieldInfrastructureDocumentID = "infrastructure_document_id"
 	// FieldDescription holds the string denoting the description field in the database.
 	FieldDescription = "description"
-	// FieldManifestPath holds the string denoting the manifest_path field in the database.
-	FieldManifestPath = "manifest_path"
 	// FieldParameterOpenapiSchema holds the string denoting the parameter_openapi_schema field in the database.
 	FieldParameterOpenapiSchema = "parameter_openapi_schema"
 	// FieldStorageDocumentID holds the string denoting the storage_document_id field in the database.
@@ -74,6 +66,14 @@ const (
 	FieldStatus = "status"
 	// FieldConcurrencyLimit holds the string denoting the concurrency_limit field in the database.
 	FieldConcurrencyLimit = "concurrency_limit"
+	// FieldConcurrencyOptions holds the string denoting the concurrency_options field in the database.
+	FieldConcurrencyOptions = "concurrency_options"
+	// FieldConcurrencyLimitID holds the string denoting the concurrency_limit_id field in the database.
+	FieldConcurrencyLimitID = "concurrency_limit_id"
+	// FieldLabels holds the string denoting the labels field in the database.
+	FieldLabels = "labels"
+	// FieldVersionID holds the string denoting the version_id field in the database.
+	FieldVersionID = "version_id"
 	// EdgeFlow holds the string denoting the flow edge name in mutations.
 	EdgeFlow = "flow"
 	// EdgeInfrastructureDocument holds the string denoting the infrastructure_document edge name in mutations.
@@ -82,6 +82,12 @@ const (
 	EdgeStorageDocument = "storage_document"
 	// EdgeWorkQueue holds the string denoting the work_queue edge name in mutations.
 	EdgeWorkQueue = "work_queue"
+	// EdgeGlobalConcurrencyLimit holds the string denoting the global_concurrency_limit edge name in mutations.
+	EdgeGlobalConcurrencyLimit = "global_concurrency_limit"
+	// EdgeCurrentVersion holds the string denoting the current_version edge name in mutations.
+	EdgeCurrentVersion = "current_version"
+	// EdgeVersions holds the string denoting the versions edge name in mutations.
+	EdgeVersions = "versions"
 	// EdgeSchedules holds the string denoting the schedules edge name in mutations.
 	EdgeSchedules = "schedules"
 	// EdgeFlowRuns holds the string denoting the flow_runs edge name in mutations.
@@ -116,6 +122,27 @@ const (
 	WorkQueueInverseTable = "work_queue"
 	// WorkQueueColumn is the table column denoting the work_queue relation/edge.
 	WorkQueueColumn = "work_queue_id"
+	// GlobalConcurrencyLimitTable is the table that holds the global_concurrency_limit relation/edge.
+	GlobalConcurrencyLimitTable = "deployment"
+	// GlobalConcurrencyLimitInverseTable is the table name for the ConcurrencyLimitV2 entity.
+	// It exists in this package in order to avoid circular dependency with the "concurrencylimitv2" package.
+	GlobalConcurrencyLimitInverseTable = "concurrency_limit_v2"
+	// GlobalConcurrencyLimitColumn is the table column denoting the global_concurrency_limit relation/edge.
+	GlobalConcurrencyLimitColumn = "concurrency_limit_id"
+	// CurrentVersionTable is the table that holds the current_version relation/edge.
+	CurrentVersionTable = "deployment"
+	// CurrentVersionInverseTable is the table name for the DeploymentVersion entity.
+	// It exists in this package in order to avoid circular dependency with the "deploymentversion" package.
+	CurrentVersionInverseTable = "deployment_version"
+	// CurrentVersionColumn is the table column denoting the current_version relation/edge.
+	CurrentVersionColumn = "version_id"
+	// VersionsTable is the table that holds the versions relation/edge.
+	VersionsTable = "deployment_version"
+	// VersionsInverseTable is the table name for the DeploymentVersion entity.
+	// It exists in this package in order to avoid circular dependency with the "deploymentversion" package.
+	VersionsInverseTable = "deployment_version"
+	// VersionsColumn is the table column denoting the versions relation/edge.
+	VersionsColumn = "deployment_id"
 	// SchedulesTable is the table that holds the schedules relation/edge.
 	SchedulesTable = "deployment_schedule"
 	// SchedulesInverseTable is the table name for the DeploymentSchedule entity.
@@ -138,15 +165,11 @@ var Columns = []string{
 	FieldCreated,
 	FieldUpdated,
 	FieldName,
-	FieldSchedule,
-	FieldIsScheduleActive,
 	FieldTags,
 	FieldParameters,
-	FieldFlowData,
 	FieldFlowID,
 	FieldInfrastructureDocumentID,
 	FieldDescription,
-	FieldManifestPath,
 	FieldParameterOpenapiSchema,
 	FieldStorageDocumentID,
 	FieldVersion,
@@ -163,6 +186,10 @@ var Columns = []string{
 	FieldPaused,
 	FieldStatus,
 	FieldConcurrencyLimit,
+	FieldConcurrencyOptions,
+	FieldConcurrencyLimitID,
+	FieldLabels,
+	FieldVersionID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -188,8 +215,6 @@ var (
 	DefaultUpdated func() time.Time
 	// UpdateDefaultUpdated holds the default value on update for the "updated" field.
 	UpdateDefaultUpdated func() time.Time
-	// DefaultIsScheduleActive holds the default value on creation for the "is_schedule_active" field.
-	DefaultIsScheduleActive bool
 	// DefaultTags holds the default value on creation for the "tags" field.
 	DefaultTags []string
 	// DefaultParameters holds the default value on creation for the "parameters" field.
@@ -239,11 +264,6 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldName, opts...).ToFunc()
 }
 
-// ByIsScheduleActive orders the results by the is_schedule_active field.
-func ByIsScheduleActive(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldIsScheduleActive, opts...).ToFunc()
-}
-
 // ByFlowID orders the results by the flow_id field.
 func ByFlowID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFlowID, opts...).ToFunc()
@@ -257,11 +277,6 @@ func ByInfrastructureDocumentID(opts ...sql.OrderTermOption) OrderOption {
 // ByDescription orders the results by the description field.
 func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDescription, opts...).ToFunc()
-}
-
-// ByManifestPath orders the results by the manifest_path field.
-func ByManifestPath(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldManifestPath, opts...).ToFunc()
 }
 
 // ByStorageDocumentID orders the results by the storage_document_id field.
@@ -319,6 +334,16 @@ func ByConcurrencyLimit(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldConcurrencyLimit, opts...).ToFunc()
 }
 
+// ByConcurrencyLimitID orders the results by the concurrency_limit_id field.
+func ByConcurrencyLimitID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConcurrencyLimitID, opts...).ToFunc()
+}
+
+// ByVersionID orders the results by the version_id field.
+func ByVersionID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVersionID, opts...).ToFunc()
+}
+
 // ByFlowField orders the results by flow field.
 func ByFlowField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -344,6 +369,34 @@ func ByStorageDocumentField(field string, opts ...sql.OrderTermOption) OrderOpti
 func ByWorkQueueField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newWorkQueueStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByGlobalConcurrencyLimitField orders the results by global_concurrency_limit field.
+func ByGlobalConcurrencyLimitField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newGlobalConcurrencyLimitStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByCurrentVersionField orders the results by current_version field.
+func ByCurrentVersionField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCurrentVersionStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByVersionsCount orders the results by versions count.
+func ByVersionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newVersionsStep(), opts...)
+	}
+}
+
+// ByVersions orders the results by versions terms.
+func ByVersions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newVersionsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
@@ -400,6 +453,27 @@ func newWorkQueueStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(WorkQueueInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, WorkQueueTable, WorkQueueColumn),
+	)
+}
+func newGlobalConcurrencyLimitStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(GlobalConcurrencyLimitInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, GlobalConcurrencyLimitTable, GlobalConcurrencyLimitColumn),
+	)
+}
+func newCurrentVersionStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CurrentVersionInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, CurrentVersionTable, CurrentVersionColumn),
+	)
+}
+func newVersionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(VersionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, VersionsTable, VersionsColumn),
 	)
 }
 func newSchedulesStep() *sqlgraph.Step {

@@ -72,11 +72,6 @@ func Name(v string) predicate.Deployment {
 	return predicate.Deployment(sql.FieldEQ(FieldName, v))
 }
 
-// IsScheduleActive applies equality check predicate on the "is_schedule_active" field. It's identical to IsScheduleActiveEQ.
-func IsScheduleActive(v bool) predicate.Deployment {
-	return predicate.Deployment(sql.FieldEQ(FieldIsScheduleActive, v))
-}
-
 // FlowID applies equality check predicate on the "flow_id" field. It's identical to FlowIDEQ.
 func FlowID(v uuid.UUID) predicate.Deployment {
 	return predicate.Deployment(sql.FieldEQ(FieldFlowID, v))
@@ -90,11 +85,6 @@ func InfrastructureDocumentID(v uuid.UUID) predicate.Deployment {
 // Description applies equality check predicate on the "description" field. It's identical to DescriptionEQ.
 func Description(v string) predicate.Deployment {
 	return predicate.Deployment(sql.FieldEQ(FieldDescription, v))
-}
-
-// ManifestPath applies equality check predicate on the "manifest_path" field. It's identical to ManifestPathEQ.
-func ManifestPath(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldEQ(FieldManifestPath, v))
 }
 
 // StorageDocumentID applies equality check predicate on the "storage_document_id" field. It's identical to StorageDocumentIDEQ.
@@ -145,6 +135,16 @@ func Paused(v bool) predicate.Deployment {
 // ConcurrencyLimit applies equality check predicate on the "concurrency_limit" field. It's identical to ConcurrencyLimitEQ.
 func ConcurrencyLimit(v int) predicate.Deployment {
 	return predicate.Deployment(sql.FieldEQ(FieldConcurrencyLimit, v))
+}
+
+// ConcurrencyLimitID applies equality check predicate on the "concurrency_limit_id" field. It's identical to ConcurrencyLimitIDEQ.
+func ConcurrencyLimitID(v uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEQ(FieldConcurrencyLimitID, v))
+}
+
+// VersionID applies equality check predicate on the "version_id" field. It's identical to VersionIDEQ.
+func VersionID(v uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEQ(FieldVersionID, v))
 }
 
 // CreatedEQ applies the EQ predicate on the "created" field.
@@ -292,36 +292,6 @@ func NameContainsFold(v string) predicate.Deployment {
 	return predicate.Deployment(sql.FieldContainsFold(FieldName, v))
 }
 
-// ScheduleIsNil applies the IsNil predicate on the "schedule" field.
-func ScheduleIsNil() predicate.Deployment {
-	return predicate.Deployment(sql.FieldIsNull(FieldSchedule))
-}
-
-// ScheduleNotNil applies the NotNil predicate on the "schedule" field.
-func ScheduleNotNil() predicate.Deployment {
-	return predicate.Deployment(sql.FieldNotNull(FieldSchedule))
-}
-
-// IsScheduleActiveEQ applies the EQ predicate on the "is_schedule_active" field.
-func IsScheduleActiveEQ(v bool) predicate.Deployment {
-	return predicate.Deployment(sql.FieldEQ(FieldIsScheduleActive, v))
-}
-
-// IsScheduleActiveNEQ applies the NEQ predicate on the "is_schedule_active" field.
-func IsScheduleActiveNEQ(v bool) predicate.Deployment {
-	return predicate.Deployment(sql.FieldNEQ(FieldIsScheduleActive, v))
-}
-
-// FlowDataIsNil applies the IsNil predicate on the "flow_data" field.
-func FlowDataIsNil() predicate.Deployment {
-	return predicate.Deployment(sql.FieldIsNull(FieldFlowData))
-}
-
-// FlowDataNotNil applies the NotNil predicate on the "flow_data" field.
-func FlowDataNotNil() predicate.Deployment {
-	return predicate.Deployment(sql.FieldNotNull(FieldFlowData))
-}
-
 // FlowIDEQ applies the EQ predicate on the "flow_id" field.
 func FlowIDEQ(v uuid.UUID) predicate.Deployment {
 	return predicate.Deployment(sql.FieldEQ(FieldFlowID, v))
@@ -445,81 +415,6 @@ func DescriptionEqualFold(v string) predicate.Deployment {
 // DescriptionContainsFold applies the ContainsFold predicate on the "description" field.
 func DescriptionContainsFold(v string) predicate.Deployment {
 	return predicate.Deployment(sql.FieldContainsFold(FieldDescription, v))
-}
-
-// ManifestPathEQ applies the EQ predicate on the "manifest_path" field.
-func ManifestPathEQ(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldEQ(FieldManifestPath, v))
-}
-
-// ManifestPathNEQ applies the NEQ predicate on the "manifest_path" field.
-func ManifestPathNEQ(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldNEQ(FieldManifestPath, v))
-}
-
-// ManifestPathIn applies the In predicate on the "manifest_path" field.
-func ManifestPathIn(vs ...string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldIn(FieldManifestPath, vs...))
-}
-
-// ManifestPathNotIn applies the NotIn predicate on the "manifest_path" field.
-func ManifestPathNotIn(vs ...string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldNotIn(FieldManifestPath, vs...))
-}
-
-// ManifestPathGT applies the GT predicate on the "manifest_path" field.
-func ManifestPathGT(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldGT(FieldManifestPath, v))
-}
-
-// ManifestPathGTE applies the GTE predicate on the "manifest_path" field.
-func ManifestPathGTE(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldGTE(FieldManifestPath, v))
-}
-
-// ManifestPathLT applies the LT predicate on the "manifest_path" field.
-func ManifestPathLT(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldLT(FieldManifestPath, v))
-}
-
-// ManifestPathLTE applies the LTE predicate on the "manifest_path" field.
-func ManifestPathLTE(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldLTE(FieldManifestPath, v))
-}
-
-// ManifestPathContains applies the Contains predicate on the "manifest_path" field.
-func ManifestPathContains(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldContains(FieldManifestPath, v))
-}
-
-// ManifestPathHasPrefix applies the HasPrefix predicate on the "manifest_path" field.
-func ManifestPathHasPrefix(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldHasPrefix(FieldManifestPath, v))
-}
-
-// ManifestPathHasSuffix applies the HasSuffix predicate on the "manifest_path" field.
-func ManifestPathHasSuffix(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldHasSuffix(FieldManifestPath, v))
-}
-
-// ManifestPathIsNil applies the IsNil predicate on the "manifest_path" field.
-func ManifestPathIsNil() predicate.Deployment {
-	return predicate.Deployment(sql.FieldIsNull(FieldManifestPath))
-}
-
-// ManifestPathNotNil applies the NotNil predicate on the "manifest_path" field.
-func ManifestPathNotNil() predicate.Deployment {
-	return predicate.Deployment(sql.FieldNotNull(FieldManifestPath))
-}
-
-// ManifestPathEqualFold applies the EqualFold predicate on the "manifest_path" field.
-func ManifestPathEqualFold(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldEqualFold(FieldManifestPath, v))
-}
-
-// ManifestPathContainsFold applies the ContainsFold predicate on the "manifest_path" field.
-func ManifestPathContainsFold(v string) predicate.Deployment {
-	return predicate.Deployment(sql.FieldContainsFold(FieldManifestPath, v))
 }
 
 // ParameterOpenapiSchemaIsNil applies the IsNil predicate on the "parameter_openapi_schema" field.
@@ -1072,6 +967,86 @@ func ConcurrencyLimitNotNil() predicate.Deployment {
 	return predicate.Deployment(sql.FieldNotNull(FieldConcurrencyLimit))
 }
 
+// ConcurrencyOptionsIsNil applies the IsNil predicate on the "concurrency_options" field.
+func ConcurrencyOptionsIsNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldIsNull(FieldConcurrencyOptions))
+}
+
+// ConcurrencyOptionsNotNil applies the NotNil predicate on the "concurrency_options" field.
+func ConcurrencyOptionsNotNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotNull(FieldConcurrencyOptions))
+}
+
+// ConcurrencyLimitIDEQ applies the EQ predicate on the "concurrency_limit_id" field.
+func ConcurrencyLimitIDEQ(v uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEQ(FieldConcurrencyLimitID, v))
+}
+
+// ConcurrencyLimitIDNEQ applies the NEQ predicate on the "concurrency_limit_id" field.
+func ConcurrencyLimitIDNEQ(v uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNEQ(FieldConcurrencyLimitID, v))
+}
+
+// ConcurrencyLimitIDIn applies the In predicate on the "concurrency_limit_id" field.
+func ConcurrencyLimitIDIn(vs ...uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldIn(FieldConcurrencyLimitID, vs...))
+}
+
+// ConcurrencyLimitIDNotIn applies the NotIn predicate on the "concurrency_limit_id" field.
+func ConcurrencyLimitIDNotIn(vs ...uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotIn(FieldConcurrencyLimitID, vs...))
+}
+
+// ConcurrencyLimitIDIsNil applies the IsNil predicate on the "concurrency_limit_id" field.
+func ConcurrencyLimitIDIsNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldIsNull(FieldConcurrencyLimitID))
+}
+
+// ConcurrencyLimitIDNotNil applies the NotNil predicate on the "concurrency_limit_id" field.
+func ConcurrencyLimitIDNotNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotNull(FieldConcurrencyLimitID))
+}
+
+// LabelsIsNil applies the IsNil predicate on the "labels" field.
+func LabelsIsNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldIsNull(FieldLabels))
+}
+
+// LabelsNotNil applies the NotNil predicate on the "labels" field.
+func LabelsNotNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotNull(FieldLabels))
+}
+
+// VersionIDEQ applies the EQ predicate on the "version_id" field.
+func VersionIDEQ(v uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEQ(FieldVersionID, v))
+}
+
+// VersionIDNEQ applies the NEQ predicate on the "version_id" field.
+func VersionIDNEQ(v uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNEQ(FieldVersionID, v))
+}
+
+// VersionIDIn applies the In predicate on the "version_id" field.
+func VersionIDIn(vs ...uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldIn(FieldVersionID, vs...))
+}
+
+// VersionIDNotIn applies the NotIn predicate on the "version_id" field.
+func VersionIDNotIn(vs ...uuid.UUID) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotIn(FieldVersionID, vs...))
+}
+
+// VersionIDIsNil applies the IsNil predicate on the "version_id" field.
+func VersionIDIsNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldIsNull(FieldVersionID))
+}
+
+// VersionIDNotNil applies the NotNil predicate on the "version_id" field.
+func VersionIDNotNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotNull(FieldVersionID))
+}
+
 // HasFlow applies the HasEdge predicate on the "flow" edge.
 func HasFlow() predicate.Deployment {
 	return predicate.Deployment(func(s *sql.Selector) {
@@ -1156,6 +1131,75 @@ func HasWorkQueue() predicate.Deployment {
 func HasWorkQueueWith(preds ...predicate.WorkQueue) predicate.Deployment {
 	return predicate.Deployment(func(s *sql.Selector) {
 		step := newWorkQueueStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasGlobalConcurrencyLimit applies the HasEdge predicate on the "global_concurrency_limit" edge.
+func HasGlobalConcurrencyLimit() predicate.Deployment {
+	return predicate.Deployment(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, GlobalConcurrencyLimitTable, GlobalConcurrencyLimitColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasGlobalConcurrencyLimitWith applies the HasEdge predicate on the "global_concurrency_limit" edge with a given conditions (other predicates).
+func HasGlobalConcurrencyLimitWith(preds ...predicate.ConcurrencyLimitV2) predicate.Deployment {
+	return predicate.Deployment(func(s *sql.Selector) {
+		step := newGlobalConcurrencyLimitStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCurrentVersion applies the HasEdge predicate on the "current_version" edge.
+func HasCurrentVersion() predicate.Deployment {
+	return predicate.Deployment(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, CurrentVersionTable, CurrentVersionColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCurrentVersionWith applies the HasEdge predicate on the "current_version" edge with a given conditions (other predicates).
+func HasCurrentVersionWith(preds ...predicate.DeploymentVersion) predicate.Deployment {
+	return predicate.Deployment(func(s *sql.Selector) {
+		step := newCurrentVersionStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasVersions applies the HasEdge predicate on the "versions" edge.
+func HasVersions() predicate.Deployment {
+	return predicate.Deployment(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, VersionsTable, VersionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasVersionsWith applies the HasEdge predicate on the "versions" edge with a given conditions (other predicates).
+func HasVersionsWith(preds ...predicate.DeploymentVersion) predicate.Deployment {
+	return predicate.Deployment(func(s *sql.Selector) {
+		step := newVersionsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

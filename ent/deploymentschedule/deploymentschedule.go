@@ -26,12 +26,12 @@ const (
 	FieldActive = "active"
 	// FieldDeploymentID holds the string denoting the deployment_id field in the database.
 	FieldDeploymentID = "deployment_id"
-	// FieldMaxActiveRuns holds the string denoting the max_active_runs field in the database.
-	FieldMaxActiveRuns = "max_active_runs"
 	// FieldMaxScheduledRuns holds the string denoting the max_scheduled_runs field in the database.
 	FieldMaxScheduledRuns = "max_scheduled_runs"
-	// FieldCatchup holds the string denoting the catchup field in the database.
-	FieldCatchup = "catchup"
+	// FieldParameters holds the string denoting the parameters field in the database.
+	FieldParameters = "parameters"
+	// FieldSlug holds the string denoting the slug field in the database.
+	FieldSlug = "slug"
 	// EdgeDeployment holds the string denoting the deployment edge name in mutations.
 	EdgeDeployment = "deployment"
 	// Table holds the table name of the deploymentschedule in the database.
@@ -53,9 +53,9 @@ var Columns = []string{
 	FieldSchedule,
 	FieldActive,
 	FieldDeploymentID,
-	FieldMaxActiveRuns,
 	FieldMaxScheduledRuns,
-	FieldCatchup,
+	FieldParameters,
+	FieldSlug,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -81,8 +81,8 @@ var (
 	DefaultUpdated func() time.Time
 	// UpdateDefaultUpdated holds the default value on update for the "updated" field.
 	UpdateDefaultUpdated func() time.Time
-	// DefaultCatchup holds the default value on creation for the "catchup" field.
-	DefaultCatchup bool
+	// DefaultParameters holds the default value on creation for the "parameters" field.
+	DefaultParameters map[string]interface{}
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -115,19 +115,14 @@ func ByDeploymentID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeploymentID, opts...).ToFunc()
 }
 
-// ByMaxActiveRuns orders the results by the max_active_runs field.
-func ByMaxActiveRuns(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldMaxActiveRuns, opts...).ToFunc()
-}
-
 // ByMaxScheduledRuns orders the results by the max_scheduled_runs field.
 func ByMaxScheduledRuns(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMaxScheduledRuns, opts...).ToFunc()
 }
 
-// ByCatchup orders the results by the catchup field.
-func ByCatchup(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldCatchup, opts...).ToFunc()
+// BySlug orders the results by the slug field.
+func BySlug(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSlug, opts...).ToFunc()
 }
 
 // ByDeploymentField orders the results by deployment field.

@@ -76,19 +76,14 @@ func DeploymentID(v uuid.UUID) predicate.DeploymentSchedule {
 	return predicate.DeploymentSchedule(sql.FieldEQ(FieldDeploymentID, v))
 }
 
-// MaxActiveRuns applies equality check predicate on the "max_active_runs" field. It's identical to MaxActiveRunsEQ.
-func MaxActiveRuns(v int) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldEQ(FieldMaxActiveRuns, v))
-}
-
 // MaxScheduledRuns applies equality check predicate on the "max_scheduled_runs" field. It's identical to MaxScheduledRunsEQ.
 func MaxScheduledRuns(v int) predicate.DeploymentSchedule {
 	return predicate.DeploymentSchedule(sql.FieldEQ(FieldMaxScheduledRuns, v))
 }
 
-// Catchup applies equality check predicate on the "catchup" field. It's identical to CatchupEQ.
-func Catchup(v bool) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldEQ(FieldCatchup, v))
+// Slug applies equality check predicate on the "slug" field. It's identical to SlugEQ.
+func Slug(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldEQ(FieldSlug, v))
 }
 
 // CreatedEQ applies the EQ predicate on the "created" field.
@@ -201,56 +196,6 @@ func DeploymentIDNotIn(vs ...uuid.UUID) predicate.DeploymentSchedule {
 	return predicate.DeploymentSchedule(sql.FieldNotIn(FieldDeploymentID, vs...))
 }
 
-// MaxActiveRunsEQ applies the EQ predicate on the "max_active_runs" field.
-func MaxActiveRunsEQ(v int) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldEQ(FieldMaxActiveRuns, v))
-}
-
-// MaxActiveRunsNEQ applies the NEQ predicate on the "max_active_runs" field.
-func MaxActiveRunsNEQ(v int) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldNEQ(FieldMaxActiveRuns, v))
-}
-
-// MaxActiveRunsIn applies the In predicate on the "max_active_runs" field.
-func MaxActiveRunsIn(vs ...int) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldIn(FieldMaxActiveRuns, vs...))
-}
-
-// MaxActiveRunsNotIn applies the NotIn predicate on the "max_active_runs" field.
-func MaxActiveRunsNotIn(vs ...int) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldNotIn(FieldMaxActiveRuns, vs...))
-}
-
-// MaxActiveRunsGT applies the GT predicate on the "max_active_runs" field.
-func MaxActiveRunsGT(v int) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldGT(FieldMaxActiveRuns, v))
-}
-
-// MaxActiveRunsGTE applies the GTE predicate on the "max_active_runs" field.
-func MaxActiveRunsGTE(v int) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldGTE(FieldMaxActiveRuns, v))
-}
-
-// MaxActiveRunsLT applies the LT predicate on the "max_active_runs" field.
-func MaxActiveRunsLT(v int) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldLT(FieldMaxActiveRuns, v))
-}
-
-// MaxActiveRunsLTE applies the LTE predicate on the "max_active_runs" field.
-func MaxActiveRunsLTE(v int) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldLTE(FieldMaxActiveRuns, v))
-}
-
-// MaxActiveRunsIsNil applies the IsNil predicate on the "max_active_runs" field.
-func MaxActiveRunsIsNil() predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldIsNull(FieldMaxActiveRuns))
-}
-
-// MaxActiveRunsNotNil applies the NotNil predicate on the "max_active_runs" field.
-func MaxActiveRunsNotNil() predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldNotNull(FieldMaxActiveRuns))
-}
-
 // MaxScheduledRunsEQ applies the EQ predicate on the "max_scheduled_runs" field.
 func MaxScheduledRunsEQ(v int) predicate.DeploymentSchedule {
 	return predicate.DeploymentSchedule(sql.FieldEQ(FieldMaxScheduledRuns, v))
@@ -301,14 +246,79 @@ func MaxScheduledRunsNotNil() predicate.DeploymentSchedule {
 	return predicate.DeploymentSchedule(sql.FieldNotNull(FieldMaxScheduledRuns))
 }
 
-// CatchupEQ applies the EQ predicate on the "catchup" field.
-func CatchupEQ(v bool) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldEQ(FieldCatchup, v))
+// SlugEQ applies the EQ predicate on the "slug" field.
+func SlugEQ(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldEQ(FieldSlug, v))
 }
 
-// CatchupNEQ applies the NEQ predicate on the "catchup" field.
-func CatchupNEQ(v bool) predicate.DeploymentSchedule {
-	return predicate.DeploymentSchedule(sql.FieldNEQ(FieldCatchup, v))
+// SlugNEQ applies the NEQ predicate on the "slug" field.
+func SlugNEQ(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldNEQ(FieldSlug, v))
+}
+
+// SlugIn applies the In predicate on the "slug" field.
+func SlugIn(vs ...string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldIn(FieldSlug, vs...))
+}
+
+// SlugNotIn applies the NotIn predicate on the "slug" field.
+func SlugNotIn(vs ...string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldNotIn(FieldSlug, vs...))
+}
+
+// SlugGT applies the GT predicate on the "slug" field.
+func SlugGT(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldGT(FieldSlug, v))
+}
+
+// SlugGTE applies the GTE predicate on the "slug" field.
+func SlugGTE(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldGTE(FieldSlug, v))
+}
+
+// SlugLT applies the LT predicate on the "slug" field.
+func SlugLT(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldLT(FieldSlug, v))
+}
+
+// SlugLTE applies the LTE predicate on the "slug" field.
+func SlugLTE(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldLTE(FieldSlug, v))
+}
+
+// SlugContains applies the Contains predicate on the "slug" field.
+func SlugContains(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldContains(FieldSlug, v))
+}
+
+// SlugHasPrefix applies the HasPrefix predicate on the "slug" field.
+func SlugHasPrefix(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldHasPrefix(FieldSlug, v))
+}
+
+// SlugHasSuffix applies the HasSuffix predicate on the "slug" field.
+func SlugHasSuffix(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldHasSuffix(FieldSlug, v))
+}
+
+// SlugIsNil applies the IsNil predicate on the "slug" field.
+func SlugIsNil() predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldIsNull(FieldSlug))
+}
+
+// SlugNotNil applies the NotNil predicate on the "slug" field.
+func SlugNotNil() predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldNotNull(FieldSlug))
+}
+
+// SlugEqualFold applies the EqualFold predicate on the "slug" field.
+func SlugEqualFold(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldEqualFold(FieldSlug, v))
+}
+
+// SlugContainsFold applies the ContainsFold predicate on the "slug" field.
+func SlugContainsFold(v string) predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldContainsFold(FieldSlug, v))
 }
 
 // HasDeployment applies the HasEdge predicate on the "deployment" edge.

@@ -24,6 +24,8 @@ const (
 	FieldName = "name"
 	// FieldTags holds the string denoting the tags field in the database.
 	FieldTags = "tags"
+	// FieldLabels holds the string denoting the labels field in the database.
+	FieldLabels = "labels"
 	// EdgeDeployments holds the string denoting the deployments edge name in mutations.
 	EdgeDeployments = "deployments"
 	// EdgeFlowRuns holds the string denoting the flow_runs edge name in mutations.
@@ -53,6 +55,7 @@ var Columns = []string{
 	FieldUpdated,
 	FieldName,
 	FieldTags,
+	FieldLabels,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

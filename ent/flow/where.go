@@ -216,6 +216,16 @@ func NameContainsFold(v string) predicate.Flow {
 	return predicate.Flow(sql.FieldContainsFold(FieldName, v))
 }
 
+// LabelsIsNil applies the IsNil predicate on the "labels" field.
+func LabelsIsNil() predicate.Flow {
+	return predicate.Flow(sql.FieldIsNull(FieldLabels))
+}
+
+// LabelsNotNil applies the NotNil predicate on the "labels" field.
+func LabelsNotNil() predicate.Flow {
+	return predicate.Flow(sql.FieldNotNull(FieldLabels))
+}
+
 // HasDeployments applies the HasEdge predicate on the "deployments" edge.
 func HasDeployments() predicate.Flow {
 	return predicate.Flow(func(s *sql.Selector) {

@@ -78,6 +78,8 @@ const (
 	FieldJobVariables = "job_variables"
 	// FieldDeploymentVersion holds the string denoting the deployment_version field in the database.
 	FieldDeploymentVersion = "deployment_version"
+	// FieldLabels holds the string denoting the labels field in the database.
+	FieldLabels = "labels"
 	// EdgeArtifacts holds the string denoting the artifacts edge name in mutations.
 	EdgeArtifacts = "artifacts"
 	// EdgeFlow holds the string denoting the flow edge name in mutations.
@@ -214,6 +216,7 @@ var Columns = []string{
 	FieldWorkQueueID,
 	FieldJobVariables,
 	FieldDeploymentVersion,
+	FieldLabels,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

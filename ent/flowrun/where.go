@@ -1337,6 +1337,16 @@ func DeploymentVersionContainsFold(v string) predicate.FlowRun {
 	return predicate.FlowRun(sql.FieldContainsFold(FieldDeploymentVersion, v))
 }
 
+// LabelsIsNil applies the IsNil predicate on the "labels" field.
+func LabelsIsNil() predicate.FlowRun {
+	return predicate.FlowRun(sql.FieldIsNull(FieldLabels))
+}
+
+// LabelsNotNil applies the NotNil predicate on the "labels" field.
+func LabelsNotNil() predicate.FlowRun {
+	return predicate.FlowRun(sql.FieldNotNull(FieldLabels))
+}
+
 // HasArtifacts applies the HasEdge predicate on the "artifacts" edge.
 func HasArtifacts() predicate.FlowRun {
 	return predicate.FlowRun(func(s *sql.Selector) {

@@ -237,6 +237,18 @@ func (f DeploymentScheduleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeploymentScheduleMutation", m)
 }
 
+// The DeploymentVersionFunc type is an adapter to allow the use of ordinary
+// function as DeploymentVersion mutator.
+type DeploymentVersionFunc func(context.Context, *ent.DeploymentVersionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DeploymentVersionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DeploymentVersionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeploymentVersionMutation", m)
+}
+
 // The EventFunc type is an adapter to allow the use of ordinary
 // function as Event mutator.
 type EventFunc func(context.Context, *ent.EventMutation) (ent.Value, error)

@@ -27,6 +27,7 @@ import (
 	"github.com/prefectdb/prefectdb/ent/csrftoken"
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/deploymentschedule"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/event"
 	"github.com/prefectdb/prefectdb/ent/eventresource"
 	"github.com/prefectdb/prefectdb/ent/flow"
@@ -616,6 +617,33 @@ func (f TraverseDeploymentSchedule) Traverse(ctx context.Context, q ent.Query) e
 	return fmt.Errorf("unexpected query type %T. expect *ent.DeploymentScheduleQuery", q)
 }
 
+// The DeploymentVersionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DeploymentVersionFunc func(context.Context, *ent.DeploymentVersionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DeploymentVersionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DeploymentVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DeploymentVersionQuery", q)
+}
+
+// The TraverseDeploymentVersion type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDeploymentVersion func(context.Context, *ent.DeploymentVersionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDeploymentVersion) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDeploymentVersion) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeploymentVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DeploymentVersionQuery", q)
+}
+
 // The EventFunc type is an adapter to allow the use of ordinary function as a Querier.
 type EventFunc func(context.Context, *ent.EventQuery) (ent.Value, error)
 
@@ -1116,6 +1144,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.DeploymentQuery, predicate.Deployment, deployment.OrderOption]{typ: ent.TypeDeployment, tq: q}, nil
 	case *ent.DeploymentScheduleQuery:
 		return &query[*ent.DeploymentScheduleQuery, predicate.DeploymentSchedule, deploymentschedule.OrderOption]{typ: ent.TypeDeploymentSchedule, tq: q}, nil
+	case *ent.DeploymentVersionQuery:
+		return &query[*ent.DeploymentVersionQuery, predicate.DeploymentVersion, deploymentversion.OrderOption]{typ: ent.TypeDeploymentVersion, tq: q}, nil
 	case *ent.EventQuery:
 		return &query[*ent.EventQuery, predicate.Event, event.OrderOption]{typ: ent.TypeEvent, tq: q}, nil
 	case *ent.EventResourceQuery:

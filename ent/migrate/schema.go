@@ -114,7 +114,7 @@ var (
 		{Name: "data", Type: field.TypeJSON, Nullable: true},
 		{Name: "description", Type: field.TypeString, Nullable: true},
 		{Name: "metadata_", Type: field.TypeJSON, Nullable: true},
-		{Name: "latest_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "latest_id", Type: field.TypeUUID},
 		{Name: "flow_run_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "task_run_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -128,7 +128,7 @@ var (
 				Symbol:     "artifact_collection_artifact_latest",
 				Columns:    []*schema.Column{ArtifactCollectionColumns[8]},
 				RefColumns: []*schema.Column{ArtifactColumns[0]},
-				OnDelete:   schema.SetNull,
+				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "artifact_collection_flow_run_flow_run",
@@ -154,6 +154,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ArtifactCollectionColumns[3], ArtifactCollectionColumns[8]},
 			},
+			{
+				Name:    "ix_artifact_collection__updated",
+				Unique:  false,
+				Columns: []*schema.Column{ArtifactCollectionColumns[2]},
+			},
 		},
 	}
 	// AutomationColumns holds the columns for the "automation" table.
@@ -168,6 +173,7 @@ var (
 		{Name: "actions", Type: field.TypeJSON},
 		{Name: "actions_on_trigger", Type: field.TypeJSON},
 		{Name: "actions_on_resolve", Type: field.TypeJSON},
+		{Name: "tags", Type: field.TypeJSON},
 	}
 	// AutomationTable holds the schema information for the "automation" table.
 	AutomationTable = &schema.Table{
@@ -264,6 +270,11 @@ var (
 				Name:    "ix_automation_event_follower__updated",
 				Unique:  false,
 				Columns: []*schema.Column{AutomationEventFollowerColumns[2]},
+			},
+			{
+				Name:    "ix_ae_follower_scope_leader",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationEventFollowerColumns[7], AutomationEventFollowerColumns[3]},
 			},
 			{
 				Name:    "uq_follower_for_scope",
@@ -676,13 +687,9 @@ var (
 		{Name: "created", Type: field.TypeTime},
 		{Name: "updated", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString},
-		{Name: "schedule", Type: field.TypeJSON, Nullable: true},
-		{Name: "is_schedule_active", Type: field.TypeBool, Default: true},
 		{Name: "tags", Type: field.TypeJSON},
 		{Name: "parameters", Type: field.TypeJSON},
-		{Name: "flow_data", Type: field.TypeJSON, Nullable: true},
 		{Name: "description", Type: field.TypeString, Nullable: true, Size: 2147483647},
-		{Name: "manifest_path", Type: field.TypeString, Nullable: true},
 		{Name: "parameter_openapi_schema", Type: field.TypeJSON, Nullable: true},
 		{Name: "version", Type: field.TypeString, Nullable: true},
 		{Name: "infra_overrides", Type: field.TypeJSON},
@@ -697,8 +704,12 @@ var (
 		{Name: "paused", Type: field.TypeBool, Default: false},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"READY", "NOT_READY"}, Default: "NOT_READY"},
 		{Name: "concurrency_limit", Type: field.TypeInt, Nullable: true},
+		{Name: "concurrency_options", Type: field.TypeJSON, Nullable: true},
+		{Name: "labels", Type: field.TypeJSON, Nullable: true},
+		{Name: "concurrency_limit_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "infrastructure_document_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "storage_document_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "version_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "flow_id", Type: field.TypeUUID},
 		{Name: "work_queue_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -709,15 +720,27 @@ var (
 		PrimaryKey: []*schema.Column{DeploymentColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
+				Symbol:     "deployment_concurrency_limit_v2_deployments",
+				Columns:    []*schema.Column{DeploymentColumns[23]},
+				RefColumns: []*schema.Column{ConcurrencyLimitV2Columns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
 				Symbol:     "deployment_block_document_infrastructure_document",
-				Columns:    []*schema.Column{DeploymentColumns[25]},
+				Columns:    []*schema.Column{DeploymentColumns[24]},
 				RefColumns: []*schema.Column{BlockDocumentColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "deployment_block_document_storage_document",
-				Columns:    []*schema.Column{DeploymentColumns[26]},
+				Columns:    []*schema.Column{DeploymentColumns[25]},
 				RefColumns: []*schema.Column{BlockDocumentColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "deployment_deployment_version_current_version",
+				Columns:    []*schema.Column{DeploymentColumns[26]},
+				RefColumns: []*schema.Column{DeploymentVersionColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
@@ -747,7 +770,7 @@ var (
 			{
 				Name:    "ix_deployment__paused",
 				Unique:  false,
-				Columns: []*schema.Column{DeploymentColumns[22]},
+				Columns: []*schema.Column{DeploymentColumns[18]},
 			},
 			{
 				Name:    "ix_deployment__updated",
@@ -762,7 +785,12 @@ var (
 			{
 				Name:    "ix_deployment__work_queue_name",
 				Unique:  false,
-				Columns: []*schema.Column{DeploymentColumns[16]},
+				Columns: []*schema.Column{DeploymentColumns[12]},
+			},
+			{
+				Name:    "ix_deployment__version_id",
+				Unique:  false,
+				Columns: []*schema.Column{DeploymentColumns[26]},
 			},
 			{
 				Name:    "uq_deployment__flow_id_name",
@@ -778,9 +806,9 @@ var (
 		{Name: "updated", Type: field.TypeTime},
 		{Name: "schedule", Type: field.TypeJSON},
 		{Name: "active", Type: field.TypeBool},
-		{Name: "max_active_runs", Type: field.TypeInt, Nullable: true},
 		{Name: "max_scheduled_runs", Type: field.TypeInt, Nullable: true},
-		{Name: "catchup", Type: field.TypeBool, Default: false},
+		{Name: "parameters", Type: field.TypeJSON},
+		{Name: "slug", Type: field.TypeString, Nullable: true},
 		{Name: "deployment_id", Type: field.TypeUUID},
 	}
 	// DeploymentScheduleTable holds the schema information for the "deployment_schedule" table.
@@ -806,6 +834,78 @@ var (
 				Name:    "ix_deployment_schedule__updated",
 				Unique:  false,
 				Columns: []*schema.Column{DeploymentScheduleColumns[2]},
+			},
+			{
+				Name:    "ix_deployment_schedule__slug",
+				Unique:  false,
+				Columns: []*schema.Column{DeploymentScheduleColumns[7]},
+			},
+		},
+	}
+	// DeploymentVersionColumns holds the columns for the "deployment_version" table.
+	DeploymentVersionColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created", Type: field.TypeTime},
+		{Name: "updated", Type: field.TypeTime},
+		{Name: "branch", Type: field.TypeString, Nullable: true},
+		{Name: "version_info", Type: field.TypeJSON},
+		{Name: "description", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "tags", Type: field.TypeJSON},
+		{Name: "labels", Type: field.TypeJSON, Nullable: true},
+		{Name: "entrypoint", Type: field.TypeString, Nullable: true},
+		{Name: "pull_steps", Type: field.TypeJSON, Nullable: true},
+		{Name: "parameters", Type: field.TypeJSON},
+		{Name: "parameter_openapi_schema", Type: field.TypeJSON, Nullable: true},
+		{Name: "enforce_parameter_schema", Type: field.TypeBool, Default: false},
+		{Name: "work_queue_name", Type: field.TypeString, Nullable: true},
+		{Name: "infra_overrides", Type: field.TypeJSON},
+		{Name: "deployment_id", Type: field.TypeUUID},
+		{Name: "work_queue_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// DeploymentVersionTable holds the schema information for the "deployment_version" table.
+	DeploymentVersionTable = &schema.Table{
+		Name:       "deployment_version",
+		Columns:    DeploymentVersionColumns,
+		PrimaryKey: []*schema.Column{DeploymentVersionColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "deployment_version_deployment_versions",
+				Columns:    []*schema.Column{DeploymentVersionColumns[15]},
+				RefColumns: []*schema.Column{DeploymentColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "deployment_version_work_queue_deployment_versions",
+				Columns:    []*schema.Column{DeploymentVersionColumns[16]},
+				RefColumns: []*schema.Column{WorkQueueColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ix_deployment_version__deployment_id",
+				Unique:  false,
+				Columns: []*schema.Column{DeploymentVersionColumns[15]},
+			},
+			{
+				Name:    "ix_deployment_version__updated",
+				Unique:  false,
+				Columns: []*schema.Column{DeploymentVersionColumns[2]},
+			},
+			{
+				Name:    "ix_deployment_version__work_queue_id",
+				Unique:  false,
+				Columns: []*schema.Column{DeploymentVersionColumns[16]},
+			},
+			{
+				Name:    "ix_deployment_version__work_queue_name",
+				Unique:  false,
+				Columns: []*schema.Column{DeploymentVersionColumns[13]},
+			},
+			{
+				Name:    "uq_deployment_version__deployment__branch",
+				Unique:  true,
+				Columns: []*schema.Column{DeploymentVersionColumns[15], DeploymentVersionColumns[3]},
 			},
 		},
 	}
@@ -916,6 +1016,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{EventResourcesColumns[2]},
 			},
+			{
+				Name:    "ix_event_resources__occurred",
+				Unique:  false,
+				Columns: []*schema.Column{EventResourcesColumns[3]},
+			},
+			{
+				Name:    "ix_event_resources__event_id",
+				Unique:  false,
+				Columns: []*schema.Column{EventResourcesColumns[7]},
+			},
 		},
 	}
 	// FlowColumns holds the columns for the "flow" table.
@@ -925,6 +1035,7 @@ var (
 		{Name: "updated", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString},
 		{Name: "tags", Type: field.TypeJSON},
+		{Name: "labels", Type: field.TypeJSON, Nullable: true},
 	}
 	// FlowTable holds the schema information for the "flow" table.
 	FlowTable = &schema.Table{
@@ -976,6 +1087,7 @@ var (
 		{Name: "infrastructure_pid", Type: field.TypeString, Nullable: true},
 		{Name: "job_variables", Type: field.TypeJSON, Nullable: true},
 		{Name: "deployment_version", Type: field.TypeString, Nullable: true},
+		{Name: "labels", Type: field.TypeJSON, Nullable: true},
 		{Name: "deployment_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "flow_id", Type: field.TypeUUID},
 		{Name: "infrastructure_document_id", Type: field.TypeUUID, Nullable: true},
@@ -991,37 +1103,37 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "flow_run_deployment_flow_runs",
-				Columns:    []*schema.Column{FlowRunColumns[25]},
+				Columns:    []*schema.Column{FlowRunColumns[26]},
 				RefColumns: []*schema.Column{DeploymentColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "flow_run_flow_flow_runs",
-				Columns:    []*schema.Column{FlowRunColumns[26]},
+				Columns:    []*schema.Column{FlowRunColumns[27]},
 				RefColumns: []*schema.Column{FlowColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "flow_run_block_document_infrastructure_document",
-				Columns:    []*schema.Column{FlowRunColumns[27]},
+				Columns:    []*schema.Column{FlowRunColumns[28]},
 				RefColumns: []*schema.Column{BlockDocumentColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "flow_run_flow_run_state_current_state",
-				Columns:    []*schema.Column{FlowRunColumns[28]},
+				Columns:    []*schema.Column{FlowRunColumns[29]},
 				RefColumns: []*schema.Column{FlowRunStateColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "flow_run_task_run_subflow_run",
-				Columns:    []*schema.Column{FlowRunColumns[29]},
+				Columns:    []*schema.Column{FlowRunColumns[30]},
 				RefColumns: []*schema.Column{TaskRunColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "flow_run_work_queue_flow_runs",
-				Columns:    []*schema.Column{FlowRunColumns[30]},
+				Columns:    []*schema.Column{FlowRunColumns[31]},
 				RefColumns: []*schema.Column{WorkQueueColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1030,7 +1142,7 @@ var (
 			{
 				Name:    "ix_flow_run__deployment_id",
 				Unique:  false,
-				Columns: []*schema.Column{FlowRunColumns[25]},
+				Columns: []*schema.Column{FlowRunColumns[26]},
 			},
 			{
 				Name:    "ix_flow_run__deployment_version",
@@ -1060,7 +1172,7 @@ var (
 			{
 				Name:    "ix_flow_run__flow_id",
 				Unique:  false,
-				Columns: []*schema.Column{FlowRunColumns[26]},
+				Columns: []*schema.Column{FlowRunColumns[27]},
 			},
 			{
 				Name:    "ix_flow_run__flow_version",
@@ -1070,7 +1182,7 @@ var (
 			{
 				Name:    "ix_flow_run__infrastructure_document_id",
 				Unique:  false,
-				Columns: []*schema.Column{FlowRunColumns[27]},
+				Columns: []*schema.Column{FlowRunColumns[28]},
 			},
 			{
 				Name:    "ix_flow_run__name",
@@ -1085,7 +1197,7 @@ var (
 			{
 				Name:    "ix_flow_run__parent_task_run_id",
 				Unique:  false,
-				Columns: []*schema.Column{FlowRunColumns[29]},
+				Columns: []*schema.Column{FlowRunColumns[30]},
 			},
 			{
 				Name:    "ix_flow_run__start_time",
@@ -1095,7 +1207,7 @@ var (
 			{
 				Name:    "ix_flow_run__state_id",
 				Unique:  false,
-				Columns: []*schema.Column{FlowRunColumns[28]},
+				Columns: []*schema.Column{FlowRunColumns[29]},
 			},
 			{
 				Name:    "ix_flow_run__state_name",
@@ -1120,7 +1232,7 @@ var (
 			{
 				Name:    "ix_flow_run__work_queue_id",
 				Unique:  false,
-				Columns: []*schema.Column{FlowRunColumns[30]},
+				Columns: []*schema.Column{FlowRunColumns[31]},
 			},
 			{
 				Name:    "ix_flow_run__work_queue_name",
@@ -1130,7 +1242,7 @@ var (
 			{
 				Name:    "uq_flow_run__flow_id_idempotency_key",
 				Unique:  true,
-				Columns: []*schema.Column{FlowRunColumns[26], FlowRunColumns[13]},
+				Columns: []*schema.Column{FlowRunColumns[27], FlowRunColumns[13]},
 			},
 		},
 	}
@@ -1417,6 +1529,7 @@ var (
 		{Name: "state_name", Type: field.TypeString, Nullable: true},
 		{Name: "state_timestamp", Type: field.TypeTime, Nullable: true},
 		{Name: "flow_run_run_count", Type: field.TypeInt, Default: 0},
+		{Name: "labels", Type: field.TypeJSON, Nullable: true},
 		{Name: "flow_run_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "state_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -1428,13 +1541,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "task_run_flow_run_task_runs",
-				Columns:    []*schema.Column{TaskRunColumns[22]},
+				Columns:    []*schema.Column{TaskRunColumns[23]},
 				RefColumns: []*schema.Column{FlowRunColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "task_run_task_run_state_current_state",
-				Columns:    []*schema.Column{TaskRunColumns[23]},
+				Columns:    []*schema.Column{TaskRunColumns[24]},
 				RefColumns: []*schema.Column{TaskRunStateColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1463,7 +1576,7 @@ var (
 			{
 				Name:    "ix_task_run__flow_run_id",
 				Unique:  false,
-				Columns: []*schema.Column{TaskRunColumns[22]},
+				Columns: []*schema.Column{TaskRunColumns[23]},
 			},
 			{
 				Name:    "ix_task_run__name",
@@ -1483,7 +1596,7 @@ var (
 			{
 				Name:    "ix_task_run__state_id",
 				Unique:  false,
-				Columns: []*schema.Column{TaskRunColumns[23]},
+				Columns: []*schema.Column{TaskRunColumns[24]},
 			},
 			{
 				Name:    "ix_task_run__state_name",
@@ -1506,9 +1619,14 @@ var (
 				Columns: []*schema.Column{TaskRunColumns[2]},
 			},
 			{
+				Name:    "ix_task_run__state_type_start_time",
+				Unique:  false,
+				Columns: []*schema.Column{TaskRunColumns[4], TaskRunColumns[8]},
+			},
+			{
 				Name:    "uq_task_run__flow_run_id_task_key_dynamic_key",
 				Unique:  true,
-				Columns: []*schema.Column{TaskRunColumns[22], TaskRunColumns[11], TaskRunColumns[12]},
+				Columns: []*schema.Column{TaskRunColumns[23], TaskRunColumns[11], TaskRunColumns[12]},
 			},
 		},
 	}
@@ -1658,6 +1776,7 @@ var (
 		{Name: "concurrency_limit", Type: field.TypeInt, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"READY", "NOT_READY", "PAUSED"}, Default: "NOT_READY"},
 		{Name: "last_transitioned_status_at", Type: field.TypeTime, Nullable: true},
+		{Name: "storage_configuration", Type: field.TypeJSON},
 		{Name: "default_queue_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "last_status_event_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -1669,13 +1788,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "work_pool_work_queue_default_queue",
-				Columns:    []*schema.Column{WorkPoolColumns[11]},
+				Columns:    []*schema.Column{WorkPoolColumns[12]},
 				RefColumns: []*schema.Column{WorkQueueColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "work_pool_events_last_status_event",
-				Columns:    []*schema.Column{WorkPoolColumns[12]},
+				Columns:    []*schema.Column{WorkPoolColumns[13]},
 				RefColumns: []*schema.Column{EventsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1817,6 +1936,7 @@ var (
 		CsrfTokenTable,
 		DeploymentTable,
 		DeploymentScheduleTable,
+		DeploymentVersionTable,
 		EventsTable,
 		EventResourcesTable,
 		FlowTable,
@@ -1905,16 +2025,23 @@ func init() {
 	CsrfTokenTable.Annotation = &entsql.Annotation{
 		Table: "csrf_token",
 	}
-	DeploymentTable.ForeignKeys[0].RefTable = BlockDocumentTable
+	DeploymentTable.ForeignKeys[0].RefTable = ConcurrencyLimitV2Table
 	DeploymentTable.ForeignKeys[1].RefTable = BlockDocumentTable
-	DeploymentTable.ForeignKeys[2].RefTable = FlowTable
-	DeploymentTable.ForeignKeys[3].RefTable = WorkQueueTable
+	DeploymentTable.ForeignKeys[2].RefTable = BlockDocumentTable
+	DeploymentTable.ForeignKeys[3].RefTable = DeploymentVersionTable
+	DeploymentTable.ForeignKeys[4].RefTable = FlowTable
+	DeploymentTable.ForeignKeys[5].RefTable = WorkQueueTable
 	DeploymentTable.Annotation = &entsql.Annotation{
 		Table: "deployment",
 	}
 	DeploymentScheduleTable.ForeignKeys[0].RefTable = DeploymentTable
 	DeploymentScheduleTable.Annotation = &entsql.Annotation{
 		Table: "deployment_schedule",
+	}
+	DeploymentVersionTable.ForeignKeys[0].RefTable = DeploymentTable
+	DeploymentVersionTable.ForeignKeys[1].RefTable = WorkQueueTable
+	DeploymentVersionTable.Annotation = &entsql.Annotation{
+		Table: "deployment_version",
 	}
 	EventsTable.ForeignKeys[0].RefTable = EventsTable
 	EventsTable.Annotation = &entsql.Annotation{

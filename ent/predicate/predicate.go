@@ -63,6 +63,9 @@ type Deployment func(*sql.Selector)
 // DeploymentSchedule is the predicate function for deploymentschedule builders.
 type DeploymentSchedule func(*sql.Selector)
 
+// DeploymentVersion is the predicate function for deploymentversion builders.
+type DeploymentVersion func(*sql.Selector)
+
 // Event is the predicate function for event builders.
 type Event func(*sql.Selector)
 

@@ -25,6 +25,7 @@ import (
 	"github.com/prefectdb/prefectdb/ent/csrftoken"
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/deploymentschedule"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
 	"github.com/prefectdb/prefectdb/ent/event"
 	"github.com/prefectdb/prefectdb/ent/eventresource"
 	"github.com/prefectdb/prefectdb/ent/flow"
@@ -150,6 +151,10 @@ func init() {
 	automationDescActionsOnResolve := automationFields[6].Descriptor()
 	// automation.DefaultActionsOnResolve holds the default value on creation for the actions_on_resolve field.
 	automation.DefaultActionsOnResolve = automationDescActionsOnResolve.Default.([]map[string]interface{})
+	// automationDescTags is the schema descriptor for tags field.
+	automationDescTags := automationFields[7].Descriptor()
+	// automation.DefaultTags holds the default value on creation for the tags field.
+	automation.DefaultTags = automationDescTags.Default.([]string)
 	// automationDescID is the schema descriptor for id field.
 	automationDescID := automationMixinFields0[0].Descriptor()
 	// automation.DefaultID holds the default value on creation for the id field.
@@ -476,28 +481,24 @@ func init() {
 	deployment.DefaultUpdated = deploymentDescUpdated.Default.(func() time.Time)
 	// deployment.UpdateDefaultUpdated holds the default value on update for the updated field.
 	deployment.UpdateDefaultUpdated = deploymentDescUpdated.UpdateDefault.(func() time.Time)
-	// deploymentDescIsScheduleActive is the schema descriptor for is_schedule_active field.
-	deploymentDescIsScheduleActive := deploymentFields[2].Descriptor()
-	// deployment.DefaultIsScheduleActive holds the default value on creation for the is_schedule_active field.
-	deployment.DefaultIsScheduleActive = deploymentDescIsScheduleActive.Default.(bool)
 	// deploymentDescTags is the schema descriptor for tags field.
-	deploymentDescTags := deploymentFields[3].Descriptor()
+	deploymentDescTags := deploymentFields[1].Descriptor()
 	// deployment.DefaultTags holds the default value on creation for the tags field.
 	deployment.DefaultTags = deploymentDescTags.Default.([]string)
 	// deploymentDescParameters is the schema descriptor for parameters field.
-	deploymentDescParameters := deploymentFields[4].Descriptor()
+	deploymentDescParameters := deploymentFields[2].Descriptor()
 	// deployment.DefaultParameters holds the default value on creation for the parameters field.
 	deployment.DefaultParameters = deploymentDescParameters.Default.(map[string]interface{})
 	// deploymentDescInfraOverrides is the schema descriptor for infra_overrides field.
-	deploymentDescInfraOverrides := deploymentFields[13].Descriptor()
+	deploymentDescInfraOverrides := deploymentFields[9].Descriptor()
 	// deployment.DefaultInfraOverrides holds the default value on creation for the infra_overrides field.
 	deployment.DefaultInfraOverrides = deploymentDescInfraOverrides.Default.(map[string]interface{})
 	// deploymentDescEnforceParameterSchema is the schema descriptor for enforce_parameter_schema field.
-	deploymentDescEnforceParameterSchema := deploymentFields[21].Descriptor()
+	deploymentDescEnforceParameterSchema := deploymentFields[17].Descriptor()
 	// deployment.DefaultEnforceParameterSchema holds the default value on creation for the enforce_parameter_schema field.
 	deployment.DefaultEnforceParameterSchema = deploymentDescEnforceParameterSchema.Default.(bool)
 	// deploymentDescPaused is the schema descriptor for paused field.
-	deploymentDescPaused := deploymentFields[23].Descriptor()
+	deploymentDescPaused := deploymentFields[19].Descriptor()
 	// deployment.DefaultPaused holds the default value on creation for the paused field.
 	deployment.DefaultPaused = deploymentDescPaused.Default.(bool)
 	// deploymentDescID is the schema descriptor for id field.
@@ -521,14 +522,55 @@ func init() {
 	deploymentschedule.DefaultUpdated = deploymentscheduleDescUpdated.Default.(func() time.Time)
 	// deploymentschedule.UpdateDefaultUpdated holds the default value on update for the updated field.
 	deploymentschedule.UpdateDefaultUpdated = deploymentscheduleDescUpdated.UpdateDefault.(func() time.Time)
-	// deploymentscheduleDescCatchup is the schema descriptor for catchup field.
-	deploymentscheduleDescCatchup := deploymentscheduleFields[5].Descriptor()
-	// deploymentschedule.DefaultCatchup holds the default value on creation for the catchup field.
-	deploymentschedule.DefaultCatchup = deploymentscheduleDescCatchup.Default.(bool)
+	// deploymentscheduleDescParameters is the schema descriptor for parameters field.
+	deploymentscheduleDescParameters := deploymentscheduleFields[4].Descriptor()
+	// deploymentschedule.DefaultParameters holds the default value on creation for the parameters field.
+	deploymentschedule.DefaultParameters = deploymentscheduleDescParameters.Default.(map[string]interface{})
 	// deploymentscheduleDescID is the schema descriptor for id field.
 	deploymentscheduleDescID := deploymentscheduleMixinFields0[0].Descriptor()
 	// deploymentschedule.DefaultID holds the default value on creation for the id field.
 	deploymentschedule.DefaultID = deploymentscheduleDescID.Default.(func() uuid.UUID)
+	deploymentversionMixin := schema.DeploymentVersion{}.Mixin()
+	deploymentversionMixinHooks0 := deploymentversionMixin[0].Hooks()
+	deploymentversion.Hooks[0] = deploymentversionMixinHooks0[0]
+	deploymentversionMixinFields0 := deploymentversionMixin[0].Fields()
+	_ = deploymentversionMixinFields0
+	deploymentversionFields := schema.DeploymentVersion{}.Fields()
+	_ = deploymentversionFields
+	// deploymentversionDescCreated is the schema descriptor for created field.
+	deploymentversionDescCreated := deploymentversionMixinFields0[1].Descriptor()
+	// deploymentversion.DefaultCreated holds the default value on creation for the created field.
+	deploymentversion.DefaultCreated = deploymentversionDescCreated.Default.(func() time.Time)
+	// deploymentversionDescUpdated is the schema descriptor for updated field.
+	deploymentversionDescUpdated := deploymentversionMixinFields0[2].Descriptor()
+	// deploymentversion.DefaultUpdated holds the default value on creation for the updated field.
+	deploymentversion.DefaultUpdated = deploymentversionDescUpdated.Default.(func() time.Time)
+	// deploymentversion.UpdateDefaultUpdated holds the default value on update for the updated field.
+	deploymentversion.UpdateDefaultUpdated = deploymentversionDescUpdated.UpdateDefault.(func() time.Time)
+	// deploymentversionDescVersionInfo is the schema descriptor for version_info field.
+	deploymentversionDescVersionInfo := deploymentversionFields[2].Descriptor()
+	// deploymentversion.DefaultVersionInfo holds the default value on creation for the version_info field.
+	deploymentversion.DefaultVersionInfo = deploymentversionDescVersionInfo.Default.(map[string]interface{})
+	// deploymentversionDescTags is the schema descriptor for tags field.
+	deploymentversionDescTags := deploymentversionFields[4].Descriptor()
+	// deploymentversion.DefaultTags holds the default value on creation for the tags field.
+	deploymentversion.DefaultTags = deploymentversionDescTags.Default.([]string)
+	// deploymentversionDescParameters is the schema descriptor for parameters field.
+	deploymentversionDescParameters := deploymentversionFields[8].Descriptor()
+	// deploymentversion.DefaultParameters holds the default value on creation for the parameters field.
+	deploymentversion.DefaultParameters = deploymentversionDescParameters.Default.(map[string]interface{})
+	// deploymentversionDescEnforceParameterSchema is the schema descriptor for enforce_parameter_schema field.
+	deploymentversionDescEnforceParameterSchema := deploymentversionFields[10].Descriptor()
+	// deploymentversion.DefaultEnforceParameterSchema holds the default value on creation for the enforce_parameter_schema field.
+	deploymentversion.DefaultEnforceParameterSchema = deploymentversionDescEnforceParameterSchema.Default.(bool)
+	// deploymentversionDescInfraOverrides is the schema descriptor for infra_overrides field.
+	deploymentversionDescInfraOverrides := deploymentversionFields[13].Descriptor()
+	// deploymentversion.DefaultInfraOverrides holds the default value on creation for the infra_overrides field.
+	deploymentversion.DefaultInfraOverrides = deploymentversionDescInfraOverrides.Default.(map[string]interface{})
+	// deploymentversionDescID is the schema descriptor for id field.
+	deploymentversionDescID := deploymentversionMixinFields0[0].Descriptor()
+	// deploymentversion.DefaultID holds the default value on creation for the id field.
+	deploymentversion.DefaultID = deploymentversionDescID.Default.(func() uuid.UUID)
 	eventMixin := schema.Event{}.Mixin()
 	eventMixinHooks0 := eventMixin[0].Hooks()
 	event.Hooks[0] = eventMixinHooks0[0]
@@ -954,6 +996,10 @@ func init() {
 	workpoolDescIsPaused := workpoolFields[4].Descriptor()
 	// workpool.DefaultIsPaused holds the default value on creation for the is_paused field.
 	workpool.DefaultIsPaused = workpoolDescIsPaused.Default.(bool)
+	// workpoolDescStorageConfiguration is the schema descriptor for storage_configuration field.
+	workpoolDescStorageConfiguration := workpoolFields[10].Descriptor()
+	// workpool.DefaultStorageConfiguration holds the default value on creation for the storage_configuration field.
+	workpool.DefaultStorageConfiguration = workpoolDescStorageConfiguration.Default.(map[string]interface{})
 	// workpoolDescID is the schema descriptor for id field.
 	workpoolDescID := workpoolMixinFields0[0].Descriptor()
 	// workpool.DefaultID holds the default value on creation for the id field.

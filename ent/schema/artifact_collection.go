@@ -39,7 +39,8 @@ func (ArtifactCollection) Mixin() []ent.Mixin {
 func (ArtifactCollection) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("key"),
-		field.UUID("latest_id", uuid.UUID{}).Optional().Nillable(),
+		// NOT NULL since Prefect 3.1.6 (Alembic 5d03c01be85e) on PostgreSQL, always on SQLite.
+		field.UUID("latest_id", uuid.UUID{}),
 		field.UUID("task_run_id", uuid.UUID{}).Optional().Nillable(),
 		field.UUID("flow_run_id", uuid.UUID{}).Optional().Nillable(),
 		field.String("type").Optional().Nillable(),
@@ -54,7 +55,7 @@ func (ArtifactCollection) Fields() []ent.Field {
 // Edges of the ArtifactCollection.
 func (ArtifactCollection) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("latest", Artifact.Type).Field("latest_id").Unique().
+		edge.To("latest", Artifact.Type).Field("latest_id").Unique().Required().
 			Annotations(storage.NoForeignKey()),
 		edge.To("flow_run", FlowRun.Type).Field("flow_run_id").Unique().
 			Annotations(storage.NoForeignKey()),
@@ -69,5 +70,6 @@ func (ArtifactCollection) Indexes() []ent.Index {
 		index.Fields("key").StorageKey("uq_artifact_collection__key").Unique().
 			Annotations(storage.Constraint()),
 		index.Fields("key", "latest_id").StorageKey("ix_artifact_collection__key_latest_id"),
+		index.Fields("updated").StorageKey("ix_artifact_collection__updated"),
 	}
 }

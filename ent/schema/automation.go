@@ -39,6 +39,8 @@ func (Automation) Fields() []ent.Field {
 			Annotations(storage.DefaultString("[]")),
 		field.JSON("actions_on_resolve", []map[string]any{}).Default([]map[string]any{}).
 			Annotations(storage.DefaultString("[]")),
+		field.JSON("tags", []string{}).Default([]string{}).
+			Annotations(storage.DefaultString("[]")),
 	}
 }
 

@@ -42,6 +42,7 @@ func (AutomationEventFollower) Indexes() []ent.Index {
 		index.Fields("received").StorageKey("ix_automation_event_follower__received"),
 		index.Fields("scope").StorageKey("ix_automation_event_follower__scope"),
 		index.Fields("updated").StorageKey("ix_automation_event_follower__updated"),
+		index.Fields("scope", "leader_event_id").StorageKey("ix_ae_follower_scope_leader"),
 		index.Fields("scope", "follower_event_id").StorageKey("uq_follower_for_scope").Unique(),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
@@ -35,6 +36,14 @@ func (ConcurrencyLimitV2) Fields() []ent.Field {
 		field.Int("denied_slots"),
 		field.Float("slot_decay_per_second"),
 		field.Float("avg_slot_occupancy_seconds"),
+	}
+}
+
+// Edges of the ConcurrencyLimitV2.
+func (ConcurrencyLimitV2) Edges() []ent.Edge {
+	return []ent.Edge{
+		// Deployments whose concurrency this limit enforces (Prefect 3.0.3 and later).
+		edge.To("deployments", Deployment.Type),
 	}
 }
 

@@ -1,8 +1,6 @@
 package schema
 
 import (
-	"encoding/json"
-
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
@@ -34,19 +32,14 @@ func (Deployment) Mixin() []ent.Mixin {
 func (Deployment) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name"),
-		field.JSON("schedule", json.RawMessage{}).Optional(),
-		field.Bool("is_schedule_active").Default(true).
-			Annotations(storage.Default("true")),
 		field.JSON("tags", []string{}).Default([]string{}).
 			Annotations(storage.DefaultString("[]")),
 		field.JSON("parameters", map[string]any{}).Default(map[string]any{}).
 			Annotations(storage.DefaultString("{}")),
-		field.JSON("flow_data", json.RawMessage{}).Optional(),
 		field.UUID("flow_id", uuid.UUID{}),
 		field.UUID("infrastructure_document_id", uuid.UUID{}).Optional().Nillable(),
 		field.Text("description").Optional().Nillable().
 			Annotations(storage.Kind(storage.KindText)),
-		field.String("manifest_path").Optional().Nillable(),
 		field.JSON("parameter_openapi_schema", map[string]any{}).Optional(),
 		field.UUID("storage_document_id", uuid.UUID{}).Optional().Nillable(),
 		field.String("version").Optional().Nillable(),
@@ -67,6 +60,10 @@ func (Deployment) Fields() []ent.Field {
 		field.Enum("status").GoType(types.DeploymentStatus("")).Default("NOT_READY").
 			Annotations(storage.Enum("deployment_status"), storage.DefaultString("NOT_READY")),
 		field.Int("concurrency_limit").Optional().Nillable(),
+		field.JSON("concurrency_options", map[string]any{}).Optional(),
+		field.UUID("concurrency_limit_id", uuid.UUID{}).Optional().Nillable(),
+		field.JSON("labels", map[string]any{}).Optional(),
+		field.UUID("version_id", uuid.UUID{}).Optional().Nillable(),
 	}
 }
 
@@ -81,6 +78,12 @@ func (Deployment) Edges() []ent.Edge {
 			Annotations(storage.OnDelete(storage.Cascade)),
 		edge.From("work_queue", WorkQueue.Type).Ref("deployments").Field("work_queue_id").Unique().
 			Annotations(storage.OnDelete(storage.SetNull)),
+		edge.From("global_concurrency_limit", ConcurrencyLimitV2.Type).Ref("deployments").Field("concurrency_limit_id").Unique().
+			Annotations(storage.OnDelete(storage.SetNull)),
+		// The current version: Prefect keeps version_id without a foreign key.
+		edge.To("current_version", DeploymentVersion.Type).Field("version_id").Unique().
+			Annotations(storage.NoForeignKey()),
+		edge.To("versions", DeploymentVersion.Type),
 		edge.To("schedules", DeploymentSchedule.Type),
 		edge.To("flow_runs", FlowRun.Type),
 	}
@@ -95,6 +98,7 @@ func (Deployment) Indexes() []ent.Index {
 		index.Fields("updated").StorageKey("ix_deployment__updated"),
 		index.Fields("work_queue_id").StorageKey("ix_deployment__work_queue_id"),
 		index.Fields("work_queue_name").StorageKey("ix_deployment__work_queue_name"),
+		index.Fields("version_id").StorageKey("ix_deployment__version_id"),
 		index.Fields("flow_id", "name").StorageKey("uq_deployment__flow_id_name").Unique(),
 	}
 }

@@ -33,10 +33,10 @@ func (DeploymentSchedule) Fields() []ent.Field {
 		field.JSON("schedule", map[string]any{}),
 		field.Bool("active"),
 		field.UUID("deployment_id", uuid.UUID{}),
-		field.Int("max_active_runs").Optional().Nillable(),
 		field.Int("max_scheduled_runs").Optional().Nillable(),
-		field.Bool("catchup").Default(false).
-			Annotations(storage.Default("false")),
+		field.JSON("parameters", map[string]any{}).Default(map[string]any{}).
+			Annotations(storage.DefaultString("{}")),
+		field.String("slug").Optional().Nillable(),
 	}
 }
 
@@ -53,5 +53,6 @@ func (DeploymentSchedule) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("deployment_id").StorageKey("ix_deployment_schedule__deployment_id"),
 		index.Fields("updated").StorageKey("ix_deployment_schedule__updated"),
+		index.Fields("slug").StorageKey("ix_deployment_schedule__slug"),
 	}
 }

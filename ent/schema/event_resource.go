@@ -60,5 +60,7 @@ func (EventResource) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("resource_id", "occurred").StorageKey("ix_event_resources__resource_id__occurred"),
 		index.Fields("updated").StorageKey("ix_event_resources__updated"),
+		index.Fields("occurred").StorageKey("ix_event_resources__occurred"),
+		index.Fields("event_id").StorageKey("ix_event_resources__event_id"),
 	}
 }

@@ -32,6 +32,7 @@ func (Flow) Fields() []ent.Field {
 		field.String("name"),
 		field.JSON("tags", []string{}).Default([]string{}).
 			Annotations(storage.DefaultString("[]")),
+		field.JSON("labels", map[string]any{}).Optional(),
 	}
 }
 

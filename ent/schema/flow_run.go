@@ -68,6 +68,7 @@ func (FlowRun) Fields() []ent.Field {
 		field.JSON("job_variables", map[string]any{}).Default(map[string]any{}).Optional().
 			Annotations(storage.DefaultString("{}")),
 		field.String("deployment_version").Optional().Nillable(),
+		field.JSON("labels", map[string]any{}).Optional(),
 	}
 }
 

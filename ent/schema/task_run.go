@@ -59,6 +59,7 @@ func (TaskRun) Fields() []ent.Field {
 		field.Time("state_timestamp").Optional().Nillable(),
 		field.Int("flow_run_run_count").Default(0).
 			Annotations(storage.Default("0")),
+		field.JSON("labels", map[string]any{}).Optional(),
 	}
 }
 
@@ -70,8 +71,9 @@ func (TaskRun) Edges() []ent.Edge {
 		edge.To("logs", LogEntry.Type),
 		edge.From("flow_run", FlowRun.Type).Ref("task_runs").Field("flow_run_id").Unique().
 			Annotations(storage.OnDelete(storage.Cascade)),
+		// No foreign key since Prefect 3.4.7 (Alembic 3b86c5ea017a / 8bb517bae6f9).
 		edge.To("current_state", TaskRunState.Type).Field("state_id").Unique().
-			Annotations(storage.OnDelete(storage.SetNull)),
+			Annotations(storage.NoForeignKey()),
 		edge.To("states", TaskRunState.Type),
 	}
 }
@@ -92,6 +94,7 @@ func (TaskRun) Indexes() []ent.Index {
 		index.Fields("state_timestamp").StorageKey("ix_task_run__state_timestamp"),
 		index.Fields("state_type").StorageKey("ix_task_run__state_type"),
 		index.Fields("updated").StorageKey("ix_task_run__updated"),
+		index.Fields("state_type", "start_time").StorageKey("ix_task_run__state_type_start_time"),
 		index.Fields("flow_run_id", "task_key", "dynamic_key").StorageKey("uq_task_run__flow_run_id_task_key_dynamic_key").Unique(),
 	}
 }

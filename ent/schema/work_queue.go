@@ -52,6 +52,7 @@ func (WorkQueue) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("agents", Agent.Type),
 		edge.To("deployments", Deployment.Type),
+		edge.To("deployment_versions", DeploymentVersion.Type),
 		edge.To("flow_runs", FlowRun.Type),
 		edge.From("work_pool", WorkPool.Type).Ref("work_queues").Field("work_pool_id").Unique().Required().
 			Annotations(storage.OnDelete(storage.Cascade)),

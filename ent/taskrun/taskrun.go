@@ -64,6 +64,8 @@ const (
 	FieldStateTimestamp = "state_timestamp"
 	// FieldFlowRunRunCount holds the string denoting the flow_run_run_count field in the database.
 	FieldFlowRunRunCount = "flow_run_run_count"
+	// FieldLabels holds the string denoting the labels field in the database.
+	FieldLabels = "labels"
 	// EdgeArtifacts holds the string denoting the artifacts edge name in mutations.
 	EdgeArtifacts = "artifacts"
 	// EdgeSubflowRun holds the string denoting the subflow_run edge name in mutations.
@@ -148,6 +150,7 @@ var Columns = []string{
 	FieldStateName,
 	FieldStateTimestamp,
 	FieldFlowRunRunCount,
+	FieldLabels,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -1172,6 +1172,16 @@ func FlowRunRunCountLTE(v int) predicate.TaskRun {
 	return predicate.TaskRun(sql.FieldLTE(FieldFlowRunRunCount, v))
 }
 
+// LabelsIsNil applies the IsNil predicate on the "labels" field.
+func LabelsIsNil() predicate.TaskRun {
+	return predicate.TaskRun(sql.FieldIsNull(FieldLabels))
+}
+
+// LabelsNotNil applies the NotNil predicate on the "labels" field.
+func LabelsNotNil() predicate.TaskRun {
+	return predicate.TaskRun(sql.FieldNotNull(FieldLabels))
+}
+
 // HasArtifacts applies the HasEdge predicate on the "artifacts" edge.
 func HasArtifacts() predicate.TaskRun {
 	return predicate.TaskRun(func(s *sql.Selector) {

@@ -42,6 +42,8 @@ const (
 	FieldLastTransitionedStatusAt = "last_transitioned_status_at"
 	// FieldLastStatusEventID holds the string denoting the last_status_event_id field in the database.
 	FieldLastStatusEventID = "last_status_event_id"
+	// FieldStorageConfiguration holds the string denoting the storage_configuration field in the database.
+	FieldStorageConfiguration = "storage_configuration"
 	// EdgeDefaultQueue holds the string denoting the default_queue edge name in mutations.
 	EdgeDefaultQueue = "default_queue"
 	// EdgeWorkQueues holds the string denoting the work_queues edge name in mutations.
@@ -97,6 +99,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldLastTransitionedStatusAt,
 	FieldLastStatusEventID,
+	FieldStorageConfiguration,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -126,6 +129,8 @@ var (
 	DefaultBaseJobTemplate map[string]interface{}
 	// DefaultIsPaused holds the default value on creation for the "is_paused" field.
 	DefaultIsPaused bool
+	// DefaultStorageConfiguration holds the default value on creation for the "storage_configuration" field.
+	DefaultStorageConfiguration map[string]interface{}
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )

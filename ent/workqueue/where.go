@@ -568,6 +568,29 @@ func HasDeploymentsWith(preds ...predicate.Deployment) predicate.WorkQueue {
 	})
 }
 
+// HasDeploymentVersions applies the HasEdge predicate on the "deployment_versions" edge.
+func HasDeploymentVersions() predicate.WorkQueue {
+	return predicate.WorkQueue(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DeploymentVersionsTable, DeploymentVersionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeploymentVersionsWith applies the HasEdge predicate on the "deployment_versions" edge with a given conditions (other predicates).
+func HasDeploymentVersionsWith(preds ...predicate.DeploymentVersion) predicate.WorkQueue {
+	return predicate.WorkQueue(func(s *sql.Selector) {
+		step := newDeploymentVersionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasFlowRuns applies the HasEdge predicate on the "flow_runs" edge.
 func HasFlowRuns() predicate.WorkQueue {
 	return predicate.WorkQueue(func(s *sql.Selector) {

@@ -44,6 +44,8 @@ const (
 	EdgeAgents = "agents"
 	// EdgeDeployments holds the string denoting the deployments edge name in mutations.
 	EdgeDeployments = "deployments"
+	// EdgeDeploymentVersions holds the string denoting the deployment_versions edge name in mutations.
+	EdgeDeploymentVersions = "deployment_versions"
 	// EdgeFlowRuns holds the string denoting the flow_runs edge name in mutations.
 	EdgeFlowRuns = "flow_runs"
 	// EdgeWorkPool holds the string denoting the work_pool edge name in mutations.
@@ -64,6 +66,13 @@ const (
 	DeploymentsInverseTable = "deployment"
 	// DeploymentsColumn is the table column denoting the deployments relation/edge.
 	DeploymentsColumn = "work_queue_id"
+	// DeploymentVersionsTable is the table that holds the deployment_versions relation/edge.
+	DeploymentVersionsTable = "deployment_version"
+	// DeploymentVersionsInverseTable is the table name for the DeploymentVersion entity.
+	// It exists in this package in order to avoid circular dependency with the "deploymentversion" package.
+	DeploymentVersionsInverseTable = "deployment_version"
+	// DeploymentVersionsColumn is the table column denoting the deployment_versions relation/edge.
+	DeploymentVersionsColumn = "work_queue_id"
 	// FlowRunsTable is the table that holds the flow_runs relation/edge.
 	FlowRunsTable = "flow_run"
 	// FlowRunsInverseTable is the table name for the FlowRun entity.
@@ -227,6 +236,20 @@ func ByDeployments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByDeploymentVersionsCount orders the results by deployment_versions count.
+func ByDeploymentVersionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDeploymentVersionsStep(), opts...)
+	}
+}
+
+// ByDeploymentVersions orders the results by deployment_versions terms.
+func ByDeploymentVersions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeploymentVersionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByFlowRunsCount orders the results by flow_runs count.
 func ByFlowRunsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -259,6 +282,13 @@ func newDeploymentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DeploymentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, DeploymentsTable, DeploymentsColumn),
+	)
+}
+func newDeploymentVersionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeploymentVersionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DeploymentVersionsTable, DeploymentVersionsColumn),
 	)
 }
 func newFlowRunsStep() *sqlgraph.Step {

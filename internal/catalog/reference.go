@@ -15,17 +15,29 @@ import (
 //go:embed reference/prefect_30.json
 var referenceJSON []byte
 
-// referenceFile is the layout of reference/prefect_30.json.
-type referenceFile struct {
+// headReferenceJSON is the schema that Prefect's own migrations build at the
+// newest revision prefectdb knows, on both dialects, in the same layout. It
+// is generated from the schema dumps in reference/releases/ by loading them
+// into real databases and reading their catalogs
+// (go test ./migrate -run TestHeadReference -update-reference), and checked
+// against them by the same test.
+//
+//go:embed reference/prefect_head.json
+var headReferenceJSON []byte
+
+// ReferenceFile is the layout of the reference files: one schema per
+// dialect, with the Alembic revision it belongs to.
+type ReferenceFile struct {
 	Source   string                      `json:"source"`
-	Dialects map[string]referenceDialect `json:"dialects"`
+	Dialects map[string]ReferenceDialect `json:"dialects"`
 }
 
-// referenceDialect is one dialect's entry in reference/prefect_30.json.
-type referenceDialect struct {
+// ReferenceDialect is one dialect's entry in a reference file.
+type ReferenceDialect struct {
 	AlembicHead string  `json:"alembic_head"`
 	Schema      *Schema `json:"schema"`
 }
+
 
 // referenceDialectName maps the accepted dialect spellings to the keys of
 // the reference file.
@@ -39,24 +51,39 @@ func referenceDialectName(dialect string) (string, error) {
 	return "", fmt.Errorf("catalog: unknown dialect %q (want \"postgres\" or \"sqlite\")", dialect)
 }
 
-// loadReference decodes the embedded reference file and returns the entry
-// of one dialect.
-func loadReference(dialect string) (referenceDialect, error) {
+// loadReference decodes the embedded 3.0 reference file and returns the
+// entry of one dialect.
+func loadReference(dialect string) (ReferenceDialect, error) {
+	return decodeReference(referenceJSON, dialect)
+}
+
+func decodeReference(b []byte, dialect string) (ReferenceDialect, error) {
 	name, err := referenceDialectName(dialect)
 	if err != nil {
-		return referenceDialect{}, err
+		return ReferenceDialect{}, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(referenceJSON))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	var f referenceFile
+	var f ReferenceFile
 	if err := dec.Decode(&f); err != nil {
-		return referenceDialect{}, fmt.Errorf("catalog: decode reference schema: %w", err)
+		return ReferenceDialect{}, fmt.Errorf("catalog: decode reference schema: %w", err)
 	}
 	d, ok := f.Dialects[name]
 	if !ok || d.Schema == nil {
-		return referenceDialect{}, fmt.Errorf("catalog: reference schema has no entry for %q", name)
+		return ReferenceDialect{}, fmt.Errorf("catalog: reference schema has no entry for %q", name)
 	}
 	return d, nil
+}
+
+// HeadReference returns the schema that Prefect's own migrations build at
+// the newest revision prefectdb knows, for one dialect, with that revision.
+// Every call decodes a fresh copy.
+func HeadReference(dialect string) (*Schema, string, error) {
+	d, err := decodeReference(headReferenceJSON, dialect)
+	if err != nil {
+		return nil, "", err
+	}
+	return d.Schema, d.AlembicHead, nil
 }
 
 // Reference returns Prefect 3.0's schema at the alembic head for one dialect

@@ -43,6 +43,7 @@ var schemas = []ent.Interface{
 	schema.CsrfToken{},
 	schema.Deployment{},
 	schema.DeploymentSchedule{},
+	schema.DeploymentVersion{},
 	schema.Event{},
 	schema.EventResource{},
 	schema.Flow{},

@@ -26,7 +26,6 @@ import (
 	"github.com/prefectdb/prefectdb/internal/schemagen"
 )
 
-
 func main() {
 	schemaDir := flag.String("schema", "./schema", "Ent schema package directory")
 	out := flag.String("out", "../migrate", "migrate package directory")
