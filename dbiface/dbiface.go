@@ -61,6 +61,7 @@ type Interface struct {
 	options  dialects.Options
 	db       *sql.DB
 	config   *dialects.ConfigurationCache
+	levels   levelCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -83,10 +84,12 @@ func open(ctx context.Context, cfg Config, r *Registry, key string) (*Interface,
 		return nil, fmt.Errorf("dbiface: %w", err)
 	}
 	client := ent.NewClient(ent.Driver(drv))
-	return &Interface{
+	i := &Interface{
 		Client: client, key: key, registry: r, dialect: db.Dialect, target: db.Target,
 		options: cfg.Options, db: db.DB, config: dialects.NewConfigurationCache(),
-	}, nil
+	}
+	i.gateReleases(client)
+	return i, nil
 }
 
 // Dialect returns the database's dialect.
@@ -154,6 +157,7 @@ func (i *Interface) CreateDB(ctx context.Context) error {
 // RunMigrationsUpgrade applies every pending migration.
 func (i *Interface) RunMigrationsUpgrade(ctx context.Context) ([]migrate.Step, error) {
 	steps, err := i.migrator().Up(ctx)
+	i.forgetLevel()
 	if err != nil {
 		return steps, fmt.Errorf("dbiface: migrate up: %w", err)
 	}
@@ -165,6 +169,7 @@ func (i *Interface) RunMigrationsUpgrade(ctx context.Context) ([]migrate.Step, e
 // reverts every migration newer than it.
 func (i *Interface) RunMigrationsDowngrade(ctx context.Context, revision string) ([]migrate.Step, error) {
 	steps, err := i.migrator().Down(ctx, revision)
+	i.forgetLevel()
 	if err != nil {
 		return steps, fmt.Errorf("dbiface: migrate down: %w", err)
 	}
@@ -176,6 +181,7 @@ func (i *Interface) RunMigrationsDowngrade(ctx context.Context, revision string)
 // that CreateDB afterwards starts from an empty database. Tables that are
 // not part of Prefect's schema are dropped too.
 func (i *Interface) DropDB(ctx context.Context) error {
+	defer i.forgetLevel()
 	if _, err := i.migrator().Down(ctx, migrate.Base); err != nil {
 		var unknown *migrate.UnknownRevisionError
 		if !errors.As(err, &unknown) {

@@ -121,6 +121,9 @@ func (s *Session) MakeTimestampIntervals(ctx context.Context, start, end time.Ti
 // QueueFlowRunNotifications queues one notification per active policy that
 // matches a flow run's new state.
 func (s *Session) QueueFlowRunNotifications(ctx context.Context, flowRunID, stateID uuid.UUID, stateName string, tags []string) (int64, error) {
+	if err := s.iface.requireTable(ctx, "flow_run_notification_queue"); err != nil {
+		return 0, err
+	}
 	return s.iface.dialect.QueueFlowRunNotifications(ctx, s.Client, flowRunID, stateID, stateName, tags)
 }
 
@@ -128,6 +131,9 @@ func (s *Session) QueueFlowRunNotifications(ctx context.Context, flowRunID, stat
 // and deletes them. Call it in a WithForUpdate transaction: every queued
 // notification is then delivered exactly once, however many takers run.
 func (s *Session) GetFlowRunNotificationsFromQueue(ctx context.Context, limit int) ([]dialects.QueuedNotification, error) {
+	if err := s.iface.requireTable(ctx, "flow_run_notification_queue"); err != nil {
+		return nil, err
+	}
 	return s.iface.dialect.GetFlowRunNotificationsFromQueue(ctx, s.Client, limit)
 }
 

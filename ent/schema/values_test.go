@@ -322,8 +322,26 @@ func TestEdgeTraversals(t *testing.T) {
 		if ev, err := f.WorkPool.QueryLastStatusEvent().Only(ctx); err != nil || ev.ID != next.ID {
 			t.Fatalf("pool's last status event = %v, %v", ev, err)
 		}
-		if st, err := f.NotificationQueue.QueryFlowRunState().Only(ctx); err != nil || st.ID != f.FlowRunStates[2].ID {
-			t.Fatalf("queued notification's state = %v, %v", st, err)
+		// deployment_version (Prefect 3.2.15 and later): both directions of
+		// the versions edge, and the current version Prefect keeps in
+		// deployment.version_id without a foreign key.
+		if v, err := f.Deployment.QueryCurrentVersion().Only(ctx); err != nil || v.ID != f.DeploymentVersion.ID {
+			t.Fatalf("deployment's current version = %v, %v", v, err)
+		}
+		if n, err := f.Deployment.QueryVersions().Count(ctx); err != nil || n != 1 {
+			t.Fatalf("deployment's versions = %d, %v", n, err)
+		}
+		if d, err := f.DeploymentVersion.QueryDeployment().Only(ctx); err != nil || d.ID != f.Deployment.ID {
+			t.Fatalf("version's deployment = %v, %v", d, err)
+		}
+		if q, err := f.DeploymentVersion.QueryWorkQueue().Only(ctx); err != nil || q.ID != f.WorkQueue.ID {
+			t.Fatalf("version's work queue = %v, %v", q, err)
+		}
+		if err := c.Deployment.UpdateOneID(f.Deployment.ID).SetGlobalConcurrencyLimit(f.ConcurrencyLimitV2).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.ConcurrencyLimitV2.QueryDeployments().Count(ctx); err != nil || n != 1 {
+			t.Fatalf("limit's deployments = %d, %v", n, err)
 		}
 		// Eager loading of several edges at once.
 		r, err := c.FlowRun.Query().Where(flowrun.ID(f.FlowRun.ID)).WithFlow().WithCurrentState().WithTaskRuns().

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/prefectdb/prefectdb/ent"
+	"github.com/prefectdb/prefectdb/migrate"
 	"github.com/prefectdb/prefectdb/types"
 )
 
@@ -40,8 +41,11 @@ type Fixture struct {
 	TaskRunStateCache    *ent.TaskRunStateCache
 	Log                  *ent.LogEntry
 	FlowRunInput         *ent.FlowRunInput
-	NotificationPolicy   *ent.FlowRunNotificationPolicy
-	NotificationQueue    *ent.FlowRunNotificationQueue
+	DeploymentVersion    *ent.DeploymentVersion
+	// NotificationPolicy and NotificationQueue are nil at Prefect 3.4.0 and
+	// later, which removed their tables.
+	NotificationPolicy *ent.FlowRunNotificationPolicy
+	NotificationQueue  *ent.FlowRunNotificationQueue
 	Automation           *ent.Automation
 	AutomationBucket     *ent.AutomationBucket
 	AutomationResource   *ent.AutomationRelatedResource
@@ -60,15 +64,22 @@ type Fixture struct {
 // seedTime is a fixed instant with microseconds, so tests can compare.
 var seedTime = time.Date(2024, 9, 13, 12, 30, 45, 123456000, time.UTC)
 
-// Seed creates a Fixture through the client, in one transaction. suffix
-// makes unique names, so a database can be seeded more than once. The
-// returned entities are bound to client, not to the finished transaction.
+// Seed creates a Fixture through the client, in one transaction, on a
+// database at head. suffix makes unique names, so a database can be seeded
+// more than once. The returned entities are bound to client, not to the
+// finished transaction.
 func Seed(ctx context.Context, client *ent.Client, suffix string) (*Fixture, error) {
+	return SeedAt(ctx, client, nil, suffix)
+}
+
+// SeedAt is Seed for a database at level (nil: head): it fills the tables
+// and columns that the level's Prefect release has.
+func SeedAt(ctx context.Context, client *ent.Client, level *migrate.Level, suffix string) (*Fixture, error) {
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("seed: begin: %w", err)
 	}
-	f, err := seed(ctx, tx.Client(), suffix)
+	f, err := seed(ctx, tx.Client(), level, suffix)
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w (rollback: %v)", err, tx.Rollback())
 	}
@@ -99,8 +110,15 @@ func unwrapAll(f *Fixture) {
 	}
 }
 
-func seed(ctx context.Context, c *ent.Client, sfx string) (f *Fixture, err error) {
+func seed(ctx context.Context, c *ent.Client, level *migrate.Level, sfx string) (f *Fixture, err error) {
 	f = &Fixture{}
+	hasTable := func(t string) bool {
+		if level == nil {
+			return migrate.TableAtHead(t)
+		}
+		return level.HasTable(t)
+	}
+	hasColumn := func(t, col string) bool { return level == nil || level.HasColumn(t, col) }
 	obj := map[string]any{"k": "v", "n": 1.5}
 	raw := json.RawMessage(`{"value": [1, 2, 3]}`)
 
@@ -216,13 +234,37 @@ func seed(ctx context.Context, c *ent.Client, sfx string) (f *Fixture, err error
 	if f.FlowRunInput, err = c.FlowRunInput.Create().SetFlowRun(f.FlowRun).SetKey("input").SetValue(`{"a": 1}`).Save(ctx); err != nil {
 		return nil, fmt.Errorf("flow run input: %w", err)
 	}
-	if f.NotificationPolicy, err = c.FlowRunNotificationPolicy.Create().SetBlockDocument(f.BlockDocument).
-		SetStateNames([]string{"Failed"}).Save(ctx); err != nil {
-		return nil, fmt.Errorf("notification policy: %w", err)
+	if hasTable("flow_run_notification_policy") {
+		if f.NotificationPolicy, err = c.FlowRunNotificationPolicy.Create().SetBlockDocument(f.BlockDocument).
+			SetStateNames([]string{"Failed"}).Save(ctx); err != nil {
+			return nil, fmt.Errorf("notification policy: %w", err)
+		}
+		if f.NotificationQueue, err = c.FlowRunNotificationQueue.Create().SetFlowRunNotificationPolicy(f.NotificationPolicy).
+			SetFlowRunState(cur).Save(ctx); err != nil {
+			return nil, fmt.Errorf("notification queue: %w", err)
+		}
 	}
-	if f.NotificationQueue, err = c.FlowRunNotificationQueue.Create().SetFlowRunNotificationPolicy(f.NotificationPolicy).
-		SetFlowRunState(cur).Save(ctx); err != nil {
-		return nil, fmt.Errorf("notification queue: %w", err)
+	if hasTable("deployment_version") {
+		if f.DeploymentVersion, err = c.DeploymentVersion.Create().SetDeployment(f.Deployment).SetBranch("main").
+			SetVersionInfo(map[string]any{"type": "git", "version": "abc123"}).SetWorkQueue(f.WorkQueue).
+			SetWorkQueueName(f.WorkQueue.Name).SetParameters(obj).Save(ctx); err != nil {
+			return nil, fmt.Errorf("deployment version: %w", err)
+		}
+		if f.Deployment, err = f.Deployment.Update().SetCurrentVersion(f.DeploymentVersion).Save(ctx); err != nil {
+			return nil, fmt.Errorf("deployment current version: %w", err)
+		}
+	}
+	if hasColumn("flow", "labels") {
+		labels := map[string]any{"team": "data-" + sfx}
+		if f.Flow, err = f.Flow.Update().SetLabels(labels).Save(ctx); err != nil {
+			return nil, fmt.Errorf("flow labels: %w", err)
+		}
+		if f.FlowRun, err = f.FlowRun.Update().SetLabels(labels).Save(ctx); err != nil {
+			return nil, fmt.Errorf("flow run labels: %w", err)
+		}
+		if f.TaskRun, err = f.TaskRun.Update().SetLabels(labels).Save(ctx); err != nil {
+			return nil, fmt.Errorf("task run labels: %w", err)
+		}
 	}
 	if f.Automation, err = c.Automation.Create().SetName("automation-" + sfx).SetDescription("").
 		SetTrigger(obj).SetActions([]map[string]any{obj}).Save(ctx); err != nil {
@@ -259,6 +301,11 @@ func seed(ctx context.Context, c *ent.Client, sfx string) (f *Fixture, err error
 	if f.ConcurrencyLimitV2, err = c.ConcurrencyLimitV2.Create().SetName("limit-" + sfx).SetActive(true).SetLimit(5).
 		SetActiveSlots(0).SetDeniedSlots(0).SetSlotDecayPerSecond(0.5).SetAvgSlotOccupancySeconds(2).Save(ctx); err != nil {
 		return nil, fmt.Errorf("concurrency limit v2: %w", err)
+	}
+	if hasColumn("deployment", "concurrency_limit_id") {
+		if f.Deployment, err = f.Deployment.Update().SetGlobalConcurrencyLimit(f.ConcurrencyLimitV2).Save(ctx); err != nil {
+			return nil, fmt.Errorf("deployment concurrency limit: %w", err)
+		}
 	}
 	if f.Configuration, err = c.Configuration.Create().SetKey("config-" + sfx).SetValue(raw).Save(ctx); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)

@@ -1,0 +1,188 @@
+package dbiface
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	entgo "entgo.io/ent"
+
+	"github.com/prefectdb/prefectdb/ent"
+	"github.com/prefectdb/prefectdb/ent/automation"
+	"github.com/prefectdb/prefectdb/ent/deployment"
+	"github.com/prefectdb/prefectdb/ent/deploymentschedule"
+	"github.com/prefectdb/prefectdb/ent/deploymentversion"
+	"github.com/prefectdb/prefectdb/ent/flow"
+	"github.com/prefectdb/prefectdb/ent/flowrun"
+	"github.com/prefectdb/prefectdb/ent/flowrunnotificationpolicy"
+	"github.com/prefectdb/prefectdb/ent/flowrunnotificationqueue"
+	"github.com/prefectdb/prefectdb/ent/taskrun"
+	"github.com/prefectdb/prefectdb/ent/workpool"
+	"github.com/prefectdb/prefectdb/migrate"
+)
+
+// The Ent schema describes Prefect's newest release; a database may be at an
+// older one (pinned with `migrate up --to`, or made by an older Prefect).
+// These are the entities whose table or columns do not exist at every
+// release, by Ent type name.
+var releaseGated = map[string]struct {
+	table   string
+	columns []string
+}{
+	"Automation":                {automation.Table, automation.Columns},
+	"Deployment":                {deployment.Table, deployment.Columns},
+	"DeploymentSchedule":        {deploymentschedule.Table, deploymentschedule.Columns},
+	"DeploymentVersion":         {deploymentversion.Table, deploymentversion.Columns},
+	"Flow":                      {flow.Table, flow.Columns},
+	"FlowRun":                   {flowrun.Table, flowrun.Columns},
+	"FlowRunNotificationPolicy": {flowrunnotificationpolicy.Table, flowrunnotificationpolicy.Columns},
+	"FlowRunNotificationQueue":  {flowrunnotificationqueue.Table, flowrunnotificationqueue.Columns},
+	"TaskRun":                   {taskrun.Table, taskrun.Columns},
+	"WorkPool":                  {workpool.Table, workpool.Columns},
+}
+
+// levelCache holds the database's level, read once from its Alembic revision
+// and read again after this interface migrates it.
+type levelCache struct {
+	mu    sync.Mutex
+	level *migrate.Level
+}
+
+// Level returns the point of Prefect's migration chain the database is at:
+// which Prefect release's schema it has. It is read from alembic_version
+// once and kept until this interface migrates the database.
+func (i *Interface) Level(ctx context.Context) (*migrate.Level, error) {
+	i.levels.mu.Lock()
+	defer i.levels.mu.Unlock()
+	if i.levels.level != nil {
+		return i.levels.level, nil
+	}
+	l, err := migrate.LevelOf(ctx, i.dialect, i.db)
+	if err != nil {
+		return nil, fmt.Errorf("dbiface: read the database's Prefect revision: %w", err)
+	}
+	i.levels.level = l
+	return l, nil
+}
+
+// requireTable returns a *migrate.UnavailableError when the database's
+// release does not have the table.
+func (i *Interface) requireTable(ctx context.Context, table string) error {
+	level, err := i.Level(ctx)
+	if err != nil {
+		return err
+	}
+	return level.CheckTable(table)
+}
+
+// forgetLevel makes the next Level read the revision again.
+func (i *Interface) forgetLevel() {
+	i.levels.mu.Lock()
+	i.levels.level = nil
+	i.levels.mu.Unlock()
+}
+
+// gateReleases installs the interceptor and the hook that fit every query
+// and mutation of the Ent client to the database's release.
+func (i *Interface) gateReleases(c *ent.Client) {
+	c.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			qc := entgo.QueryFromContext(ctx)
+			if qc == nil {
+				return next.Query(ctx, q)
+			}
+			gate, ok := releaseGated[qc.Type]
+			if !ok {
+				return next.Query(ctx, q)
+			}
+			level, err := i.Level(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if err := level.CheckTable(gate.table); err != nil {
+				return nil, err
+			}
+			missing := level.MissingColumns(gate.table)
+			if len(missing) == 0 {
+				return next.Query(ctx, q)
+			}
+			for _, f := range qc.Fields {
+				if slices.Contains(missing, f) {
+					return nil, level.CheckColumn(gate.table, f)
+				}
+			}
+			switch qc.Op {
+			case entgo.OpQueryAll, entgo.OpQueryFirst, entgo.OpQueryOnly:
+				if len(qc.Fields) == 0 {
+					// Read every column the release has; the others keep
+					// their zero value.
+					for _, c := range gate.columns {
+						if !slices.Contains(missing, c) {
+							qc.Fields = append(qc.Fields, c)
+						}
+					}
+				}
+			}
+			return next.Query(ctx, q)
+		})
+	}))
+	c.Use(func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			gate, ok := releaseGated[m.Type()]
+			if !ok {
+				return next.Mutate(ctx, m)
+			}
+			level, err := i.Level(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if err := level.CheckTable(gate.table); err != nil {
+				return nil, err
+			}
+			missing := level.MissingColumns(gate.table)
+			for _, c := range missing {
+				if v, set := m.Field(c); set {
+					if !isEmptyValue(v) {
+						return nil, level.CheckColumn(gate.table, c)
+					}
+					// A client-side default of a column the release lacks.
+					if err := m.ResetField(c); err != nil {
+						return nil, err
+					}
+				}
+				if m.FieldCleared(c) {
+					if err := m.ResetField(c); err != nil {
+						return nil, err
+					}
+				}
+			}
+			v, err := next.Mutate(ctx, m)
+			if err != nil && len(missing) > 0 && m.Op().Is(entgo.OpUpdateOne) {
+				// UpdateOne reads the whole row back, including the columns
+				// the release lacks; Ent gives no hook to leave them out.
+				return v, errors.Join(fmt.Errorf("dbiface: %s UpdateOne on a database at %s: select the columns to read back "+
+					"with UpdateOne(...).Select(...), or use Update().Where(...)", m.Type(), level.Release()),
+					level.CheckColumn(gate.table, missing[0]), err)
+			}
+			return v, err
+		})
+	})
+}
+
+// isEmptyValue reports whether a field value is a default that carries no
+// data: nil, or an empty JSON object or list.
+func isEmptyValue(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		return len(v) == 0
+	case []string:
+		return len(v) == 0
+	case []any:
+		return len(v) == 0
+	}
+	return false
+}
