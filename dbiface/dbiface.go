@@ -88,7 +88,7 @@ func open(ctx context.Context, cfg Config, r *Registry, key string) (*Interface,
 		Client: client, key: key, registry: r, dialect: db.Dialect, target: db.Target,
 		options: cfg.Options, db: db.DB, config: dialects.NewConfigurationCache(),
 	}
-	i.gateReleases(client)
+	GateReleases(client, i.Level)
 	return i, nil
 }
 
@@ -154,9 +154,18 @@ func (i *Interface) CreateDB(ctx context.Context) error {
 	return err
 }
 
-// RunMigrationsUpgrade applies every pending migration.
+// RunMigrationsUpgrade applies every pending migration, up to Prefect's
+// newest revision that prefectdb knows.
 func (i *Interface) RunMigrationsUpgrade(ctx context.Context) ([]migrate.Step, error) {
-	steps, err := i.migrator().Up(ctx)
+	return i.RunMigrationsUpgradeTo(ctx, migrate.Head)
+}
+
+// RunMigrationsUpgradeTo applies pending migrations up to target: a Prefect
+// release ("3.4.0", or "3.4" for the newest 3.4.x), a Prefect Alembic
+// revision, a prefectdb version, or "head". A team that runs Prefect 3.4
+// keeps its database there with target "3.4".
+func (i *Interface) RunMigrationsUpgradeTo(ctx context.Context, target string) ([]migrate.Step, error) {
+	steps, err := i.migrator().UpTo(ctx, target)
 	i.forgetLevel()
 	if err != nil {
 		return steps, fmt.Errorf("dbiface: migrate up: %w", err)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	entgo "entgo.io/ent"
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/prefectdb/prefectdb/ent"
 	"github.com/prefectdb/prefectdb/ent/automation"
@@ -18,6 +20,7 @@ import (
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/ent/flowrunnotificationpolicy"
 	"github.com/prefectdb/prefectdb/ent/flowrunnotificationqueue"
+	"github.com/prefectdb/prefectdb/ent/intercept"
 	"github.com/prefectdb/prefectdb/ent/taskrun"
 	"github.com/prefectdb/prefectdb/ent/workpool"
 	"github.com/prefectdb/prefectdb/migrate"
@@ -84,20 +87,25 @@ func (i *Interface) forgetLevel() {
 	i.levels.mu.Unlock()
 }
 
-// gateReleases installs the interceptor and the hook that fit every query
-// and mutation of the Ent client to the database's release.
-func (i *Interface) gateReleases(c *ent.Client) {
+// GateReleases installs on an Ent client the interceptor and the hook that
+// fit every query and mutation to the database's Prefect release, as levelOf
+// reports it: columns the release lacks are left out of reads (they read as
+// their zero value) and of writes (an empty default is dropped, a value is
+// refused), and a table it lacks is refused, both with a
+// *migrate.UnavailableError. Interfaces install it on their own client; it is
+// exported for clients built by hand over the same database.
+func GateReleases(c *ent.Client, levelOf func(context.Context) (*migrate.Level, error)) {
 	c.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
 		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-			qc := entgo.QueryFromContext(ctx)
-			if qc == nil {
-				return next.Query(ctx, q)
+			query, err := intercept.NewQuery(q)
+			if err != nil {
+				return nil, err
 			}
-			gate, ok := releaseGated[qc.Type]
+			gate, ok := releaseGated[query.Type()]
 			if !ok {
 				return next.Query(ctx, q)
 			}
-			level, err := i.Level(ctx)
+			level, err := levelOf(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -108,23 +116,30 @@ func (i *Interface) gateReleases(c *ent.Client) {
 			if len(missing) == 0 {
 				return next.Query(ctx, q)
 			}
-			for _, f := range qc.Fields {
-				if slices.Contains(missing, f) {
-					return nil, level.CheckColumn(gate.table, f)
-				}
-			}
-			switch qc.Op {
-			case entgo.OpQueryAll, entgo.OpQueryFirst, entgo.OpQueryOnly:
-				if len(qc.Fields) == 0 {
-					// Read every column the release has; the others keep
-					// their zero value.
-					for _, c := range gate.columns {
-						if !slices.Contains(missing, c) {
-							qc.Fields = append(qc.Fields, c)
-						}
+			// Columns selected by name (Select, GroupBy) must exist. Nested
+			// queries (eager loading) see their parent's context: only the
+			// query's own context is checked.
+			if qc := entgo.QueryFromContext(ctx); qc != nil && qc.Type == query.Type() {
+				for _, f := range qc.Fields {
+					if slices.Contains(missing, f) {
+						return nil, level.CheckColumn(gate.table, f)
 					}
 				}
 			}
+			// Read every column the release has; the others keep their zero
+			// value (the scan assigns the columns the query returned).
+			query.WhereP(func(s *entsql.Selector) {
+				cols := s.SelectedColumns()
+				kept := make([]string, 0, len(cols))
+				for _, c := range cols {
+					if !namesColumn(c, missing) {
+						kept = append(kept, c)
+					}
+				}
+				if len(kept) < len(cols) {
+					s.Select(kept...)
+				}
+			})
 			return next.Query(ctx, q)
 		})
 	}))
@@ -134,7 +149,7 @@ func (i *Interface) gateReleases(c *ent.Client) {
 			if !ok {
 				return next.Mutate(ctx, m)
 			}
-			level, err := i.Level(ctx)
+			level, err := levelOf(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -169,6 +184,17 @@ func (i *Interface) gateReleases(c *ent.Client) {
 			return v, err
 		})
 	})
+}
+
+// namesColumn reports whether a selected column (bare, quoted or qualified:
+// labels, "labels", "flow"."labels") is one of names.
+func namesColumn(selected string, names []string) bool {
+	c := selected
+	if i := strings.LastIndexByte(c, '.'); i >= 0 {
+		c = c[i+1:]
+	}
+	c = strings.Trim(c, "`\"")
+	return slices.Contains(names, c)
 }
 
 // isEmptyValue reports whether a field value is a default that carries no

@@ -276,9 +276,6 @@ func (_c *AutomationCreate) check() error {
 	if _, ok := _c.mutation.ActionsOnResolve(); !ok {
 		return &ValidationError{Name: "actions_on_resolve", err: errors.New(`ent: missing required field "Automation.actions_on_resolve"`)}
 	}
-	if _, ok := _c.mutation.Tags(); !ok {
-		return &ValidationError{Name: "tags", err: errors.New(`ent: missing required field "Automation.tags"`)}
-	}
 	return nil
 }
 
@@ -563,6 +560,12 @@ func (u *AutomationUpsert) UpdateTags() *AutomationUpsert {
 	return u
 }
 
+// ClearTags clears the value of the "tags" field.
+func (u *AutomationUpsert) ClearTags() *AutomationUpsert {
+	u.SetNull(automation.FieldTags)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -737,6 +740,13 @@ func (u *AutomationUpsertOne) SetTags(v []string) *AutomationUpsertOne {
 func (u *AutomationUpsertOne) UpdateTags() *AutomationUpsertOne {
 	return u.Update(func(s *AutomationUpsert) {
 		s.UpdateTags()
+	})
+}
+
+// ClearTags clears the value of the "tags" field.
+func (u *AutomationUpsertOne) ClearTags() *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.ClearTags()
 	})
 }
 
@@ -1081,6 +1091,13 @@ func (u *AutomationUpsertBulk) SetTags(v []string) *AutomationUpsertBulk {
 func (u *AutomationUpsertBulk) UpdateTags() *AutomationUpsertBulk {
 	return u.Update(func(s *AutomationUpsert) {
 		s.UpdateTags()
+	})
+}
+
+// ClearTags clears the value of the "tags" field.
+func (u *AutomationUpsertBulk) ClearTags() *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.ClearTags()
 	})
 }
 

@@ -136,6 +136,12 @@ func (_u *AutomationUpdate) AppendTags(v []string) *AutomationUpdate {
 	return _u
 }
 
+// ClearTags clears the value of the "tags" field.
+func (_u *AutomationUpdate) ClearTags() *AutomationUpdate {
+	_u.mutation.ClearTags()
+	return _u
+}
+
 // AddBucketIDs adds the "buckets" edge to the AutomationBucket entity by IDs.
 func (_u *AutomationUpdate) AddBucketIDs(ids ...uuid.UUID) *AutomationUpdate {
 	_u.mutation.AddBucketIDs(ids...)
@@ -352,6 +358,9 @@ func (_u *AutomationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, automation.FieldTags, value)
 		})
+	}
+	if _u.mutation.TagsCleared() {
+		_spec.ClearField(automation.FieldTags, field.TypeJSON)
 	}
 	if _u.mutation.BucketsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -612,6 +621,12 @@ func (_u *AutomationUpdateOne) AppendTags(v []string) *AutomationUpdateOne {
 	return _u
 }
 
+// ClearTags clears the value of the "tags" field.
+func (_u *AutomationUpdateOne) ClearTags() *AutomationUpdateOne {
+	_u.mutation.ClearTags()
+	return _u
+}
+
 // AddBucketIDs adds the "buckets" edge to the AutomationBucket entity by IDs.
 func (_u *AutomationUpdateOne) AddBucketIDs(ids ...uuid.UUID) *AutomationUpdateOne {
 	_u.mutation.AddBucketIDs(ids...)
@@ -858,6 +873,9 @@ func (_u *AutomationUpdateOne) sqlSave(ctx context.Context) (_node *Automation, 
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, automation.FieldTags, value)
 		})
+	}
+	if _u.mutation.TagsCleared() {
+		_spec.ClearField(automation.FieldTags, field.TypeJSON)
 	}
 	if _u.mutation.BucketsCleared() {
 		edge := &sqlgraph.EdgeSpec{

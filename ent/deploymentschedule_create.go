@@ -206,9 +206,6 @@ func (_c *DeploymentScheduleCreate) check() error {
 	if _, ok := _c.mutation.DeploymentID(); !ok {
 		return &ValidationError{Name: "deployment_id", err: errors.New(`ent: missing required field "DeploymentSchedule.deployment_id"`)}
 	}
-	if _, ok := _c.mutation.Parameters(); !ok {
-		return &ValidationError{Name: "parameters", err: errors.New(`ent: missing required field "DeploymentSchedule.parameters"`)}
-	}
 	if len(_c.mutation.DeploymentIDs()) == 0 {
 		return &ValidationError{Name: "deployment", err: errors.New(`ent: missing required edge "DeploymentSchedule.deployment"`)}
 	}
@@ -429,6 +426,12 @@ func (u *DeploymentScheduleUpsert) UpdateParameters() *DeploymentScheduleUpsert 
 	return u
 }
 
+// ClearParameters clears the value of the "parameters" field.
+func (u *DeploymentScheduleUpsert) ClearParameters() *DeploymentScheduleUpsert {
+	u.SetNull(deploymentschedule.FieldParameters)
+	return u
+}
+
 // SetSlug sets the "slug" field.
 func (u *DeploymentScheduleUpsert) SetSlug(v string) *DeploymentScheduleUpsert {
 	u.Set(deploymentschedule.FieldSlug, v)
@@ -593,6 +596,13 @@ func (u *DeploymentScheduleUpsertOne) SetParameters(v map[string]interface{}) *D
 func (u *DeploymentScheduleUpsertOne) UpdateParameters() *DeploymentScheduleUpsertOne {
 	return u.Update(func(s *DeploymentScheduleUpsert) {
 		s.UpdateParameters()
+	})
+}
+
+// ClearParameters clears the value of the "parameters" field.
+func (u *DeploymentScheduleUpsertOne) ClearParameters() *DeploymentScheduleUpsertOne {
+	return u.Update(func(s *DeploymentScheduleUpsert) {
+		s.ClearParameters()
 	})
 }
 
@@ -930,6 +940,13 @@ func (u *DeploymentScheduleUpsertBulk) SetParameters(v map[string]interface{}) *
 func (u *DeploymentScheduleUpsertBulk) UpdateParameters() *DeploymentScheduleUpsertBulk {
 	return u.Update(func(s *DeploymentScheduleUpsert) {
 		s.UpdateParameters()
+	})
+}
+
+// ClearParameters clears the value of the "parameters" field.
+func (u *DeploymentScheduleUpsertBulk) ClearParameters() *DeploymentScheduleUpsertBulk {
+	return u.Update(func(s *DeploymentScheduleUpsert) {
+		s.ClearParameters()
 	})
 }
 

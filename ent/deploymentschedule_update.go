@@ -104,6 +104,12 @@ func (_u *DeploymentScheduleUpdate) SetParameters(v map[string]interface{}) *Dep
 	return _u
 }
 
+// ClearParameters clears the value of the "parameters" field.
+func (_u *DeploymentScheduleUpdate) ClearParameters() *DeploymentScheduleUpdate {
+	_u.mutation.ClearParameters()
+	return _u
+}
+
 // SetSlug sets the "slug" field.
 func (_u *DeploymentScheduleUpdate) SetSlug(v string) *DeploymentScheduleUpdate {
 	_u.mutation.SetSlug(v)
@@ -228,6 +234,9 @@ func (_u *DeploymentScheduleUpdate) sqlSave(ctx context.Context) (_node int, err
 	}
 	if value, ok := _u.mutation.Parameters(); ok {
 		_spec.SetField(deploymentschedule.FieldParameters, field.TypeJSON, value)
+	}
+	if _u.mutation.ParametersCleared() {
+		_spec.ClearField(deploymentschedule.FieldParameters, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Slug(); ok {
 		_spec.SetField(deploymentschedule.FieldSlug, field.TypeString, value)
@@ -356,6 +365,12 @@ func (_u *DeploymentScheduleUpdateOne) ClearMaxScheduledRuns() *DeploymentSchedu
 // SetParameters sets the "parameters" field.
 func (_u *DeploymentScheduleUpdateOne) SetParameters(v map[string]interface{}) *DeploymentScheduleUpdateOne {
 	_u.mutation.SetParameters(v)
+	return _u
+}
+
+// ClearParameters clears the value of the "parameters" field.
+func (_u *DeploymentScheduleUpdateOne) ClearParameters() *DeploymentScheduleUpdateOne {
+	_u.mutation.ClearParameters()
 	return _u
 }
 
@@ -513,6 +528,9 @@ func (_u *DeploymentScheduleUpdateOne) sqlSave(ctx context.Context) (_node *Depl
 	}
 	if value, ok := _u.mutation.Parameters(); ok {
 		_spec.SetField(deploymentschedule.FieldParameters, field.TypeJSON, value)
+	}
+	if _u.mutation.ParametersCleared() {
+		_spec.ClearField(deploymentschedule.FieldParameters, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Slug(); ok {
 		_spec.SetField(deploymentschedule.FieldSlug, field.TypeString, value)

@@ -3406,10 +3406,24 @@ func (m *AutomationMutation) AppendedTags() ([]string, bool) {
 	return m.appendtags, true
 }
 
+// ClearTags clears the value of the "tags" field.
+func (m *AutomationMutation) ClearTags() {
+	m.tags = nil
+	m.appendtags = nil
+	m.clearedFields[automation.FieldTags] = struct{}{}
+}
+
+// TagsCleared returns if the "tags" field was cleared in this mutation.
+func (m *AutomationMutation) TagsCleared() bool {
+	_, ok := m.clearedFields[automation.FieldTags]
+	return ok
+}
+
 // ResetTags resets all changes to the "tags" field.
 func (m *AutomationMutation) ResetTags() {
 	m.tags = nil
 	m.appendtags = nil
+	delete(m.clearedFields, automation.FieldTags)
 }
 
 // AddBucketIDs adds the "buckets" edge to the AutomationBucket entity by ids.
@@ -3804,7 +3818,11 @@ func (m *AutomationMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *AutomationMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(automation.FieldTags) {
+		fields = append(fields, automation.FieldTags)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -3817,6 +3835,11 @@ func (m *AutomationMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *AutomationMutation) ClearField(name string) error {
+	switch name {
+	case automation.FieldTags:
+		m.ClearTags()
+		return nil
+	}
 	return fmt.Errorf("unknown Automation nullable field %s", name)
 }
 
@@ -17329,9 +17352,22 @@ func (m *DeploymentScheduleMutation) OldParameters(ctx context.Context) (v map[s
 	return oldValue.Parameters, nil
 }
 
+// ClearParameters clears the value of the "parameters" field.
+func (m *DeploymentScheduleMutation) ClearParameters() {
+	m.parameters = nil
+	m.clearedFields[deploymentschedule.FieldParameters] = struct{}{}
+}
+
+// ParametersCleared returns if the "parameters" field was cleared in this mutation.
+func (m *DeploymentScheduleMutation) ParametersCleared() bool {
+	_, ok := m.clearedFields[deploymentschedule.FieldParameters]
+	return ok
+}
+
 // ResetParameters resets all changes to the "parameters" field.
 func (m *DeploymentScheduleMutation) ResetParameters() {
 	m.parameters = nil
+	delete(m.clearedFields, deploymentschedule.FieldParameters)
 }
 
 // SetSlug sets the "slug" field.
@@ -17631,6 +17667,9 @@ func (m *DeploymentScheduleMutation) ClearedFields() []string {
 	if m.FieldCleared(deploymentschedule.FieldMaxScheduledRuns) {
 		fields = append(fields, deploymentschedule.FieldMaxScheduledRuns)
 	}
+	if m.FieldCleared(deploymentschedule.FieldParameters) {
+		fields = append(fields, deploymentschedule.FieldParameters)
+	}
 	if m.FieldCleared(deploymentschedule.FieldSlug) {
 		fields = append(fields, deploymentschedule.FieldSlug)
 	}
@@ -17650,6 +17689,9 @@ func (m *DeploymentScheduleMutation) ClearField(name string) error {
 	switch name {
 	case deploymentschedule.FieldMaxScheduledRuns:
 		m.ClearMaxScheduledRuns()
+		return nil
+	case deploymentschedule.FieldParameters:
+		m.ClearParameters()
 		return nil
 	case deploymentschedule.FieldSlug:
 		m.ClearSlug()
@@ -34972,9 +35014,22 @@ func (m *WorkPoolMutation) OldStorageConfiguration(ctx context.Context) (v map[s
 	return oldValue.StorageConfiguration, nil
 }
 
+// ClearStorageConfiguration clears the value of the "storage_configuration" field.
+func (m *WorkPoolMutation) ClearStorageConfiguration() {
+	m.storage_configuration = nil
+	m.clearedFields[workpool.FieldStorageConfiguration] = struct{}{}
+}
+
+// StorageConfigurationCleared returns if the "storage_configuration" field was cleared in this mutation.
+func (m *WorkPoolMutation) StorageConfigurationCleared() bool {
+	_, ok := m.clearedFields[workpool.FieldStorageConfiguration]
+	return ok
+}
+
 // ResetStorageConfiguration resets all changes to the "storage_configuration" field.
 func (m *WorkPoolMutation) ResetStorageConfiguration() {
 	m.storage_configuration = nil
+	delete(m.clearedFields, workpool.FieldStorageConfiguration)
 }
 
 // ClearDefaultQueue clears the "default_queue" edge to the WorkQueue entity.
@@ -35442,6 +35497,9 @@ func (m *WorkPoolMutation) ClearedFields() []string {
 	if m.FieldCleared(workpool.FieldLastStatusEventID) {
 		fields = append(fields, workpool.FieldLastStatusEventID)
 	}
+	if m.FieldCleared(workpool.FieldStorageConfiguration) {
+		fields = append(fields, workpool.FieldStorageConfiguration)
+	}
 	return fields
 }
 
@@ -35470,6 +35528,9 @@ func (m *WorkPoolMutation) ClearField(name string) error {
 		return nil
 	case workpool.FieldLastStatusEventID:
 		m.ClearLastStatusEventID()
+		return nil
+	case workpool.FieldStorageConfiguration:
+		m.ClearStorageConfiguration()
 		return nil
 	}
 	return fmt.Errorf("unknown WorkPool nullable field %s", name)

@@ -337,9 +337,6 @@ func (_c *WorkPoolCreate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "WorkPool.status": %w`, err)}
 		}
 	}
-	if _, ok := _c.mutation.StorageConfiguration(); !ok {
-		return &ValidationError{Name: "storage_configuration", err: errors.New(`ent: missing required field "WorkPool.storage_configuration"`)}
-	}
 	return nil
 }
 
@@ -718,6 +715,12 @@ func (u *WorkPoolUpsert) UpdateStorageConfiguration() *WorkPoolUpsert {
 	return u
 }
 
+// ClearStorageConfiguration clears the value of the "storage_configuration" field.
+func (u *WorkPoolUpsert) ClearStorageConfiguration() *WorkPoolUpsert {
+	u.SetNull(workpool.FieldStorageConfiguration)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -976,6 +979,13 @@ func (u *WorkPoolUpsertOne) SetStorageConfiguration(v map[string]interface{}) *W
 func (u *WorkPoolUpsertOne) UpdateStorageConfiguration() *WorkPoolUpsertOne {
 	return u.Update(func(s *WorkPoolUpsert) {
 		s.UpdateStorageConfiguration()
+	})
+}
+
+// ClearStorageConfiguration clears the value of the "storage_configuration" field.
+func (u *WorkPoolUpsertOne) ClearStorageConfiguration() *WorkPoolUpsertOne {
+	return u.Update(func(s *WorkPoolUpsert) {
+		s.ClearStorageConfiguration()
 	})
 }
 
@@ -1404,6 +1414,13 @@ func (u *WorkPoolUpsertBulk) SetStorageConfiguration(v map[string]interface{}) *
 func (u *WorkPoolUpsertBulk) UpdateStorageConfiguration() *WorkPoolUpsertBulk {
 	return u.Update(func(s *WorkPoolUpsert) {
 		s.UpdateStorageConfiguration()
+	})
+}
+
+// ClearStorageConfiguration clears the value of the "storage_configuration" field.
+func (u *WorkPoolUpsertBulk) ClearStorageConfiguration() *WorkPoolUpsertBulk {
+	return u.Update(func(s *WorkPoolUpsert) {
+		s.ClearStorageConfiguration()
 	})
 }
 

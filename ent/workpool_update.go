@@ -215,6 +215,12 @@ func (_u *WorkPoolUpdate) SetStorageConfiguration(v map[string]interface{}) *Wor
 	return _u
 }
 
+// ClearStorageConfiguration clears the value of the "storage_configuration" field.
+func (_u *WorkPoolUpdate) ClearStorageConfiguration() *WorkPoolUpdate {
+	_u.mutation.ClearStorageConfiguration()
+	return _u
+}
+
 // SetDefaultQueue sets the "default_queue" edge to the WorkQueue entity.
 func (_u *WorkPoolUpdate) SetDefaultQueue(v *WorkQueue) *WorkPoolUpdate {
 	return _u.SetDefaultQueueID(v.ID)
@@ -425,6 +431,9 @@ func (_u *WorkPoolUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.StorageConfiguration(); ok {
 		_spec.SetField(workpool.FieldStorageConfiguration, field.TypeJSON, value)
+	}
+	if _u.mutation.StorageConfigurationCleared() {
+		_spec.ClearField(workpool.FieldStorageConfiguration, field.TypeJSON)
 	}
 	if _u.mutation.DefaultQueueCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -777,6 +786,12 @@ func (_u *WorkPoolUpdateOne) SetStorageConfiguration(v map[string]interface{}) *
 	return _u
 }
 
+// ClearStorageConfiguration clears the value of the "storage_configuration" field.
+func (_u *WorkPoolUpdateOne) ClearStorageConfiguration() *WorkPoolUpdateOne {
+	_u.mutation.ClearStorageConfiguration()
+	return _u
+}
+
 // SetDefaultQueue sets the "default_queue" edge to the WorkQueue entity.
 func (_u *WorkPoolUpdateOne) SetDefaultQueue(v *WorkQueue) *WorkPoolUpdateOne {
 	return _u.SetDefaultQueueID(v.ID)
@@ -1017,6 +1032,9 @@ func (_u *WorkPoolUpdateOne) sqlSave(ctx context.Context) (_node *WorkPool, err 
 	}
 	if value, ok := _u.mutation.StorageConfiguration(); ok {
 		_spec.SetField(workpool.FieldStorageConfiguration, field.TypeJSON, value)
+	}
+	if _u.mutation.StorageConfigurationCleared() {
+		_spec.ClearField(workpool.FieldStorageConfiguration, field.TypeJSON)
 	}
 	if _u.mutation.DefaultQueueCleared() {
 		edge := &sqlgraph.EdgeSpec{

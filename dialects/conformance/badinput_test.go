@@ -326,7 +326,7 @@ func biBeginWrite(t *testing.T, ctx context.Context, db *testutil.DB) (q dialect
 // they hold (JSON and array syntax, "NULL", wildcards), and the taken
 // notification carries the hostile names back unchanged.
 func TestBadInputNotificationStateNamesAndTags(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
+	testutil.ForEachDialectAt(t, notificationRelease, func(t *testing.T, db *testutil.DB) {
 		ctx := testutil.Context(t)
 		c := db.Client
 		qs := db.Dialect.(dialects.Queries)

@@ -912,6 +912,12 @@ func (n *qtNotif) policy(t *testing.T, ctx context.Context, active bool, states,
 		SetStateNames(states).SetTags(tags).SetMessageTemplate("{flow_run_name} is {flow_run_state_name}").SaveX(ctx)
 }
 
+// notificationRelease is the newest Prefect release with flow run
+// notification policies: Prefect 3.4.0 turned them into automations and
+// dropped their tables, so their query components are tested on a database
+// pinned to 3.3.x.
+const notificationRelease = "3.3"
+
 func TestQueriesQueueFlowRunNotifications(t *testing.T) {
 	at := time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC)
 	cases := []struct {
@@ -933,7 +939,7 @@ func TestQueriesQueueFlowRunNotifications(t *testing.T) {
 		{name: "inactive policy", policies: [][2][]string{{{"Completed"}, nil}}, inactive: true, state: "Completed", want: 0},
 		{name: "state name is not a substring match", policies: [][2][]string{{{"Complete"}, nil}}, state: "Completed", want: 0},
 	}
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
+	testutil.ForEachDialectAt(t, notificationRelease, func(t *testing.T, db *testutil.DB) {
 		ctx := testutil.Context(t)
 		qs := qtQueries(t, db)
 		n := &qtNotif{qtFix: qtFixture(t, ctx, db.Client), c: db.Client}
@@ -1013,7 +1019,7 @@ func qtTake(t *testing.T, ctx context.Context, db *testutil.DB, limit int) []dia
 }
 
 func TestQueriesGetFlowRunNotificationsFromQueue(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
+	testutil.ForEachDialectAt(t, notificationRelease, func(t *testing.T, db *testutil.DB) {
 		ctx := testutil.Context(t)
 		c := db.Client
 		n := &qtNotif{qtFix: qtFixture(t, ctx, c), c: c}
@@ -1082,7 +1088,7 @@ func qtQueueIDs(ns []dialects.QueuedNotification) []uuid.UUID {
 }
 
 func TestQueriesNotificationOrphans(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
+	testutil.ForEachDialectAt(t, notificationRelease, func(t *testing.T, db *testutil.DB) {
 		ctx := testutil.Context(t)
 		c := db.Client
 		n := &qtNotif{qtFix: qtFixture(t, ctx, c), c: c}
@@ -1151,7 +1157,7 @@ func TestQueriesNotificationsExactlyOnce(t *testing.T) {
 		entries = 200
 		takers  = 8
 	)
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
+	testutil.ForEachDialectAt(t, notificationRelease, func(t *testing.T, db *testutil.DB) {
 		ctx := testutil.Context(t)
 		c := db.Client
 		n := &qtNotif{qtFix: qtFixture(t, ctx, c), c: c}

@@ -301,6 +301,16 @@ func EnabledNEQ(v bool) predicate.Automation {
 	return predicate.Automation(sql.FieldNEQ(FieldEnabled, v))
 }
 
+// TagsIsNil applies the IsNil predicate on the "tags" field.
+func TagsIsNil() predicate.Automation {
+	return predicate.Automation(sql.FieldIsNull(FieldTags))
+}
+
+// TagsNotNil applies the NotNil predicate on the "tags" field.
+func TagsNotNil() predicate.Automation {
+	return predicate.Automation(sql.FieldNotNull(FieldTags))
+}
+
 // HasBuckets applies the HasEdge predicate on the "buckets" edge.
 func HasBuckets() predicate.Automation {
 	return predicate.Automation(func(s *sql.Selector) {

@@ -246,6 +246,16 @@ func MaxScheduledRunsNotNil() predicate.DeploymentSchedule {
 	return predicate.DeploymentSchedule(sql.FieldNotNull(FieldMaxScheduledRuns))
 }
 
+// ParametersIsNil applies the IsNil predicate on the "parameters" field.
+func ParametersIsNil() predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldIsNull(FieldParameters))
+}
+
+// ParametersNotNil applies the NotNil predicate on the "parameters" field.
+func ParametersNotNil() predicate.DeploymentSchedule {
+	return predicate.DeploymentSchedule(sql.FieldNotNull(FieldParameters))
+}
+
 // SlugEQ applies the EQ predicate on the "slug" field.
 func SlugEQ(v string) predicate.DeploymentSchedule {
 	return predicate.DeploymentSchedule(sql.FieldEQ(FieldSlug, v))

@@ -173,7 +173,7 @@ var (
 		{Name: "actions", Type: field.TypeJSON},
 		{Name: "actions_on_trigger", Type: field.TypeJSON},
 		{Name: "actions_on_resolve", Type: field.TypeJSON},
-		{Name: "tags", Type: field.TypeJSON},
+		{Name: "tags", Type: field.TypeJSON, Nullable: true},
 	}
 	// AutomationTable holds the schema information for the "automation" table.
 	AutomationTable = &schema.Table{
@@ -807,7 +807,7 @@ var (
 		{Name: "schedule", Type: field.TypeJSON},
 		{Name: "active", Type: field.TypeBool},
 		{Name: "max_scheduled_runs", Type: field.TypeInt, Nullable: true},
-		{Name: "parameters", Type: field.TypeJSON},
+		{Name: "parameters", Type: field.TypeJSON, Nullable: true},
 		{Name: "slug", Type: field.TypeString, Nullable: true},
 		{Name: "deployment_id", Type: field.TypeUUID},
 	}
@@ -1776,7 +1776,7 @@ var (
 		{Name: "concurrency_limit", Type: field.TypeInt, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"READY", "NOT_READY", "PAUSED"}, Default: "NOT_READY"},
 		{Name: "last_transitioned_status_at", Type: field.TypeTime, Nullable: true},
-		{Name: "storage_configuration", Type: field.TypeJSON},
+		{Name: "storage_configuration", Type: field.TypeJSON, Nullable: true},
 		{Name: "default_queue_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "last_status_event_id", Type: field.TypeUUID, Nullable: true},
 	}

@@ -39,7 +39,9 @@ func (Automation) Fields() []ent.Field {
 			Annotations(storage.DefaultString("[]")),
 		field.JSON("actions_on_resolve", []map[string]any{}).Default([]map[string]any{}).
 			Annotations(storage.DefaultString("[]")),
-		field.JSON("tags", []string{}).Default([]string{}).
+		// Optional: added after Prefect 3.0; on older databases the client
+		// leaves it out of writes (see dbiface.GateReleases).
+		field.JSON("tags", []string{}).Default([]string{}).Optional().
 			Annotations(storage.DefaultString("[]")),
 	}
 }

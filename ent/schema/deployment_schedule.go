@@ -34,7 +34,9 @@ func (DeploymentSchedule) Fields() []ent.Field {
 		field.Bool("active"),
 		field.UUID("deployment_id", uuid.UUID{}),
 		field.Int("max_scheduled_runs").Optional().Nillable(),
-		field.JSON("parameters", map[string]any{}).Default(map[string]any{}).
+		// Optional: added after Prefect 3.0; on older databases the client
+		// leaves it out of writes (see dbiface.GateReleases).
+		field.JSON("parameters", map[string]any{}).Default(map[string]any{}).Optional().
 			Annotations(storage.DefaultString("{}")),
 		field.String("slug").Optional().Nillable(),
 	}

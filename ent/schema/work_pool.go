@@ -44,7 +44,9 @@ func (WorkPool) Fields() []ent.Field {
 			Annotations(storage.Enum("work_pool_status"), storage.DefaultString("NOT_READY")),
 		field.Time("last_transitioned_status_at").Optional().Nillable(),
 		field.UUID("last_status_event_id", uuid.UUID{}).Optional().Nillable(),
-		field.JSON("storage_configuration", map[string]any{}).Default(map[string]any{}).
+		// Optional: added after Prefect 3.0; on older databases the client
+		// leaves it out of writes (see dbiface.GateReleases).
+		field.JSON("storage_configuration", map[string]any{}).Default(map[string]any{}).Optional().
 			Annotations(storage.DefaultString("{}")),
 	}
 }

@@ -592,6 +592,16 @@ func LastStatusEventIDNotNil() predicate.WorkPool {
 	return predicate.WorkPool(sql.FieldNotNull(FieldLastStatusEventID))
 }
 
+// StorageConfigurationIsNil applies the IsNil predicate on the "storage_configuration" field.
+func StorageConfigurationIsNil() predicate.WorkPool {
+	return predicate.WorkPool(sql.FieldIsNull(FieldStorageConfiguration))
+}
+
+// StorageConfigurationNotNil applies the NotNil predicate on the "storage_configuration" field.
+func StorageConfigurationNotNil() predicate.WorkPool {
+	return predicate.WorkPool(sql.FieldNotNull(FieldStorageConfiguration))
+}
+
 // HasDefaultQueue applies the HasEdge predicate on the "default_queue" edge.
 func HasDefaultQueue() predicate.WorkPool {
 	return predicate.WorkPool(func(s *sql.Selector) {

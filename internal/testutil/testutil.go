@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/ent"
 	"github.com/prefectdb/prefectdb/migrate"
@@ -69,6 +70,22 @@ func ForEachDialect(t *testing.T, fn func(t *testing.T, db *DB)) {
 	}
 }
 
+// ForEachDialectAt runs fn as a subtest on a database of every dialect
+// migrated to target (a Prefect release such as "3.3", an Alembic revision or
+// a prefectdb version).
+func ForEachDialectAt(t *testing.T, target string, fn func(t *testing.T, db *DB)) {
+	t.Helper()
+	for _, d := range Dialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			db := Open(t, d.Empty(t))
+			if _, err := db.Migrator().UpTo(Context(t), target); err != nil {
+				t.Fatalf("migrate up to %s: %v", target, err)
+			}
+			fn(t, db)
+		})
+	}
+}
+
 // ForEachEmptyDialect runs fn as a subtest with the URL of an empty database
 // of every dialect.
 func ForEachEmptyDialect(t *testing.T, fn func(t *testing.T, url string)) {
@@ -91,6 +108,11 @@ func Open(t testing.TB, url string) *DB {
 		t.Fatalf("open test database: %v", err)
 	}
 	client := ent.NewClient(ent.Driver(drv))
+	// The client follows the database's Prefect release as an Interface's
+	// does; tests migrate databases up and down, so it is read every time.
+	dbiface.GateReleases(client, func(ctx context.Context) (*migrate.Level, error) {
+		return migrate.LevelOf(ctx, db.Dialect, db.DB)
+	})
 	t.Cleanup(func() { _ = client.Close() })
 	return &DB{Dialect: db.Dialect, URL: url, SQL: db.DB, Client: client}
 }

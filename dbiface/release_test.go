@@ -1,0 +1,102 @@
+package dbiface_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/prefectdb/prefectdb/dbiface"
+	"github.com/prefectdb/prefectdb/ent/deployment"
+	"github.com/prefectdb/prefectdb/internal/testutil"
+	"github.com/prefectdb/prefectdb/migrate"
+)
+
+// TestClientFollowsTheDatabaseRelease: one generated client (which describes
+// Prefect's newest release) over databases pinned to older releases. Columns
+// a release lacks read as their zero value and are left out of writes when
+// empty; setting one, or touching a table the release lacks, gives a typed
+// error that names the releases, never a raw SQL error.
+func TestClientFollowsTheDatabaseRelease(t *testing.T) {
+	for _, d := range testutil.Dialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			ctx := testutil.Context(t)
+			db := open(t, d.Empty(t))
+			if _, err := db.RunMigrationsUpgradeTo(ctx, "3.0.2"); err != nil {
+				t.Fatal(err)
+			}
+			level, err := db.Level(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := level.Release(); got != "Prefect 3.0.0 to 3.0.2" {
+				t.Errorf("release = %q", got)
+			}
+
+			// Prefect 3.0: no labels, no concurrency options, notification
+			// policies still there, no deployment_version.
+			flow, err := db.Flow.Create().SetName("etl").Save(ctx)
+			if err != nil {
+				t.Fatalf("create flow at 3.0: %v", err)
+			}
+			dep, err := db.Deployment.Create().SetName("nightly").SetFlow(flow).Save(ctx)
+			if err != nil {
+				t.Fatalf("create deployment at 3.0: %v", err)
+			}
+			got, err := db.Deployment.Query().Where(deployment.ID(dep.ID)).WithFlow().Only(ctx)
+			if err != nil {
+				t.Fatalf("read deployment at 3.0: %v", err)
+			}
+			if got.Labels != nil || got.ConcurrencyOptions != nil || got.Edges.Flow.ID != flow.ID {
+				t.Errorf("deployment read at 3.0 = %+v", got)
+			}
+			var unavailable *migrate.UnavailableError
+			_, err = db.Flow.Create().SetName("labelled").SetLabels(map[string]any{"team": "data"}).Save(ctx)
+			if !errors.As(err, &unavailable) || unavailable.Column != "labels" || unavailable.ChangedIn != "Prefect 3.1.5" {
+				t.Fatalf("labels at 3.0: err = %v, want UnavailableError naming Prefect 3.1.5", err)
+			}
+			_, err = db.DeploymentVersion.Query().All(ctx)
+			if !errors.As(err, &unavailable) || unavailable.Table != "deployment_version" || !unavailable.Added {
+				t.Fatalf("deployment_version at 3.0: err = %v, want UnavailableError", err)
+			}
+			bt := db.BlockType.Create().SetName("Slack").SetSlug("slack").SaveX(ctx)
+			bs := db.BlockSchema.Create().SetChecksum("sha256:x").SetBlockType(bt).SaveX(ctx)
+			bd := db.BlockDocument.Create().SetName("hook").SetBlockSchema(bs).SetBlockType(bt).SaveX(ctx)
+			if _, err := db.FlowRunNotificationPolicy.Create().SetBlockDocument(bd).SetStateNames([]string{"Failed"}).Save(ctx); err != nil {
+				t.Fatalf("notification policy at 3.0: %v", err)
+			}
+			if _, err := db.Automation.Create().SetName("a").SetDescription("").SetTrigger(map[string]any{}).
+				SetActions([]map[string]any{}).Save(ctx); err != nil {
+				t.Fatalf("automation at 3.0 (tags default left out): %v", err)
+			}
+			if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+				_, err := s.QueueFlowRunNotifications(ctx, got.ID, got.ID, "Failed", nil)
+				return err
+			}); err != nil {
+				t.Fatalf("notification queue at 3.0: %v", err)
+			}
+
+			// Upgraded to head by the same interface: the policy became an
+			// automation, its tables are gone, and the client follows.
+			if _, err := db.RunMigrationsUpgrade(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, err = db.FlowRunNotificationPolicy.Query().All(ctx)
+			if !errors.As(err, &unavailable) || unavailable.Added || unavailable.ChangedIn != "Prefect 3.4.0" {
+				t.Fatalf("notification policies at head: err = %v, want UnavailableError naming Prefect 3.4.0", err)
+			}
+			err = db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+				_, err := s.QueueFlowRunNotifications(ctx, got.ID, got.ID, "Failed", nil)
+				return err
+			})
+			if !errors.As(err, &unavailable) {
+				t.Fatalf("notification queue at head: err = %v, want UnavailableError", err)
+			}
+			if _, err := db.Flow.Create().SetName("labelled").SetLabels(map[string]any{"team": "data"}).Save(ctx); err != nil {
+				t.Fatalf("labels at head: %v", err)
+			}
+			if n := db.Automation.Query().CountX(ctx); n != 2 {
+				t.Errorf("automations at head = %d, want 2 (one converted from the policy)", n)
+			}
+		})
+	}
+}
