@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +18,8 @@ import (
 	"github.com/prefectdb/prefectdb/migrate"
 )
 
-// baselineVersion is the version of the only embedded migration.
+// baselineVersion is the version of the first embedded migration, Prefect
+// 3.0's schema.
 const baselineVersion = "20240913000000"
 
 // extraVersion is the version of the migrations these tests add.
@@ -196,16 +198,20 @@ func withFiles(t *testing.T, d dialects.Dialect, extra map[string]string) *atlas
 	return dir
 }
 
-// migrateUp migrates db with the embedded directory and requires the
-// baseline step.
+// migrateUp migrates an empty db to head with the embedded directory and
+// requires every migration applied, the baseline first.
 func migrateUp(t *testing.T, db *testutil.DB) {
 	t.Helper()
 	steps, err := db.Migrator().Up(testutil.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(steps) != 1 || steps[0].Direction != migrate.Up || steps[0].Version != baselineVersion {
-		t.Fatalf("up steps = %+v, want the baseline applied", steps)
+	chain, err := migrate.ChainOf(db.Dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != len(chain.Links) || steps[0].Direction != migrate.Up || steps[0].Version != baselineVersion {
+		t.Fatalf("up steps = %+v, want the %d migrations applied, the baseline first", steps, len(chain.Links))
 	}
 }
 
@@ -235,25 +241,34 @@ func requireEmptyDatabase(t *testing.T, db *testutil.DB, what string) {
 	}
 }
 
-// requireBaselineReverted checks the steps of a Down that reverted the
-// baseline, and only it.
-func requireBaselineReverted(t *testing.T, what string, steps []migrate.Step) {
+// requireAllReverted checks the steps of a Down to base: every migration
+// reverted, newest first, the baseline last.
+func requireAllReverted(t *testing.T, db *testutil.DB, what string, steps []migrate.Step) {
 	t.Helper()
-	if len(steps) != 1 || steps[0].Direction != migrate.Down || steps[0].Version != baselineVersion ||
-		steps[0].Description != "prefect_3_0_baseline" || steps[0].Statements == 0 {
-		t.Fatalf("%s: steps = %+v, want the baseline reverted", what, steps)
+	chain, err := migrate.ChainOf(db.Dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != len(chain.Links) {
+		t.Fatalf("%s: %d steps, want %d: %+v", what, len(steps), len(chain.Links), steps)
+	}
+	for i, s := range steps {
+		link := chain.Links[len(chain.Links)-1-i]
+		if s.Direction != migrate.Down || s.Version != link.Version || s.Statements == 0 {
+			t.Fatalf("%s: step %d = %+v, want %s reverted", what, i, s, link.Name)
+		}
 	}
 }
 
-// requireSchemaAtHead checks the live schema against Prefect 3.0's and the
-// migrator's own drift check.
+// requireSchemaAtHead checks the live schema against Prefect's newest and
+// the migrator's own drift check.
 func requireSchemaAtHead(t *testing.T, db *testutil.DB, m *migrate.Migrator, what string) {
 	t.Helper()
 	live, err := db.Dialect.ReadCatalog(testutil.Context(t), db.SQL, migrate.AlembicTable, migrate.RevisionTable)
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireNoDiff(t, what+": live schema vs Prefect 3.0 reference", catalog.Compare(reference(t, db.Dialect), live))
+	requireNoDiff(t, what+": live schema vs Prefect's newest schema", catalog.Compare(head(t, db.Dialect), live))
 	drift, err := m.Drift(testutil.Context(t))
 	if err != nil {
 		t.Fatal(err)
@@ -261,11 +276,12 @@ func requireSchemaAtHead(t *testing.T, db *testutil.DB, m *migrate.Migrator, wha
 	requireNoDiff(t, what+": drift", drift)
 }
 
-// TestUpDownUpWithData proves that the down migration works on a populated
+// TestUpDownUpWithData proves that the down migrations work on a populated
 // database, not only on an empty one: with one row in every table (and every
-// relation between them), Down to base and Down by one step both remove
-// every table, enum and the revision table, and Up afterwards rebuilds
-// exactly Prefect 3.0's schema, which accepts the same data again.
+// relation between them), Down to base removes every table, enum and the
+// revision table, Down by one step reverts the newest migration and keeps
+// every row, and Up afterwards rebuilds exactly Prefect's newest schema,
+// which accepts the same data again.
 //
 // Each phase uses a new connection pool, as a new process would. On
 // PostgreSQL a pool whose connections prepared statements before the enum
@@ -288,37 +304,50 @@ func TestUpDownUpWithData(t *testing.T) {
 		if err != nil {
 			t.Fatalf("down to base on a populated database: %v", err)
 		}
-		requireBaselineReverted(t, "down to base", steps)
+		requireAllReverted(t, db, "down to base", steps)
 		requireEmptyDatabase(t, db, "after down to base")
 
-		// Phase 2: up, the same data again, down one step. Only one
-		// migration exists, so reverting one step empties the database too.
+		// Phase 2: up, the same data again, down one step: the newest
+		// migration only, every row kept, alembic_version one revision back.
 		db = testutil.Open(t, url)
 		m := db.Migrator()
 		migrateUp(t, db)
 		requireSchemaAtHead(t, db, m, "after down to base and up")
 		seed(t, db, "data")
-		requireRowsEverywhere(t, "after seeding again", countRows(t, db.SQL, tables))
+		counts = countRows(t, db.SQL, tables)
+		requireRowsEverywhere(t, "after seeding again", counts)
+		chain, err := migrate.ChainOf(db.Dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
 		steps, err = m.Down(ctx, migrate.OneStep)
 		if err != nil {
 			t.Fatalf("down one step on a populated database: %v", err)
 		}
-		requireBaselineReverted(t, "down one step", steps)
-		requireEmptyDatabase(t, db, "after down one step")
+		newest := chain.Links[len(chain.Links)-1]
+		if len(steps) != 1 || steps[0].Direction != migrate.Down || steps[0].Version != newest.Version {
+			t.Fatalf("down one step: steps = %+v, want %s reverted", steps, newest.Name)
+		}
+		if got := countRows(t, db.SQL, tables); !maps.Equal(got, counts) {
+			t.Fatalf("rows after down one step = %v, want %v", got, counts)
+		}
 		st, err := m.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Current != "" || len(st.Applied) != 0 || len(st.Pending) != 1 {
+		if previous := chain.Links[len(chain.Links)-2]; st.Current != previous.Version || st.AlembicRevision != previous.Alembic ||
+			len(st.Pending) != 1 {
 			t.Fatalf("status after down one step = %+v", st)
 		}
 
 		// Phase 3: up and seed once more.
 		db = testutil.Open(t, url)
 		m = db.Migrator()
-		migrateUp(t, db)
+		if steps, err := m.Up(ctx); err != nil || len(steps) != 1 || steps[0].Version != newest.Version {
+			t.Fatalf("up after down one step: %+v, %v", steps, err)
+		}
 		requireSchemaAtHead(t, db, m, "after down one step and up")
-		seed(t, db, "data")
+		seed(t, db, "third")
 		requireRowsEverywhere(t, "after the third seeding", countRows(t, db.SQL, tables))
 	})
 }
@@ -596,8 +625,14 @@ func TestInterruptedMigrationIsRolledBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Current != baselineVersion || len(st.Applied) != 1 || !slices.Equal(st.Pending, []string{name}) {
-			t.Fatalf("status after the failed migration = %+v, want the baseline current and %s pending", st, name)
+		chain, err := migrate.ChainOf(db.Dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		newest := chain.Links[len(chain.Links)-1]
+		if st.Current != newest.Version || len(st.Applied) != len(chain.Links) || !slices.Equal(st.Pending, []string{name}) ||
+			st.AlembicRevision != newest.Alembic {
+			t.Fatalf("status after the failed migration = %+v, want %s current (Alembic %s) and %s pending", st, newest.Name, newest.Alembic, name)
 		}
 		if changes := countChanges(before, countRows(t, db.SQL, tables)); len(changes) > 0 {
 			t.Fatalf("the failed migration changed row counts: %v", changes)
@@ -623,7 +658,7 @@ func TestInterruptedMigrationIsRolledBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Current != extraVersion || len(st.Applied) != 2 || len(st.Pending) != 0 {
+		if st.Current != extraVersion || len(st.Applied) != len(chain.Links)+1 || len(st.Pending) != 0 || st.AlembicRevision != newest.Alembic {
 			t.Fatalf("status after the corrected migration = %+v", st)
 		}
 		for _, r := range st.Applied {

@@ -102,9 +102,13 @@ type UnknownRevisionError struct {
 }
 
 func (e *UnknownRevisionError) Error() string {
-	return fmt.Sprintf("unknown migration target %q: give a Prefect release (e.g. 3.4.0), a Prefect Alembic revision, "+
+	versions := "none"
+	if len(e.Known) > 0 {
+		versions = e.Known[0] + " to " + e.Known[len(e.Known)-1]
+	}
+	return fmt.Sprintf("unknown revision %q: give a Prefect release (e.g. 3.4.0), a Prefect Alembic revision, "+
 		"a prefectdb version (%s), %q, %q or %q; this build of prefectdb supports %s",
-		e.Revision, strings.Join(e.Known, ", "), Head, Base, OneStep, e.Supported)
+		e.Revision, versions, Head, Base, OneStep, e.Supported)
 }
 
 // AdoptError is returned when a database carries a Prefect Alembic revision

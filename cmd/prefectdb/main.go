@@ -1,7 +1,7 @@
-// Command prefectdb manages a Prefect 3.0 orchestration database from Go:
+// Command prefectdb manages a Prefect 3.x orchestration database from Go:
 //
-//	prefectdb migrate up                  apply pending migrations (or adopt a Prefect-made database)
-//	prefectdb migrate down [--to REV]     revert one step (default), to a version, or to base
+//	prefectdb migrate up [--to TARGET]    apply pending migrations (or adopt a Prefect-made database)
+//	prefectdb migrate down [--to TARGET]  revert one step (default), to a target, or to base
 //	prefectdb migrate status              applied and pending migrations, and schema drift
 //	prefectdb reset --yes                 drop everything, then migrate up
 //	prefectdb graph [--out DIR]           draw the schema: DIR/schema.html and DIR/schema.md
@@ -37,9 +37,14 @@ import (
 const usage = `usage: prefectdb <command> [flags]
 
 commands:
-  migrate up                     apply pending migrations (adopts a database made by Prefect 3.0)
-  migrate down [--to REV]        revert migrations: REV is -1 (default, one step), a version, or base
-  migrate status                 show applied and pending migrations and schema drift
+  migrate up [--to TARGET]       apply pending migrations up to TARGET (default head); adopts a
+                                 database made by any Prefect 3.x release
+  migrate down [--to TARGET]     revert migrations: -1 (default, one step), a TARGET, or base
+  migrate status                 show the Prefect release and Alembic revision of the database,
+                                 applied and pending migrations, and schema drift
+
+TARGET is a Prefect release (3.4.0, or 3.4 for the newest 3.4.x), a Prefect Alembic revision,
+a prefectdb version, or head.
   reset --yes                    drop every prefectdb table and migrate up again
   graph [--out DIR]              write the schema drawing (schema.html, schema.md) into DIR
                                  (default .); reads no database
@@ -109,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.SetOutput(io.Discard)
 	url := fs.String("url", "", "database URL")
 	verbose := fs.Bool("v", false, "verbose")
-	to := fs.String("to", migrate.OneStep, "down target")
+	to := fs.String("to", "", "migration target")
 	yes := fs.Bool("yes", false, "confirm reset")
 	if err := fs.Parse(flagArgs); err != nil {
 		return usageError{err.Error()}
@@ -149,8 +154,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	m := migrate.New(db.DB, db.Dialect, migrate.Options{Logger: logger, OnStep: func(s migrate.Step) { printStep(stdout, s) }})
 	switch cmd {
 	case "migrate up":
-		return up(ctx, stdout, m)
+		return up(ctx, stdout, m, *to)
 	case "migrate down":
+		if *to == "" {
+			*to = migrate.OneStep
+		}
 		steps, err := m.Down(ctx, *to)
 		if err == nil && len(steps) == 0 {
 			fmt.Fprintln(stdout, "nothing to revert")
@@ -162,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if _, err := m.Down(ctx, migrate.Base); err != nil {
 			return err
 		}
-		return up(ctx, stdout, m)
+		return up(ctx, stdout, m, migrate.Head)
 	}
 }
 
@@ -193,10 +201,13 @@ func wantsValue(arg string) bool {
 	return !strings.Contains(name, "=") && valueFlags[name]
 }
 
-func up(ctx context.Context, w io.Writer, m *migrate.Migrator) error {
-	steps, err := m.Up(ctx)
+func up(ctx context.Context, w io.Writer, m *migrate.Migrator, target string) error {
+	if target == "" {
+		target = migrate.Head
+	}
+	steps, err := m.UpTo(ctx, target)
 	if err == nil && len(steps) == 0 {
-		fmt.Fprintln(w, "already at head: nothing to apply")
+		fmt.Fprintf(w, "already at %s: nothing to apply\n", target)
 	}
 	return err
 }
@@ -220,28 +231,33 @@ func status(ctx context.Context, w io.Writer, m *migrate.Migrator) error {
 	}
 	fmt.Fprintf(w, "current:  %s\n", current)
 	if st.AlembicRevision != "" {
-		fmt.Fprintf(w, "prefect:  alembic revision %s\n", st.AlembicRevision)
+		fmt.Fprintf(w, "prefect:  %s (alembic revision %s)\n", st.Release, st.AlembicRevision)
 	}
+	fmt.Fprintf(w, "supports: %s\n", st.Supported)
 	if len(st.Pending) == 0 {
 		fmt.Fprintln(w, "pending:  none")
 	} else {
-		fmt.Fprintf(w, "pending:  %s\n", strings.Join(st.Pending, ", "))
+		fmt.Fprintf(w, "pending:  %d migrations, up to %s\n", len(st.Pending), st.Pending[len(st.Pending)-1])
 	}
-	if len(st.Pending) > 0 {
-		fmt.Fprintln(w, "drift:    not checked until every migration is applied")
+	if len(st.Applied) == 0 {
+		fmt.Fprintln(w, "drift:    not checked on an empty database")
 		return nil
 	}
 	drift, err := m.Drift(ctx)
+	if errors.Is(err, migrate.ErrNoReference) {
+		fmt.Fprintf(w, "drift:    not checked: %v\n", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	if len(drift) == 0 {
-		fmt.Fprintln(w, "drift:    none (the database matches the Ent schema)")
+		fmt.Fprintln(w, "drift:    none (the database matches Prefect's schema at its revision)")
 		return nil
 	}
-	fmt.Fprintf(w, "drift:    %d differences from the Ent schema:\n", len(drift))
+	fmt.Fprintf(w, "drift:    %d differences from Prefect's schema at its revision:\n", len(drift))
 	for _, d := range drift {
 		fmt.Fprintf(w, "  %s\n", d)
 	}
-	return fmt.Errorf("the database schema has drifted from the Ent schema (%d differences)", len(drift))
+	return fmt.Errorf("the database schema has drifted from Prefect's schema at its revision (%d differences)", len(drift))
 }

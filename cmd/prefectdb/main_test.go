@@ -25,13 +25,23 @@ func TestMigrateCommands(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"migrate", "status"}, []string{"current:  none", "pending:  20240913000000_prefect_3_0_baseline.sql"}},
-		{[]string{"migrate", "up"}, []string{"sqlite", "up    20240913000000 prefect_3_0_baseline", "statements"}},
+		{[]string{"migrate", "status"}, []string{"current:  none", "pending:  20 migrations, up to 20260820000000_f416ea180ae1"}},
+		// Pinned to a Prefect release.
+		{[]string{"migrate", "up", "--to", "3.4.0"}, []string{"sqlite", "up    20240913000000 prefect_3_0_baseline", "statements",
+			"up    20250428133722 7655f31c5157_remove_flow_run_notifications"}},
+		{[]string{"migrate", "up", "--to", "3.4"}, []string{"up    20250613164506 8bb517bae6f9_drop_task_run_state_id_foreign_key",
+			"up    20250917091213 9e83011d1f2a_migrate_v1_concurrency_limits_to_v2"}}, // the newest 3.4.x: 3.4.25
+		{[]string{"migrate", "status"}, []string{"prefect:  Prefect 3.4.19 to 3.6.18 (alembic revision 9e83011d1f2a)",
+			"pending:  6 migrations", "drift:    not checked"}},
+		{[]string{"migrate", "up"}, []string{"up    20260820000000 f416ea180ae1_add_flow_run_deployment_id_index"}},
 		{[]string{"migrate", "up"}, []string{"already at head"}},
-		{[]string{"migrate", "status"}, []string{"current:  20240913000000 prefect_3_0_baseline", "pending:  none", "drift:    none"}},
+		{[]string{"migrate", "status"}, []string{"current:  20260820000000 f416ea180ae1_add_flow_run_deployment_id_index",
+			"(alembic revision f416ea180ae1)", "pending:  none", "drift:    none"}},
+		{[]string{"migrate", "down", "--to", "3.0.2"}, []string{"down  20240913000001 7d6350aea855"}},
+		{[]string{"migrate", "status"}, []string{"prefect:  Prefect 3.0.0 to 3.0.2 (alembic revision f93e1439f022)", "drift:    none"}},
 		{[]string{"migrate", "down", "--to", "base"}, []string{"down  20240913000000"}},
 		{[]string{"migrate", "down"}, []string{"nothing to revert"}},
-		{[]string{"reset", "--yes"}, []string{"up    20240913000000"}},
+		{[]string{"reset", "--yes"}, []string{"up    20240913000000", "up    20260820000000"}},
 	}
 	for _, s := range steps {
 		out, err := runCLI(t, env, s.args...)
