@@ -36,6 +36,13 @@ var referencePoints = []struct{ dir, target string }{
 func loadReferenceDump(t *testing.T, d testutil.Dialect, dir string) *catalog.Schema {
 	t.Helper()
 	db := openURL(t, d.Empty(t))
+	loadDump(t, db, dir)
+	return liveSchema(t, db)
+}
+
+// loadDump runs one of the reference dumps in db.
+func loadDump(t *testing.T, db *connect.Database, dir string) {
+	t.Helper()
 	kind := string(db.Dialect.Kind())
 	f, err := os.Open(filepath.Join("..", "internal", "catalog", "reference", "releases", dir, kind+".sql"))
 	if err != nil {
@@ -66,7 +73,6 @@ func loadReferenceDump(t *testing.T, d testutil.Dialect, dir string) *catalog.Sc
 	if _, err := db.DB.ExecContext(ctx, text); err != nil {
 		t.Fatalf("load reference %s/%s.sql: %v", dir, kind, err)
 	}
-	return liveSchema(t, db)
 }
 
 // TestReleaseHeadsMatchPrefect migrates one database release by release and
