@@ -419,6 +419,7 @@ func (_u *ArtifactCollectionUpdate) sqlSave(ctx context.Context) (_node int, err
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{artifactcollection.Label}
@@ -854,6 +855,8 @@ func (_u *ArtifactCollectionUpdateOne) sqlSave(ctx context.Context) (_node *Arti
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, artifactcollection.Table, _spec.Node.Columns)
+
 	_node = &ArtifactCollection{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

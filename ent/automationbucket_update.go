@@ -337,6 +337,7 @@ func (_u *AutomationBucketUpdate) sqlSave(ctx context.Context) (_node int, err e
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{automationbucket.Label}
@@ -693,6 +694,8 @@ func (_u *AutomationBucketUpdateOne) sqlSave(ctx context.Context) (_node *Automa
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, automationbucket.Table, _spec.Node.Columns)
+
 	_node = &AutomationBucket{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

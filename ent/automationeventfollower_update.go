@@ -179,6 +179,7 @@ func (_u *AutomationEventFollowerUpdate) sqlSave(ctx context.Context) (_node int
 		_spec.SetField(automationeventfollower.FieldScope, field.TypeString, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{automationeventfollower.Label}
@@ -379,6 +380,8 @@ func (_u *AutomationEventFollowerUpdateOne) sqlSave(ctx context.Context) (_node 
 		_spec.SetField(automationeventfollower.FieldScope, field.TypeString, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, automationeventfollower.Table, _spec.Node.Columns)
+
 	_node = &AutomationEventFollower{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

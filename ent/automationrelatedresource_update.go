@@ -211,6 +211,7 @@ func (_u *AutomationRelatedResourceUpdate) sqlSave(ctx context.Context) (_node i
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{automationrelatedresource.Label}
@@ -442,6 +443,8 @@ func (_u *AutomationRelatedResourceUpdateOne) sqlSave(ctx context.Context) (_nod
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, automationrelatedresource.Table, _spec.Node.Columns)
+
 	_node = &AutomationRelatedResource{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

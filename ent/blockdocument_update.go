@@ -540,6 +540,7 @@ func (_u *BlockDocumentUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{blockdocument.Label}
@@ -1097,6 +1098,8 @@ func (_u *BlockDocumentUpdateOne) sqlSave(ctx context.Context) (_node *BlockDocu
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, blockdocument.Table, _spec.Node.Columns)
+
 	_node = &BlockDocument{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -242,6 +242,7 @@ func (_u *BlockDocumentReferenceUpdate) sqlSave(ctx context.Context) (_node int,
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{blockdocumentreference.Label}
@@ -504,6 +505,8 @@ func (_u *BlockDocumentReferenceUpdateOne) sqlSave(ctx context.Context) (_node *
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, blockdocumentreference.Table, _spec.Node.Columns)
+
 	_node = &BlockDocumentReference{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

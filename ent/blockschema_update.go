@@ -477,6 +477,7 @@ func (_u *BlockSchemaUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{blockschema.Label}
@@ -971,6 +972,8 @@ func (_u *BlockSchemaUpdateOne) sqlSave(ctx context.Context) (_node *BlockSchema
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, blockschema.Table, _spec.Node.Columns)
+
 	_node = &BlockSchema{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

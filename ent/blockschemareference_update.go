@@ -242,6 +242,7 @@ func (_u *BlockSchemaReferenceUpdate) sqlSave(ctx context.Context) (_node int, e
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{blockschemareference.Label}
@@ -504,6 +505,8 @@ func (_u *BlockSchemaReferenceUpdateOne) sqlSave(ctx context.Context) (_node *Bl
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, blockschemareference.Table, _spec.Node.Columns)
+
 	_node = &BlockSchemaReference{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

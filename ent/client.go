@@ -430,6 +430,32 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	}
 }
 
+// readColumnsKey carries the column filter of WithReadColumns.
+type readColumnsKey struct{}
+
+// WithReadColumns returns a context under which UpdateOne reads back only the
+// columns for which keep(table, column) is true; the others keep their zero
+// value. prefectdb's release gate sets it for databases of older Prefect
+// releases, which lack some columns of the schema.
+func WithReadColumns(ctx context.Context, keep func(table, column string) bool) context.Context {
+	return context.WithValue(ctx, readColumnsKey{}, keep)
+}
+
+// readColumns filters the columns that UpdateOne reads back.
+func readColumns(ctx context.Context, table string, columns []string) []string {
+	keep, _ := ctx.Value(readColumnsKey{}).(func(table, column string) bool)
+	if keep == nil {
+		return columns
+	}
+	kept := make([]string, 0, len(columns))
+	for _, c := range columns {
+		if keep(table, c) {
+			kept = append(kept, c)
+		}
+	}
+	return kept
+}
+
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {

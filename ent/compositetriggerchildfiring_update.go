@@ -254,6 +254,7 @@ func (_u *CompositeTriggerChildFiringUpdate) sqlSave(ctx context.Context) (_node
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{compositetriggerchildfiring.Label}
@@ -528,6 +529,8 @@ func (_u *CompositeTriggerChildFiringUpdateOne) sqlSave(ctx context.Context) (_n
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, compositetriggerchildfiring.Table, _spec.Node.Columns)
+
 	_node = &CompositeTriggerChildFiring{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -166,6 +166,7 @@ func (_u *ConcurrencyLimitUpdate) sqlSave(ctx context.Context) (_node int, err e
 		})
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{concurrencylimit.Label}
@@ -353,6 +354,8 @@ func (_u *ConcurrencyLimitUpdateOne) sqlSave(ctx context.Context) (_node *Concur
 		})
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, concurrencylimit.Table, _spec.Node.Columns)
+
 	_node = &ConcurrencyLimit{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -353,6 +353,7 @@ func (_u *ConcurrencyLimitV2Update) sqlSave(ctx context.Context) (_node int, err
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{concurrencylimitv2.Label}
@@ -726,6 +727,8 @@ func (_u *ConcurrencyLimitV2UpdateOne) sqlSave(ctx context.Context) (_node *Conc
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, concurrencylimitv2.Table, _spec.Node.Columns)
+
 	_node = &ConcurrencyLimitV2{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

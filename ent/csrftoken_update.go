@@ -152,6 +152,7 @@ func (_u *CsrfTokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.SetField(csrftoken.FieldExpiration, field.TypeTime, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{csrftoken.Label}
@@ -326,6 +327,8 @@ func (_u *CsrfTokenUpdateOne) sqlSave(ctx context.Context) (_node *CsrfToken, er
 		_spec.SetField(csrftoken.FieldExpiration, field.TypeTime, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, csrftoken.Table, _spec.Node.Columns)
+
 	_node = &CsrfToken{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -274,6 +274,7 @@ func (_u *DeploymentScheduleUpdate) sqlSave(ctx context.Context) (_node int, err
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{deploymentschedule.Label}
@@ -568,6 +569,8 @@ func (_u *DeploymentScheduleUpdateOne) sqlSave(ctx context.Context) (_node *Depl
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, deploymentschedule.Table, _spec.Node.Columns)
+
 	_node = &DeploymentSchedule{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

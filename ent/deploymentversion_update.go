@@ -544,6 +544,7 @@ func (_u *DeploymentVersionUpdate) sqlSave(ctx context.Context) (_node int, err 
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{deploymentversion.Label}
@@ -1106,6 +1107,8 @@ func (_u *DeploymentVersionUpdateOne) sqlSave(ctx context.Context) (_node *Deplo
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, deploymentversion.Table, _spec.Node.Columns)
+
 	_node = &DeploymentVersion{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

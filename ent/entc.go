@@ -12,6 +12,11 @@ import (
 
 func main() {
 	err := entc.Generate("./schema", &gen.Config{
+		Templates: []*gen.Template{
+			// UpdateOne reads back only the columns of the database's
+			// Prefect release.
+			gen.MustParse(gen.NewTemplate("prefectdb").ParseFiles("template/release_columns.tmpl")),
+		},
 		Features: []gen.Feature{
 			gen.FeatureUpsert,
 			gen.FeatureLock,

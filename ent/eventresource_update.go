@@ -228,6 +228,7 @@ func (_u *EventResourceUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{eventresource.Label}
@@ -476,6 +477,8 @@ func (_u *EventResourceUpdateOne) sqlSave(ctx context.Context) (_node *EventReso
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, eventresource.Table, _spec.Node.Columns)
+
 	_node = &EventResource{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

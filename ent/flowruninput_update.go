@@ -228,6 +228,7 @@ func (_u *FlowRunInputUpdate) sqlSave(ctx context.Context) (_node int, err error
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{flowruninput.Label}
@@ -476,6 +477,8 @@ func (_u *FlowRunInputUpdateOne) sqlSave(ctx context.Context) (_node *FlowRunInp
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, flowruninput.Table, _spec.Node.Columns)
+
 	_node = &FlowRunInput{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -334,6 +334,7 @@ func (_u *FlowRunNotificationPolicyUpdate) sqlSave(ctx context.Context) (_node i
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{flowrunnotificationpolicy.Label}
@@ -686,6 +687,8 @@ func (_u *FlowRunNotificationPolicyUpdateOne) sqlSave(ctx context.Context) (_nod
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, flowrunnotificationpolicy.Table, _spec.Node.Columns)
+
 	_node = &FlowRunNotificationPolicy{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -226,6 +226,7 @@ func (_u *FlowRunNotificationQueueUpdate) sqlSave(ctx context.Context) (_node in
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{flowrunnotificationqueue.Label}
@@ -471,6 +472,8 @@ func (_u *FlowRunNotificationQueueUpdateOne) sqlSave(ctx context.Context) (_node
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, flowrunnotificationqueue.Table, _spec.Node.Columns)
+
 	_node = &FlowRunNotificationQueue{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -352,6 +352,7 @@ func (_u *FlowRunStateUpdate) sqlSave(ctx context.Context) (_node int, err error
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{flowrunstate.Label}
@@ -720,6 +721,8 @@ func (_u *FlowRunStateUpdateOne) sqlSave(ctx context.Context) (_node *FlowRunSta
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, flowrunstate.Table, _spec.Node.Columns)
+
 	_node = &FlowRunState{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

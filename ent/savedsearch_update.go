@@ -139,6 +139,7 @@ func (_u *SavedSearchUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		})
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{savedsearch.Label}
@@ -299,6 +300,8 @@ func (_u *SavedSearchUpdateOne) sqlSave(ctx context.Context) (_node *SavedSearch
 		})
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, savedsearch.Table, _spec.Node.Columns)
+
 	_node = &SavedSearch{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -434,6 +434,7 @@ func (_u *TaskRunStateUpdate) sqlSave(ctx context.Context) (_node int, err error
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{taskrunstate.Label}
@@ -883,6 +884,8 @@ func (_u *TaskRunStateUpdateOne) sqlSave(ctx context.Context) (_node *TaskRunSta
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, taskrunstate.Table, _spec.Node.Columns)
+
 	_node = &TaskRunState{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -211,6 +211,7 @@ func (_u *TaskRunStateCacheUpdate) sqlSave(ctx context.Context) (_node int, err 
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{taskrunstatecache.Label}
@@ -442,6 +443,8 @@ func (_u *TaskRunStateCacheUpdateOne) sqlSave(ctx context.Context) (_node *TaskR
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, taskrunstatecache.Table, _spec.Node.Columns)
+
 	_node = &TaskRunStateCache{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

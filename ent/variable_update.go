@@ -169,6 +169,7 @@ func (_u *VariableUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.ClearField(variable.FieldValue, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{variable.Label}
@@ -358,6 +359,8 @@ func (_u *VariableUpdateOne) sqlSave(ctx context.Context) (_node *Variable, err 
 		_spec.ClearField(variable.FieldValue, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, variable.Table, _spec.Node.Columns)
+
 	_node = &Variable{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

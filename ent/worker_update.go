@@ -261,6 +261,7 @@ func (_u *WorkerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{worker.Label}
@@ -541,6 +542,8 @@ func (_u *WorkerUpdateOne) sqlSave(ctx context.Context) (_node *Worker, err erro
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, worker.Table, _spec.Node.Columns)
+
 	_node = &Worker{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

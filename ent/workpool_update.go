@@ -584,6 +584,7 @@ func (_u *WorkPoolUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{workpool.Label}
@@ -1185,6 +1186,8 @@ func (_u *WorkPoolUpdateOne) sqlSave(ctx context.Context) (_node *WorkPool, err 
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, workpool.Table, _spec.Node.Columns)
+
 	_node = &WorkPool{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -677,6 +677,7 @@ func (_u *WorkQueueUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{workqueue.Label}
@@ -1369,6 +1370,8 @@ func (_u *WorkQueueUpdateOne) sqlSave(ctx context.Context) (_node *WorkQueue, er
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	_spec.Node.Columns = readColumns(ctx, workqueue.Table, _spec.Node.Columns)
+
 	_node = &WorkQueue{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -67,7 +67,7 @@ func TestAlembicInStepEveryStep(t *testing.T) {
 				if err != nil || len(steps) != 1 || steps[0].Version != l.Version {
 					t.Fatalf("up to %s: %+v, %v", l.Name, steps, err)
 				}
-				if got := alembicOf(t, db); got != chain.AlembicAt(i) {
+				if got := alembicOf(t, db.DB); got != chain.AlembicAt(i) {
 					t.Fatalf("after %s: alembic_version %q, want %q", l.Name, got, chain.AlembicAt(i))
 				}
 			}
@@ -79,7 +79,7 @@ func TestAlembicInStepEveryStep(t *testing.T) {
 				if err != nil || len(steps) != 1 || steps[0].Version != chain.Links[i].Version {
 					t.Fatalf("down from %s: %+v, %v", chain.Links[i].Name, steps, err)
 				}
-				if got := alembicOf(t, db); got != chain.AlembicAt(i-1) {
+				if got := alembicOf(t, db.DB); got != chain.AlembicAt(i-1) {
 					t.Fatalf("after reverting %s: alembic_version %q, want %q", chain.Links[i].Name, got, chain.AlembicAt(i-1))
 				}
 			}

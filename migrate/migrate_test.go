@@ -242,7 +242,7 @@ func TestAdoptPrefectDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Current != steps[len(steps)-1].Version || st.AlembicRevision != alembicOf(t, db) || len(st.Pending) != 0 {
+		if st.Current != steps[len(steps)-1].Version || st.AlembicRevision != alembicOf(t, db.DB) || len(st.Pending) != 0 {
 			t.Fatalf("status after adoption = %+v", st)
 		}
 		var name string

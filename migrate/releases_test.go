@@ -99,7 +99,7 @@ func TestReleaseHeadsMatchPrefect(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got, want := alembicOf(t, db), chain.Links[i].Alembic; got != want {
+				if got, want := alembicOf(t, db.DB), chain.Links[i].Alembic; got != want {
 					t.Errorf("at %s: alembic_version = %q, want %q", p.dir, got, want)
 				}
 			}
@@ -108,10 +108,10 @@ func TestReleaseHeadsMatchPrefect(t *testing.T) {
 }
 
 // alembicOf reads the database's alembic_version ("" when it has none).
-func alembicOf(t *testing.T, db *connect.Database) string {
+func alembicOf(t *testing.T, q querier) string {
 	t.Helper()
 	var rev string
-	err := db.DB.QueryRowContext(testutil.Context(t), "SELECT version_num FROM alembic_version").Scan(&rev)
+	err := q.QueryRowContext(testutil.Context(t), "SELECT version_num FROM alembic_version").Scan(&rev)
 	if err != nil && !strings.Contains(err.Error(), "no rows") {
 		t.Fatalf("read alembic_version: %v", err)
 	}
