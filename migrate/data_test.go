@@ -198,6 +198,26 @@ func withFiles(t *testing.T, d dialects.Dialect, extra map[string]string) *atlas
 	return dir
 }
 
+// chainLength is the number of embedded migrations of d.
+func chainLength(t *testing.T, d dialects.Dialect) int {
+	t.Helper()
+	c, err := migrate.ChainOf(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(c.Links)
+}
+
+// headVersion is the version of d's newest embedded migration.
+func headVersion(t *testing.T, d dialects.Dialect) string {
+	t.Helper()
+	c, err := migrate.ChainOf(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Links[len(c.Links)-1].Version
+}
+
 // migrateUp migrates an empty db to head with the embedded directory and
 // requires every migration applied, the baseline first.
 func migrateUp(t *testing.T, db *testutil.DB) {
@@ -473,7 +493,7 @@ func TestSQLiteRebuildKeepsChildRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Current != extraVersion || len(st.Pending) != 0 || len(st.Applied) != 2 {
+	if st.Current != extraVersion || len(st.Pending) != 0 || len(st.Applied) != chainLength(t, d)+1 {
 		t.Fatalf("status = %+v, want %s current and nothing pending", st, extraVersion)
 	}
 	// The rebuilt tables are exactly what they were.
@@ -481,7 +501,7 @@ func TestSQLiteRebuildKeepsChildRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	requireNoDiff(t, "schema after the rebuild", catalog.Compare(reference(t, d), live))
+	requireNoDiff(t, "schema after the rebuild", catalog.Compare(head(t, d), live))
 
 	t.Run("naive runner loses child rows", func(t *testing.T) {
 		ctx := testutil.Context(t)
@@ -556,8 +576,8 @@ func TestSQLiteMigrationWithBrokenForeignKeyRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Current != baselineVersion || len(st.Applied) != 1 || !slices.Equal(st.Pending, []string{name}) {
-		t.Fatalf("status = %+v, want the baseline current and %s pending", st, name)
+	if st.Current != headVersion(t, d) || len(st.Applied) != chainLength(t, d) || !slices.Equal(st.Pending, []string{name}) {
+		t.Fatalf("status = %+v, want the chain's head current and %s pending", st, name)
 	}
 	var n int
 	if err := db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM flow_run WHERE id = ?`, orphan).Scan(&n); err != nil || n != 0 {

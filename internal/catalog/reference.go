@@ -38,7 +38,6 @@ type ReferenceDialect struct {
 	Schema      *Schema `json:"schema"`
 }
 
-
 // referenceDialectName maps the accepted dialect spellings to the keys of
 // the reference file.
 func referenceDialectName(dialect string) (string, error) {

@@ -46,19 +46,19 @@ type Fixture struct {
 	// later, which removed their tables.
 	NotificationPolicy *ent.FlowRunNotificationPolicy
 	NotificationQueue  *ent.FlowRunNotificationQueue
-	Automation           *ent.Automation
-	AutomationBucket     *ent.AutomationBucket
-	AutomationResource   *ent.AutomationRelatedResource
-	ChildFiring          *ent.CompositeTriggerChildFiring
-	EventFollower        *ent.AutomationEventFollower
-	Event                *ent.Event
-	EventResource        *ent.EventResource
-	ConcurrencyLimit     *ent.ConcurrencyLimit
-	ConcurrencyLimitV2   *ent.ConcurrencyLimitV2
-	Configuration        *ent.Configuration
-	CsrfToken            *ent.CsrfToken
-	SavedSearch          *ent.SavedSearch
-	Variable             *ent.Variable
+	Automation         *ent.Automation
+	AutomationBucket   *ent.AutomationBucket
+	AutomationResource *ent.AutomationRelatedResource
+	ChildFiring        *ent.CompositeTriggerChildFiring
+	EventFollower      *ent.AutomationEventFollower
+	Event              *ent.Event
+	EventResource      *ent.EventResource
+	ConcurrencyLimit   *ent.ConcurrencyLimit
+	ConcurrencyLimitV2 *ent.ConcurrencyLimitV2
+	Configuration      *ent.Configuration
+	CsrfToken          *ent.CsrfToken
+	SavedSearch        *ent.SavedSearch
+	Variable           *ent.Variable
 }
 
 // seedTime is a fixed instant with microseconds, so tests can compare.

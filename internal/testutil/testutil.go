@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dbiface"
+	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/ent"
 	"github.com/prefectdb/prefectdb/migrate"
