@@ -28,14 +28,28 @@ type WorkerFlowRun struct {
 	FlowRun     *ent.FlowRun
 }
 
+// inProcessRetriesRelease is the first Prefect release whose work-pool poll
+// leaves out in-process retries (Prefect commit 56689d30a3).
+const inProcessRetriesRelease = "3.1.3"
+
 // GetScheduledFlowRunsFromWorkPool returns the scheduled runs a worker may
 // start (see dialects.SchedulingQueries), in the query's order. Run it in a
 // WithForUpdate transaction and move the runs out of SCHEDULED before
 // commit: then no other poller receives them (PostgreSQL locks them with
 // SKIP LOCKED, SQLite holds the write lock).
+//
+// The poll follows the database's Prefect release: from 3.1.3 on it leaves
+// out runs whose retries run in process (empirical_policy.retry_type
+// "in_process"), and it reads the flow_run columns the release has.
 func (s *Session) GetScheduledFlowRunsFromWorkPool(ctx context.Context, opts dialects.WorkPoolRunsQuery) ([]WorkerFlowRun, error) {
+	level, err := s.iface.Level(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts.ExcludeInProcessRetries = opts.ExcludeInProcessRetries || level.ReleaseAtLeast(inProcessRetriesRelease)
+	columns := level.Columns(flowrun.Table, flowrun.Columns)
 	// One statement selects, locks and reads the runs.
-	rows, err := s.iface.dialect.ScheduledFlowRunRowsFromWorkPool(ctx, s.Client, opts, flowrun.Columns)
+	rows, err := s.iface.dialect.ScheduledFlowRunRowsFromWorkPool(ctx, s.Client, opts, columns)
 	if err != nil {
 		return nil, fmt.Errorf("dbiface: scheduled runs from work pool: %w", err)
 	}
@@ -43,7 +57,7 @@ func (s *Session) GetScheduledFlowRunsFromWorkPool(ctx context.Context, opts dia
 	var out []WorkerFlowRun
 	for rows.Next() {
 		var r WorkerFlowRun
-		if r.FlowRun, err = s.FlowRun.ScanRow(rows, flowrun.Columns, &r.WorkPoolID, &r.WorkQueueID); err != nil {
+		if r.FlowRun, err = s.FlowRun.ScanRow(rows, columns, &r.WorkPoolID, &r.WorkQueueID); err != nil {
 			return nil, fmt.Errorf("dbiface: scheduled runs from work pool: %w", err)
 		}
 		out = append(out, r)

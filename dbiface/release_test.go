@@ -3,12 +3,18 @@ package dbiface_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/prefectdb/prefectdb/dbiface"
+	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/internal/testutil"
 	"github.com/prefectdb/prefectdb/migrate"
+	"github.com/prefectdb/prefectdb/types"
 )
 
 // TestClientFollowsTheDatabaseRelease: one generated client (which describes
@@ -98,5 +104,47 @@ func TestClientFollowsTheDatabaseRelease(t *testing.T) {
 				t.Errorf("automations at head = %d, want 2 (one converted from the policy)", n)
 			}
 		})
+	}
+}
+
+// TestWorkPoolPollFollowsTheRelease: from Prefect 3.1.3 on, the work-pool
+// poll leaves out runs whose retries run in process; before, it returns
+// them. On a 3.0 database the poll reads the flow_run columns 3.0 has.
+func TestWorkPoolPollFollowsTheRelease(t *testing.T) {
+	for _, d := range testutil.Dialects() {
+		for _, tc := range []struct {
+			release string
+			want    int
+		}{{"3.0.2", 2}, {"3.1.5", 1}, {"head", 1}} {
+			t.Run(d.Name+"/"+tc.release, func(t *testing.T) {
+				ctx := testutil.Context(t)
+				db := open(t, d.Empty(t))
+				if _, err := db.RunMigrationsUpgradeTo(ctx, tc.release); err != nil {
+					t.Fatal(err)
+				}
+				flow := db.Flow.Create().SetName("f").SaveX(ctx)
+				pool := db.WorkPool.Create().SetName("pool").SetType("process").SaveX(ctx)
+				queue := db.WorkQueue.Create().SetName("default").SetWorkPool(pool).SaveX(ctx)
+				at := time.Now().UTC().Add(-time.Minute)
+				for i, policy := range []map[string]any{{"retries": 0.0}, {"retry_type": "in_process"}} {
+					db.FlowRun.Create().SetName(fmt.Sprint("run-", i)).SetFlow(flow).SetWorkQueue(queue).
+						SetStateType(types.StateScheduled).SetNextScheduledStartTime(at).SetEmpiricalPolicy(policy).ExecX(ctx)
+				}
+				var got []dbiface.WorkerFlowRun
+				if err := db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+					var err error
+					got, err = s.GetScheduledFlowRunsFromWorkPool(ctx, dialects.WorkPoolRunsQuery{WorkPoolIDs: []uuid.UUID{pool.ID}})
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != tc.want {
+					t.Fatalf("poll at %s returned %d runs, want %d", tc.release, len(got), tc.want)
+				}
+				if got[0].FlowRun.Name != "run-0" {
+					t.Errorf("first run = %s", got[0].FlowRun.Name)
+				}
+			})
+		}
 	}
 }

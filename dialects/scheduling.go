@@ -43,6 +43,11 @@ type WorkPoolRunsQuery struct {
 	// result. Note that Prefect's model function defaults this to true when
 	// it is not given, while the query itself defaults to false (as here).
 	RespectQueuePriorities bool
+	// ExcludeInProcessRetries leaves out runs whose empirical_policy has
+	// retry_type "in_process": their retries run inside the flow's own
+	// process. Prefect polls this way from 3.1.3 on; the interface sets it
+	// from the database's release.
+	ExcludeInProcessRetries bool
 }
 
 // Limits returns the total, per-pool and per-queue limits with nil replaced

@@ -1,8 +1,11 @@
 package migrate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"ariga.io/atlas/sql/schema"
@@ -108,6 +111,56 @@ func (l *Level) Release() string { return l.chain.Describe(l.at) }
 
 // AtHead reports whether the level is the newest the chain knows.
 func (l *Level) AtHead() bool { return l.at == len(l.chain.Links)-1 }
+
+// Columns returns the columns of table that exist at this level, in the
+// order given.
+func (l *Level) Columns(table string, columns []string) []string {
+	missing := l.MissingColumns(table)
+	if len(missing) == 0 {
+		return columns
+	}
+	out := make([]string, 0, len(columns))
+	for _, c := range columns {
+		if !slices.Contains(missing, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ReleaseAtLeast reports whether the database behaves as Prefect release tag
+// (e.g. "3.1.3") or newer. A revision that several releases share is taken
+// to be the newest of them: Prefect 3.1.3 changed the work-pool poll while
+// 3.0.3 to 3.1.4 share one schema, and a database at that schema follows
+// 3.1.4.
+func (l *Level) ReleaseAtLeast(tag string) bool {
+	newest := ""
+	for i := l.at; i >= 0 && newest == ""; i-- {
+		if r := l.chain.Links[i].Releases; len(r) > 0 {
+			newest = r[len(r)-1]
+		}
+	}
+	return newest != "" && compareReleases(newest, tag) >= 0
+}
+
+// compareReleases compares two release tags such as "3.1.10" and "3.1.3"
+// number by number.
+func compareReleases(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return 0
+}
 
 // stepIndex returns the position of the migration step, or -1.
 func (l *Level) stepIndex(step string) int {

@@ -59,6 +59,14 @@ func (Dialect) ScheduledFlowRunRowsFromWorkPool(ctx context.Context, q dialects.
 	return rows, nil
 }
 
+// retryFilter leaves out in-process retries when the query asks for it.
+func retryFilter(o dialects.WorkPoolRunsQuery) string {
+	if !o.ExcludeInProcessRetries {
+		return ""
+	}
+	return " AND (fr.empirical_policy->>'retry_type' IS NULL OR fr.empirical_policy->>'retry_type' != 'in_process')"
+}
+
 // poolRunsQuery is the work-pool poll with its arguments; its columns are
 // work_pool_id, work_queue_id, id, priority and next_scheduled_start_time.
 func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
@@ -95,7 +103,7 @@ CROSS JOIN LATERAL (
 	CROSS JOIN LATERAL (
 		SELECT fr.id, fr.next_scheduled_start_time
 		FROM flow_run fr
-		WHERE fr.work_queue_id = wq.id AND fr.state_type = 'SCHEDULED'` + p.TimeFilter + `
+		WHERE fr.work_queue_id = wq.id AND fr.state_type = 'SCHEDULED'` + p.TimeFilter + retryFilter(o) + `
 		ORDER BY fr.next_scheduled_start_time IS NULL, fr.next_scheduled_start_time ASC, fr.id ASC
 		LIMIT LEAST(` + p.QueueLimit + `, qs.available_slots)
 		FOR UPDATE OF fr SKIP LOCKED

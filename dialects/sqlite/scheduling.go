@@ -57,6 +57,14 @@ func (Dialect) ScheduledFlowRunRowsFromWorkPool(ctx context.Context, q dialects.
 
 // poolRunsQuery is the work-pool poll with its arguments; its columns are
 // work_pool_id, work_queue_id, id, priority and next_scheduled_start_time.
+// retryFilter leaves out in-process retries when the query asks for it.
+func retryFilter(o dialects.WorkPoolRunsQuery) string {
+	if !o.ExcludeInProcessRetries {
+		return ""
+	}
+	return " AND (json_extract(fr.empirical_policy, '$.retry_type') IS NULL OR json_extract(fr.empirical_policy, '$.retry_type') != 'in_process')"
+}
+
 func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
 	p, err := rawsql.BindPoolRuns(Dialect{}.Placeholder, o)
 	if err != nil {
@@ -92,7 +100,7 @@ func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
 	LEFT JOIN pool_slots ps ON ps.id = wp.id
 	LEFT JOIN queue_slots qs ON qs.id = wq.id
 	WHERE fr.state_type = 'SCHEDULED' AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE` +
-		p.PoolFilter + p.QueueFilter + p.TimeFilter + `
+		p.PoolFilter + p.QueueFilter + p.TimeFilter + retryFilter(o) + `
 ), queue_runs AS (
 	SELECT work_pool_id, work_queue_id, priority, id, next_scheduled_start_time, pool_slots,
 		ROW_NUMBER() OVER (PARTITION BY work_pool_id
