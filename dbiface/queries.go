@@ -28,6 +28,10 @@ type WorkerFlowRun struct {
 	FlowRun     *ent.FlowRun
 }
 
+// pendingTaskRunsRelease is the first Prefect release whose flow run graph
+// keeps PENDING task runs (Prefect commit 32ac27c4bd).
+const pendingTaskRunsRelease = "3.7.5"
+
 // inProcessRetriesRelease is the first Prefect release whose work-pool poll
 // leaves out in-process retries (Prefect commit 56689d30a3).
 const inProcessRetriesRelease = "3.1.3"
@@ -152,8 +156,18 @@ func (s *Session) GetFlowRunNotificationsFromQueue(ctx context.Context, limit in
 }
 
 // FlowRunGraph returns the graph of a flow run for the UI (graph v2).
+//
+// It follows the database's Prefect release: from 3.7.5 on PENDING task runs
+// (and task runs without a state) are nodes too.
 func (s *Session) FlowRunGraph(ctx context.Context, flowRunID uuid.UUID, since time.Time, maxNodes, maxArtifacts int) (*dialects.Graph, error) {
-	return s.iface.dialect.FlowRunGraph(ctx, s.Client, flowRunID, since, maxNodes, maxArtifacts)
+	level, err := s.iface.Level(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.iface.dialect.FlowRunGraph(ctx, s.Client, dialects.GraphQuery{
+		FlowRunID: flowRunID, Since: since, MaxNodes: maxNodes, MaxArtifacts: maxArtifacts,
+		IncludePendingTaskRuns: level.ReleaseAtLeast(pendingTaskRunsRelease),
+	})
 }
 
 // ReadConfigurationValue returns the value of a configuration key, from the

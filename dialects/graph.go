@@ -170,8 +170,8 @@ type GraphQueries interface {
 	// Nodes are the flow run's task runs, each replaced by its subflow run if
 	// it has one, that have a start time (see GraphNode.StartTime) and whose
 	// state_type <> 'PENDING'. That is Prefect 3.0's filter: it also leaves
-	// out task runs whose state_type is NULL (Prefect removed the filter in
-	// 2026). Of those, only the nodes that have not ended or ended at or
+	// out task runs whose state_type is NULL. Prefect 3.7.5 removed it;
+	// IncludePendingTaskRuns does the same. Of those, only the nodes that have not ended or ended at or
 	// after since are returned (since is compared as a time on both
 	// databases; pass time.Time{} for the whole graph, as Prefect's default
 	// datetime.min). Edges are computed over all the nodes, so in an
@@ -196,5 +196,19 @@ type GraphQueries interface {
 	// The graph is read with several statements; pass a transaction as q to
 	// read them from one snapshot (on PostgreSQL it must be REPEATABLE READ or
 	// stricter for that).
-	FlowRunGraph(ctx context.Context, q Querier, flowRunID uuid.UUID, since time.Time, maxNodes, maxArtifacts int) (*Graph, error)
+	FlowRunGraph(ctx context.Context, q Querier, gq GraphQuery) (*Graph, error)
+}
+
+// GraphQuery is what GraphQueries.FlowRunGraph reads.
+type GraphQuery struct {
+	// FlowRunID is the flow run whose graph is read.
+	FlowRunID uuid.UUID
+	// Since keeps the nodes that have not ended or ended at or after it;
+	// time.Time{} for the whole graph.
+	Since time.Time
+	// MaxNodes and MaxArtifacts are the limits described on FlowRunGraph.
+	MaxNodes, MaxArtifacts int
+	// IncludePendingTaskRuns makes PENDING task runs (and task runs without
+	// a state) nodes too, as Prefect 3.7.5 and later do.
+	IncludePendingTaskRuns bool
 }

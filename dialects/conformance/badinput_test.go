@@ -643,7 +643,7 @@ func TestBadInputWrongUUIDs(t *testing.T) {
 			if _, err := c.FlowRun.Get(ctx, id); !ent.IsNotFound(err) {
 				t.Fatalf("FlowRun.Get(%s) = %v, want not found", id, err)
 			}
-			_, err := gq.FlowRunGraph(ctx, db.SQL, id, time.Time{}, 10, 10)
+			_, err := gq.FlowRunGraph(ctx, db.SQL, dialects.GraphQuery{FlowRunID: id, Since: time.Time{}, MaxNodes: 10, MaxArtifacts: 10})
 			var nf *dialects.FlowRunNotFoundError
 			if !errors.As(err, &nf) || nf.ID != id || !errors.Is(err, dialects.ErrFlowRunNotFound) ||
 				err.Error() != fmt.Sprintf("flow run %s not found", id) {

@@ -157,7 +157,7 @@ func (e *graphEnv) graph(id uuid.UUID, since time.Time) *dialects.Graph {
 // graphLimited reads the graph of flow run id and fails the test on error.
 func (e *graphEnv) graphLimited(id uuid.UUID, since time.Time, maxNodes, maxArtifacts int) *dialects.Graph {
 	e.t.Helper()
-	g, err := e.q.FlowRunGraph(e.ctx, e.db.SQL, id, since, maxNodes, maxArtifacts)
+	g, err := e.q.FlowRunGraph(e.ctx, e.db.SQL, dialects.GraphQuery{FlowRunID: id, Since: since, MaxNodes: maxNodes, MaxArtifacts: maxArtifacts})
 	if err != nil {
 		e.t.Fatalf("FlowRunGraph(%s): %v", id, err)
 	}
@@ -334,7 +334,7 @@ func TestFlowRunGraphNotFound(t *testing.T) {
 	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
 		e := newGraphEnv(t, db)
 		id := uuid.New()
-		g, err := e.q.FlowRunGraph(e.ctx, db.SQL, id, time.Time{}, 10, 10)
+		g, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: id, Since: time.Time{}, MaxNodes: 10, MaxArtifacts: 10})
 		if !errors.Is(err, dialects.ErrFlowRunNotFound) {
 			t.Fatalf("FlowRunGraph(unknown) = %v, %v; want ErrFlowRunNotFound", g, err)
 		}
@@ -354,7 +354,7 @@ func TestFlowRunGraphNegativeLimits(t *testing.T) {
 		e := newGraphEnv(t, db)
 		fr := e.mainRun()
 		for _, lim := range [][2]int{{-1, 10}, {10, -1}} {
-			if _, err := e.q.FlowRunGraph(e.ctx, db.SQL, fr.ID, time.Time{}, lim[0], lim[1]); err == nil {
+			if _, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, Since: time.Time{}, MaxNodes: lim[0], MaxArtifacts: lim[1]}); err == nil {
 				t.Errorf("FlowRunGraph(max nodes %d, max artifacts %d): no error", lim[0], lim[1])
 			}
 		}
@@ -415,6 +415,32 @@ func (e *graphEnv) flatTasks(fr *ent.FlowRun) []*ent.TaskRun {
 		expected: e.atp(3*time.Second - time.Microsecond), start: e.atp(3 * time.Second),
 	})
 	return trs
+}
+
+// TestFlowRunGraphIncludesPendingFrom375: with IncludePendingTaskRuns, as
+// Prefect 3.7.5 and later read the graph, the PENDING task and the task
+// without a state are nodes too; the RUNNING task without any times is still
+// left out (no start time).
+func TestFlowRunGraphIncludesPendingFrom375(t *testing.T) {
+	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
+		e := newGraphEnv(t, db)
+		fr := e.mainRun()
+		e.flatTasks(fr)
+		g, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, MaxNodes: 100, MaxArtifacts: 100,
+			IncludePendingTaskRuns: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, n := range g.Nodes {
+			names = append(names, n.Label)
+		}
+		slices.Sort(names)
+		want := []string{"task-0", "task-1", "task-2", "task-3", "task-4", "task-null-state", "task-pending"}
+		if !slices.Equal(names, want) {
+			t.Fatalf("nodes = %v, want %v", names, want)
+		}
+	})
 }
 
 // TestFlowRunGraphFlatTasks checks that unrelated tasks are all roots, in start-time order; a cached
@@ -844,7 +870,7 @@ func TestFlowRunGraphTooManyNodes(t *testing.T) {
 		e := newGraphEnv(t, db)
 		fr := e.mainRun()
 		e.linkedTasks(fr) // 6 nodes
-		g, err := e.q.FlowRunGraph(e.ctx, db.SQL, fr.ID, time.Time{}, 4, 10)
+		g, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, Since: time.Time{}, MaxNodes: 4, MaxArtifacts: 10})
 		var tl *dialects.GraphTooLargeError
 		if !errors.As(err, &tl) {
 			t.Fatalf("FlowRunGraph(max nodes 4) = %v, %v; want *GraphTooLargeError", g, err)
@@ -862,7 +888,7 @@ func TestFlowRunGraphTooManyNodes(t *testing.T) {
 		if g := e.graphLimited(fr.ID, time.Time{}, 6, 10); len(g.Nodes) != 6 {
 			t.Errorf("max nodes 6: %d nodes, want 6", len(g.Nodes))
 		}
-		if _, err := e.q.FlowRunGraph(e.ctx, db.SQL, fr.ID, time.Time{}, 5, 10); !errors.As(err, &tl) {
+		if _, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, Since: time.Time{}, MaxNodes: 5, MaxArtifacts: 10}); !errors.As(err, &tl) {
 			t.Errorf("max nodes 5: err = %v, want *GraphTooLargeError", err)
 		}
 		// Nodes left out by since do not count.

@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"time"
-
-	"github.com/google/uuid"
+	"strings"
 
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/internal/graphread"
@@ -107,10 +105,12 @@ ORDER BY timestamp, id`
 
 // graphSQL are the statements graphread.Read runs for FlowRunGraph.
 var graphSQL = graphread.SQL{
-	Run:       graphFlowRunSQL,
-	Nodes:     graphNodesSQL,
-	Artifacts: graphArtifactsSQL,
-	States:    graphStatesSQL,
+	Run:   graphFlowRunSQL,
+	Nodes: graphNodesSQL,
+	// Prefect 3.7.5 removed the filter on PENDING task runs.
+	NodesWithPending: strings.Replace(graphNodesSQL, "\n\t\tAND task_run.state_type <> 'PENDING'", "", 1),
+	Artifacts:        graphArtifactsSQL,
+	States:           graphStatesSQL,
 }
 
 // FlowRunGraph implements dialects.GraphQueries.
@@ -124,6 +124,6 @@ var graphSQL = graphread.SQL{
 //
 // The Go side (validating the limits, scanning the rows, assembling the
 // graph) is graphread.Read's.
-func (Dialect) FlowRunGraph(ctx context.Context, q dialects.Querier, flowRunID uuid.UUID, since time.Time, maxNodes, maxArtifacts int) (*dialects.Graph, error) {
-	return graphread.Read(ctx, q, graphSQL, "postgres", flowRunID, since, maxNodes, maxArtifacts)
+func (Dialect) FlowRunGraph(ctx context.Context, q dialects.Querier, gq dialects.GraphQuery) (*dialects.Graph, error) {
+	return graphread.Read(ctx, q, graphSQL, "postgres", gq)
 }

@@ -32,6 +32,9 @@ type SQL struct {
 	// parameters are the flow run id, since, and the row limit (max nodes +
 	// 1).
 	Nodes string
+	// NodesWithPending is Nodes without the filter that leaves out PENDING
+	// task runs (and those without a state): Prefect 3.7.5 and later.
+	NodesWithPending string
 	// Artifacts reads the flow run's artifacts other than results, ordered
 	// by creation time, then id: id, created, key, type, task run id,
 	// is latest, data (JSON, NULL but for progress artifacts). Its
@@ -45,7 +48,11 @@ type SQL struct {
 // Read implements dialects.GraphQueries.FlowRunGraph with a dialect's
 // statements. dialect ("postgres", "sqlite") begins the messages of the
 // errors it returns.
-func Read(ctx context.Context, q dialects.Querier, s SQL, dialect string, flowRunID uuid.UUID, since time.Time, maxNodes, maxArtifacts int) (*dialects.Graph, error) {
+func Read(ctx context.Context, q dialects.Querier, s SQL, dialect string, gq dialects.GraphQuery) (*dialects.Graph, error) {
+	flowRunID, since, maxNodes, maxArtifacts := gq.FlowRunID, gq.Since, gq.MaxNodes, gq.MaxArtifacts
+	if gq.IncludePendingTaskRuns {
+		s.Nodes = s.NodesWithPending
+	}
 	if maxNodes < 0 || maxArtifacts < 0 {
 		return nil, fmt.Errorf("%s: flow run graph: max nodes (%d) and max artifacts (%d) must not be negative", dialect, maxNodes, maxArtifacts)
 	}
