@@ -100,19 +100,11 @@ func GateReleases(c *ent.Client, levelOf func(context.Context) (*migrate.Level, 
 			if err != nil {
 				return nil, err
 			}
-			gate, ok := releaseGated[query.Type()]
-			if !ok {
-				return next.Query(ctx, q)
-			}
-			level, err := levelOf(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if err := level.CheckTable(gate.table); err != nil {
-				return nil, err
-			}
-			missing := level.MissingColumns(gate.table)
-			if len(missing) == 0 {
+			gate, level, missing, err := gateFor(ctx, levelOf, query.Type())
+			if err != nil || len(missing) == 0 {
+				if err != nil {
+					return nil, err
+				}
 				return next.Query(ctx, q)
 			}
 			// Columns selected by name (Select, GroupBy) must exist. Nested
@@ -144,18 +136,10 @@ func GateReleases(c *ent.Client, levelOf func(context.Context) (*migrate.Level, 
 	}))
 	c.Use(func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			gate, ok := releaseGated[m.Type()]
-			if !ok {
-				return next.Mutate(ctx, m)
-			}
-			level, err := levelOf(ctx)
+			gate, level, missing, err := gateFor(ctx, levelOf, m.Type())
 			if err != nil {
 				return nil, err
 			}
-			if err := level.CheckTable(gate.table); err != nil {
-				return nil, err
-			}
-			missing := level.MissingColumns(gate.table)
 			for _, c := range missing {
 				if v, set := m.Field(c); set {
 					if !isEmptyValue(v) {
@@ -181,6 +165,27 @@ func GateReleases(c *ent.Client, levelOf func(context.Context) (*migrate.Level, 
 			return next.Mutate(ctx, m)
 		})
 	})
+}
+
+// gateFor reads the database's level for an entity type that the releases
+// gate: a table the level lacks is an error, and missing lists the columns of
+// the table that it lacks. For other types it returns nothing.
+func gateFor(ctx context.Context, levelOf func(context.Context) (*migrate.Level, error), typ string) (
+	gate struct {
+		table   string
+		columns []string
+	}, level *migrate.Level, missing []string, err error) {
+	gate, ok := releaseGated[typ]
+	if !ok {
+		return gate, nil, nil, nil
+	}
+	if level, err = levelOf(ctx); err != nil {
+		return gate, nil, nil, err
+	}
+	if err := level.CheckTable(gate.table); err != nil {
+		return gate, nil, nil, err
+	}
+	return gate, level, level.MissingColumns(gate.table), nil
 }
 
 // namesColumn reports whether a selected column (bare, quoted or qualified:

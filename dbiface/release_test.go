@@ -141,8 +141,8 @@ func TestWorkPoolPollFollowsTheRelease(t *testing.T) {
 				if len(got) != tc.want {
 					t.Fatalf("poll at %s returned %d runs, want %d", tc.release, len(got), tc.want)
 				}
-				if got[0].FlowRun.Name != "run-0" {
-					t.Errorf("first run = %s", got[0].FlowRun.Name)
+				if tc.want == 1 && got[0].FlowRun.Name != "run-0" {
+					t.Errorf("polled run = %s, want run-0 (the in-process retry left out)", got[0].FlowRun.Name)
 				}
 			})
 		}
