@@ -147,11 +147,17 @@ func (i *Interface) migrator() *migrate.Migrator {
 }
 
 // CreateDB creates every table by applying all pending migrations (Prefect's
-// create_db runs its migrations to head too). A database made by Prefect 3.0
-// is adopted as it is.
+// create_db runs its migrations to head too). A database that a Prefect
+// server made is adopted at its release and left there, so that the server
+// still starts on it; RunMigrationsUpgrade or RunMigrationsUpgradeTo
+// upgrade it.
 func (i *Interface) CreateDB(ctx context.Context) error {
-	_, err := i.RunMigrationsUpgrade(ctx)
-	return err
+	_, err := i.migrator().Up(ctx)
+	i.forgetLevel()
+	if err != nil {
+		return fmt.Errorf("dbiface: migrate up: %w", err)
+	}
+	return nil
 }
 
 // RunMigrationsUpgrade applies every pending migration, up to Prefect's

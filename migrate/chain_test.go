@@ -142,7 +142,10 @@ func TestAdoptEveryReleaseHead(t *testing.T) {
 				if st.Current != chain.Links[i].Version || st.Release != chain.Describe(i) || st.AlembicRevision != chain.Links[i].Alembic {
 					t.Fatalf("status after adopting %s = %+v", p.dir, st)
 				}
-				if _, err := m.Up(ctx); err != nil {
+				if again, err := m.Up(ctx); err != nil || len(again) != 0 {
+					t.Fatalf("up after adopting %s: %+v, %v; want it to stay at Prefect's release", p.dir, again, err)
+				}
+				if _, err := m.UpTo(ctx, migrate.Head); err != nil {
 					t.Fatalf("up from %s: %v", p.dir, err)
 				}
 				requireNoDiff(t, "head after adopting "+p.dir, catalog.Compare(head(t, db.Dialect), liveSchema(t, db)))
@@ -173,8 +176,11 @@ func TestAdoptEveryRevision(t *testing.T) {
 				if err != nil {
 					t.Fatalf("adopt at %s: %v", l.Name, err)
 				}
-				if steps[0].Direction != migrate.Adopt || steps[0].Version != l.Version || len(steps) != len(chain.Links)-i {
+				if len(steps) != 1 || steps[0].Direction != migrate.Adopt || steps[0].Version != l.Version {
 					t.Fatalf("adopt at %s: steps %+v", l.Name, steps)
+				}
+				if steps, err = m.UpTo(ctx, migrate.Head); err != nil || len(steps) != len(chain.Links)-1-i {
+					t.Fatalf("up to head from %s: %+v, %v", l.Name, steps, err)
 				}
 				requireNoDiff(t, "head after adopting "+l.Name, catalog.Compare(head(t, db.Dialect), liveSchema(t, db)))
 			}

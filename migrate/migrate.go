@@ -153,9 +153,14 @@ func (e *SchemaMismatchError) Error() string {
 	return fmt.Sprintf("%s; nothing was changed: %s", e.Reason, strings.Join(shown, "; "))
 }
 
-// Up applies every pending migration, up to the newest Prefect revision.
+// Up applies every pending migration, up to the newest Prefect revision,
+// except on a database whose schema Prefect itself migrated (one that Up
+// adopts, or adopted before): there it records Prefect's revision and stops,
+// because moving the database past the revision of the Prefect release that
+// runs on it would stop that server from starting. UpTo(ctx, Head), or a
+// release, upgrades such a database.
 func (m *Migrator) Up(ctx context.Context) ([]Step, error) {
-	return m.UpTo(ctx, Head)
+	return m.upTo(ctx, Head, true)
 }
 
 // UpTo applies pending migrations, each in its own transaction, while holding
@@ -168,6 +173,10 @@ func (m *Migrator) Up(ctx context.Context) ([]Step, error) {
 // alembic_version moved on or back since prefectdb last migrated it (Prefect
 // upgraded or downgraded it) is brought back in step with it.
 func (m *Migrator) UpTo(ctx context.Context, target string) ([]Step, error) {
+	return m.upTo(ctx, target, false)
+}
+
+func (m *Migrator) upTo(ctx context.Context, target string, stayOnPrefect bool) ([]Step, error) {
 	dir, err := m.migrationDir()
 	if err != nil {
 		return nil, err
@@ -194,7 +203,12 @@ func (m *Migrator) UpTo(ctx context.Context, target string) ([]Step, error) {
 			return err
 		}
 		if len(revs) > 0 {
-			if cur := chain.IndexOfVersion(revs[len(revs)-1].Version); cur > stop {
+			last := revs[len(revs)-1]
+			cur := chain.IndexOfVersion(last.Version)
+			if stayOnPrefect && last.Type&atlasmigrate.RevisionTypeBaseline != 0 {
+				stop = min(stop, cur) // Prefect's revision: Up stays there
+			}
+			if cur > stop {
 				return &TargetBehindError{Current: describeLink(chain, cur), Target: describeLink(chain, stop)}
 			}
 		}

@@ -229,22 +229,34 @@ func TestAdoptPrefectDatabase(t *testing.T) {
 		if _, err := db.DB.ExecContext(ctx, "INSERT INTO flow (id, name) VALUES ('"+flowID+"', 'kept')"); err != nil {
 			t.Fatal(err)
 		}
+		before := liveSchema(t, db)
 		m := migrate.New(db.DB, db.Dialect, migrate.Options{})
 		steps, err := m.Up(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(steps) != len(chainOf(t, db).Links) || steps[0].Direction != migrate.Adopt || steps[0].Version != "20240913000000" {
-			t.Fatalf("steps = %+v, want the baseline adopted and every later migration applied", steps)
+		// Up adopts the database and leaves it at Prefect's release, so that
+		// the Prefect server that made it still starts.
+		if len(steps) != 1 || steps[0].Direction != migrate.Adopt || steps[0].Version != "20240913000000" {
+			t.Fatalf("steps = %+v, want one adopt step", steps)
 		}
-		requireNoDiff(t, "schema after adoption and up", catalog.Compare(head(t, db.Dialect), liveSchema(t, db)))
+		requireNoDiff(t, "schema changed by adoption", catalog.Compare(before, liveSchema(t, db)))
 		st, err := m.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Current != steps[len(steps)-1].Version || st.AlembicRevision != alembicOf(t, db.DB) || len(st.Pending) != 0 {
+		if st.Current != "20240913000000" || st.AlembicRevision != db.Dialect.AlembicHead() || len(st.Pending) != len(chainOf(t, db).Links)-1 {
 			t.Fatalf("status after adoption = %+v", st)
 		}
+		if again, err := m.Up(ctx); err != nil || len(again) != 0 {
+			t.Fatalf("up after adoption: %+v, %v; want it to stay at Prefect's release", again, err)
+		}
+		// Asked for, it upgrades.
+		steps, err = m.UpTo(ctx, migrate.Head)
+		if err != nil || len(steps) != len(chainOf(t, db).Links)-1 {
+			t.Fatalf("up to head after adoption: %+v, %v", steps, err)
+		}
+		requireNoDiff(t, "schema after adoption and up to head", catalog.Compare(head(t, db.Dialect), liveSchema(t, db)))
 		var name string
 		if err := db.DB.QueryRowContext(ctx, "SELECT name FROM flow WHERE id = '"+flowID+"'").Scan(&name); err != nil || name != "kept" {
 			t.Fatalf("flow row after adoption: %q, %v", name, err)

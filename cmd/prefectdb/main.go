@@ -202,14 +202,31 @@ func wantsValue(arg string) bool {
 }
 
 func up(ctx context.Context, w io.Writer, m *migrate.Migrator, target string) error {
+	var (
+		steps []migrate.Step
+		err   error
+	)
 	if target == "" {
-		target = migrate.Head
+		steps, err = m.Up(ctx)
+	} else {
+		steps, err = m.UpTo(ctx, target)
 	}
-	steps, err := m.UpTo(ctx, target)
-	if err == nil && len(steps) == 0 {
-		fmt.Fprintf(w, "already at %s: nothing to apply\n", target)
+	if err != nil {
+		return err
 	}
-	return err
+	st, err := m.Status(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case target == "" && len(st.Pending) > 0:
+		fmt.Fprintf(w, "the database is at %s (Alembic %s), which Prefect migrated: it stays there so that your Prefect server "+
+			"still starts; `migrate up --to head` (or --to a release) upgrades it, after which the Prefect server must be upgraded too\n",
+			st.Release, st.AlembicRevision)
+	case len(steps) == 0:
+		fmt.Fprintf(w, "already at %s (Alembic %s): nothing to apply\n", st.Release, st.AlembicRevision)
+	}
+	return nil
 }
 
 func printStep(w io.Writer, s migrate.Step) {

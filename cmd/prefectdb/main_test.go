@@ -34,7 +34,7 @@ func TestMigrateCommands(t *testing.T) {
 		{[]string{"migrate", "status"}, []string{"prefect:  Prefect 3.4.19 to 3.6.18 (alembic revision 9e83011d1f2a)",
 			"pending:  6 migrations", "drift:    not checked"}},
 		{[]string{"migrate", "up"}, []string{"up    20260820000000 f416ea180ae1_add_flow_run_deployment_id_index"}},
-		{[]string{"migrate", "up"}, []string{"already at head"}},
+		{[]string{"migrate", "up"}, []string{"nothing to apply"}},
 		{[]string{"migrate", "status"}, []string{"current:  20260820000000 f416ea180ae1_add_flow_run_deployment_id_index",
 			"(alembic revision f416ea180ae1)", "pending:  none", "drift:    none"}},
 		{[]string{"migrate", "down", "--to", "3.0.2"}, []string{"down  20240913000001 7d6350aea855"}},
