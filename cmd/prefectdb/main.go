@@ -37,8 +37,9 @@ import (
 const usage = `usage: prefectdb <command> [flags]
 
 commands:
-  migrate up [--to TARGET]       apply pending migrations up to TARGET (default head); adopts a
-                                 database made by any Prefect 3.x release
+  migrate up [--to TARGET]       apply pending migrations up to TARGET (default head); a database
+                                 made by a Prefect 3.x server is adopted and, without --to, stays
+                                 at its release
   migrate down [--to TARGET]     revert migrations: -1 (default, one step), a TARGET, or base
   migrate status                 show the Prefect release and Alembic revision of the database,
                                  applied and pending migrations, and schema drift
