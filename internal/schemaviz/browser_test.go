@@ -256,7 +256,7 @@ func TestBrowser(t *testing.T) {
 			labels, rows,
 		};
 	})()`, &counts)
-	if counts.Entities != len(m.Entities) || counts.Entities != 36 {
+	if counts.Entities != len(m.Entities) || counts.Entities != 37 {
 		t.Errorf("%d entity nodes drawn, want %d", counts.Entities, len(m.Entities))
 	}
 	if counts.Edges != len(m.Relations) {
