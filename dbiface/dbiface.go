@@ -34,6 +34,7 @@ type Config struct {
 }
 
 // ConfigFromEnv builds the configuration Prefect would use: the URL from
+// PREFECT_SERVER_DATABASE_CONNECTION_URL or its older name
 // PREFECT_API_DATABASE_CONNECTION_URL (default: SQLite in PREFECT_HOME) and
 // the settings from Prefect's environment variables.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {

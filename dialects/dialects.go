@@ -744,19 +744,31 @@ func (o Options) MaxOpenConns() int {
 // OptionsFromEnv reads Prefect's database settings through getenv (pass
 // os.Getenv) and returns them with the defaults applied:
 //
-//   - PREFECT_API_DATABASE_TIMEOUT: StatementTimeout, seconds (float);
-//   - PREFECT_API_DATABASE_CONNECTION_TIMEOUT: ConnectTimeout, seconds (float);
-//   - PREFECT_SQLALCHEMY_POOL_SIZE: PoolSize (integer ≥ 1);
-//   - PREFECT_SQLALCHEMY_MAX_OVERFLOW: MaxOverflow (integer ≥ 0; 0 means
-//     no overflow);
-//   - PREFECT_API_DATABASE_ECHO: Echo (true/false, 1/0, yes/no, on/off).
+//   - PREFECT_SERVER_DATABASE_TIMEOUT: StatementTimeout, seconds (float);
+//   - PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT: ConnectTimeout, seconds (float);
+//   - PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE: PoolSize (integer ≥ 1);
+//   - PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW: MaxOverflow (integer
+//     ≥ 0; 0 means no overflow);
+//   - PREFECT_SERVER_DATABASE_ECHO: Echo (true/false, 1/0, yes/no, on/off).
 //
-// Unset or empty variables keep the defaults. Timeouts must be positive.
+// Each is also read under its older name, as Prefect does
+// (PREFECT_API_DATABASE_TIMEOUT, PREFECT_SQLALCHEMY_POOL_SIZE, ...); the
+// newer name wins when both are set. Unset or empty variables keep the defaults. Timeouts must be positive.
 // Errors name the variable.
 func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	var o Options
-	seconds := func(name string) (time.Duration, error) {
-		v := strings.TrimSpace(getenv(name))
+	// Each setting has Prefect's name since 3.1 (PREFECT_SERVER_DATABASE_*)
+	// and its older alias; the newer name wins, as in Prefect.
+	lookup := func(names ...string) (name, value string) {
+		for _, n := range names {
+			if v := strings.TrimSpace(getenv(n)); v != "" {
+				return n, v
+			}
+		}
+		return names[0], ""
+	}
+	seconds := func(names ...string) (time.Duration, error) {
+		name, v := lookup(names...)
 		if v == "" {
 			return 0, nil
 		}
@@ -769,8 +781,8 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	}
-	integer := func(name string, min int) (int, bool, error) {
-		v := strings.TrimSpace(getenv(name))
+	integer := func(min int, names ...string) (int, bool, error) {
+		name, v := lookup(names...)
 		if v == "" {
 			return 0, false, nil
 		}
@@ -785,16 +797,16 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	}
 
 	var err error
-	if o.StatementTimeout, err = seconds("PREFECT_API_DATABASE_TIMEOUT"); err != nil {
+	if o.StatementTimeout, err = seconds("PREFECT_SERVER_DATABASE_TIMEOUT", "PREFECT_API_DATABASE_TIMEOUT"); err != nil {
 		return Options{}, err
 	}
-	if o.ConnectTimeout, err = seconds("PREFECT_API_DATABASE_CONNECTION_TIMEOUT"); err != nil {
+	if o.ConnectTimeout, err = seconds("PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT", "PREFECT_API_DATABASE_CONNECTION_TIMEOUT"); err != nil {
 		return Options{}, err
 	}
-	if o.PoolSize, _, err = integer("PREFECT_SQLALCHEMY_POOL_SIZE", 1); err != nil {
+	if o.PoolSize, _, err = integer(1, "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE", "PREFECT_SQLALCHEMY_POOL_SIZE"); err != nil {
 		return Options{}, err
 	}
-	overflow, set, err := integer("PREFECT_SQLALCHEMY_MAX_OVERFLOW", 0)
+	overflow, set, err := integer(0, "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW", "PREFECT_SQLALCHEMY_MAX_OVERFLOW")
 	if err != nil {
 		return Options{}, err
 	}
@@ -804,9 +816,9 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 			o.MaxOverflow = -1 // explicit zero: no overflow
 		}
 	}
-	if v := strings.TrimSpace(getenv("PREFECT_API_DATABASE_ECHO")); v != "" {
+	if name, v := lookup("PREFECT_SERVER_DATABASE_ECHO", "PREFECT_API_DATABASE_ECHO"); v != "" {
 		if o.Echo, err = parseBool(v); err != nil {
-			return Options{}, fmt.Errorf("PREFECT_API_DATABASE_ECHO: %w", err)
+			return Options{}, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return o.WithDefaults(), nil

@@ -8,7 +8,8 @@
 //	prefectdb bench [--url URL] [--quick] [--json FILE]
 //	                                      benchmark against hand-written SQL on scratch databases
 //
-// The database is --url, else PREFECT_API_DATABASE_CONNECTION_URL, else the
+// The database is --url, else PREFECT_SERVER_DATABASE_CONNECTION_URL (or its
+// older name PREFECT_API_DATABASE_CONNECTION_URL), else the
 // SQLite file prefect.db in PREFECT_HOME (default ~/.prefect), created on
 // first use. Prefect's URL forms (postgresql+asyncpg://…, sqlite+aiosqlite:///…)
 // are accepted as well as postgres://…, sqlite:///… and file: paths.
@@ -57,8 +58,9 @@ a prefectdb version, or head.
                                  --only W,W --dir DIR --cpuprofile FILE
 
 flags (every command):
-  --url URL                      database URL (default: $PREFECT_API_DATABASE_CONNECTION_URL,
-                                 else sqlite at $PREFECT_HOME/prefect.db, PREFECT_HOME=~/.prefect)
+  --url URL                      database URL (default: $PREFECT_SERVER_DATABASE_CONNECTION_URL,
+                                 else $PREFECT_API_DATABASE_CONNECTION_URL, else sqlite at
+                                 $PREFECT_HOME/prefect.db, PREFECT_HOME=~/.prefect)
   -v                             log SQL and progress at debug level to stderr
 `
 
@@ -134,9 +136,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	source := "--url"
 	if *url == "" {
 		var err error
-		if *url, err = connect.DefaultURL(getenv); err != nil {
+		if *url, source, err = connect.DefaultURLSource(getenv); err != nil {
 			return err
 		}
 	}
@@ -151,6 +154,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	defer db.Close()
 	fmt.Fprintf(stdout, "database: %s (%s)\n", db.Target.Redacted(), db.Dialect.Kind())
+	fmt.Fprintf(stderr, "prefectdb: database from %s\n", source)
 
 	m := migrate.New(db.DB, db.Dialect, migrate.Options{Logger: logger, OnStep: func(s migrate.Step) { printStep(stdout, s) }})
 	switch cmd {

@@ -10,15 +10,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/postgres"
 	"github.com/prefectdb/prefectdb/dialects/sqlite"
 )
 
-// URLVariable is the environment variable Prefect reads the database URL
-// from.
-const URLVariable = "PREFECT_API_DATABASE_CONNECTION_URL"
+// URLVariables are the environment variables Prefect reads the database URL
+// from, in Prefect's order of precedence: PREFECT_SERVER_DATABASE_CONNECTION_URL
+// (the name since Prefect 3.1), then its older alias.
+var URLVariables = []string{"PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL"}
 
 // Dialect returns the dialect of the given kind.
 func Dialect(k dialects.Kind) (dialects.Dialect, error) {
@@ -82,19 +84,35 @@ func OpenLazy(ctx context.Context, rawURL string, o dialects.Options) (*Database
 }
 
 // DefaultURL returns the database URL Prefect would use: the value of
+// PREFECT_SERVER_DATABASE_CONNECTION_URL or its alias
 // PREFECT_API_DATABASE_CONNECTION_URL, or else a SQLite database named
 // prefect.db in PREFECT_HOME (default ~/.prefect).
 func DefaultURL(getenv func(string) string) (string, error) {
-	if u := getenv(URLVariable); u != "" {
-		return u, nil
+	u, _, err := DefaultURLSource(getenv)
+	return u, err
+}
+
+// DefaultURLSource is DefaultURL, and says where the URL came from: the
+// variable's name, or "PREFECT_HOME" for the default SQLite file.
+func DefaultURLSource(getenv func(string) string) (url, source string, err error) {
+	for _, name := range URLVariables {
+		if u := strings.TrimSpace(getenv(name)); u != "" {
+			return u, name, nil
+		}
 	}
-	home := getenv("PREFECT_HOME")
-	if home == "" {
+	home := strings.TrimSpace(getenv("PREFECT_HOME"))
+	if home == "" || home == "~" || strings.HasPrefix(home, "~/") {
+		// Prefect expands ~ in PREFECT_HOME; so does prefectdb.
 		userHome, err := os.UserHomeDir()
 		if err != nil {
-			return "", errors.New("cannot find the default database: set PREFECT_API_DATABASE_CONNECTION_URL or PREFECT_HOME, or pass --url")
+			return "", "", errors.New("cannot find the default database: set PREFECT_SERVER_DATABASE_CONNECTION_URL or PREFECT_HOME, or pass --url")
 		}
-		home = filepath.Join(userHome, ".prefect")
+		switch home {
+		case "":
+			home = filepath.Join(userHome, ".prefect")
+		default:
+			home = filepath.Join(userHome, strings.TrimPrefix(home, "~"))
+		}
 	}
-	return "sqlite+aiosqlite:///" + filepath.Join(home, "prefect.db"), nil
+	return "sqlite+aiosqlite:///" + filepath.Join(home, "prefect.db"), "PREFECT_HOME", nil
 }
