@@ -180,9 +180,11 @@ func (i *Interface) RunMigrationsUpgradeTo(ctx context.Context, target string) (
 	return steps, nil
 }
 
-// RunMigrationsDowngrade reverts migrations: revision "" or "-1" reverts one
-// step (Prefect's default), "base" reverts all of them, and a version
-// reverts every migration newer than it.
+// RunMigrationsDowngrade reverts migrations: revision "-1" reverts one step,
+// "base" reverts all of them, and a Prefect release, Alembic revision or
+// prefectdb version reverts every migration newer than it. There is no
+// default: "" is an error. A downgrade deletes what the reverted migrations
+// drop; migrate.Migrator.DownLosses says what that is beforehand.
 func (i *Interface) RunMigrationsDowngrade(ctx context.Context, revision string) ([]migrate.Step, error) {
 	steps, err := i.migrator().Down(ctx, revision)
 	i.forgetLevel()

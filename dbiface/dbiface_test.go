@@ -15,6 +15,7 @@ import (
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/internal/testutil"
+	"github.com/prefectdb/prefectdb/migrate"
 	"github.com/prefectdb/prefectdb/types"
 )
 
@@ -153,9 +154,12 @@ func TestCreateAndDropDB(t *testing.T) {
 		if _, err := testutil.Seed(ctx, db.Client, "again"); err != nil {
 			t.Fatalf("seed after CreateDB: %v", err)
 		}
-		steps, err := db.RunMigrationsDowngrade(ctx, "")
+		if _, err := db.RunMigrationsDowngrade(ctx, ""); err == nil {
+			t.Fatal("a downgrade without a target succeeded; want an error asking for one")
+		}
+		steps, err := db.RunMigrationsDowngrade(ctx, migrate.OneStep)
 		if err != nil || len(steps) != 1 {
-			t.Fatalf("default downgrade: %v, %v; want one step", steps, err)
+			t.Fatalf("downgrade one step: %v, %v; want one step", steps, err)
 		}
 		if _, err := db.RunMigrationsUpgrade(ctx); err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package migrate_test
 
 import (
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -242,6 +243,53 @@ func TestPrefectMovesTheDatabase(t *testing.T) {
 				t.Fatalf("after Prefect's downgrade: %+v, %v", steps, err)
 			}
 			requireNoDiff(t, "head", catalog.Compare(head(t, db.Dialect), liveSchema(t, db)))
+		})
+	}
+}
+
+// TestDownLossesChangesNothing: DownLosses lists what a downgrade would
+// delete (tables with rows, columns with values, rows deleted from tables
+// that stay) and leaves the database exactly as it was.
+func TestDownLossesChangesNothing(t *testing.T) {
+	for _, d := range testutil.Dialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			ctx := testutil.Context(t)
+			db := testutil.Open(t, d.Migrated(t))
+			if _, err := testutil.Seed(ctx, db.Client, "loss"); err != nil {
+				t.Fatal(err)
+			}
+			m := db.Migrator()
+			schemaBefore := liveSchema(t, &connect.Database{Dialect: db.Dialect, DB: db.SQL})
+			rowsBefore := countRows(t, db.SQL, tableNames(t, db.Dialect))
+			alembicBefore := alembicOf(t, db.SQL)
+
+			losses, err := m.DownLosses(ctx, "3.0.2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for _, l := range losses {
+				got[l.String()] = true
+			}
+			for _, want := range []string{"table deployment_version (1 rows)", "column flow.labels (1 values)",
+				"column deployment.concurrency_limit_id (1 values)", "column automation.tags (1 values)"} {
+				if !got[want] {
+					t.Errorf("losses %v do not include %q", losses, want)
+				}
+			}
+			if _, err := m.DownLosses(ctx, ""); err == nil {
+				t.Error("DownLosses without a target succeeded")
+			}
+			if losses, err := m.DownLosses(ctx, migrate.Head); err != nil || len(losses) != 0 {
+				t.Errorf("losses of a downgrade to head: %v, %v; want none", losses, err)
+			}
+			requireNoDiff(t, "schema after DownLosses", catalog.Compare(schemaBefore, liveSchema(t, &connect.Database{Dialect: db.Dialect, DB: db.SQL})))
+			if rows := countRows(t, db.SQL, tableNames(t, db.Dialect)); !maps.Equal(rows, rowsBefore) {
+				t.Errorf("rows after DownLosses = %v, want %v", rows, rowsBefore)
+			}
+			if got := alembicOf(t, db.SQL); got != alembicBefore {
+				t.Errorf("alembic_version after DownLosses = %s, want %s", got, alembicBefore)
+			}
 		})
 	}
 }

@@ -610,63 +610,32 @@ func alembicRevision(ctx context.Context, q schema.ExecQuerier) (string, error) 
 }
 
 // Down reverts migrations, newest first, each in its own transaction, moving
-// Prefect's alembic_version back with each: target OneStep ("-1", or "")
-// reverts the newest, Base ("base") reverts all of them and leaves an empty
+// Prefect's alembic_version back with each: target OneStep ("-1") reverts
+// the newest, Base ("base") reverts all of them and leaves an empty
 // database, and any other target (a Prefect release, an Alembic revision or
-// a prefectdb version) reverts every migration newer than it.
+// a prefectdb version) reverts every migration newer than it. There is no
+// default target: "" is an error. Down deletes whatever the reverted
+// migrations drop; DownLosses says what that is, without changing anything.
 func (m *Migrator) Down(ctx context.Context, target string) ([]Step, error) {
-	dir, err := m.migrationDir()
+	p, err := m.newDownPlan(target)
 	if err != nil {
 		return nil, err
-	}
-	chain, err := buildChain(m.d, dir)
-	if err != nil {
-		return nil, err
-	}
-	files, err := dir.Files()
-	if err != nil {
-		return nil, fmt.Errorf("migrate: read migration directory: %w", err)
-	}
-	byVersion := map[string]atlasmigrate.File{}
-	for _, f := range files {
-		byVersion[f.Version()] = f
-	}
-	if target == "" {
-		target = OneStep
-	}
-	stop := -1 // keep migrations at positions <= stop
-	if target != OneStep && target != Base {
-		if stop, err = resolve(chain, target); err != nil {
-			return nil, err
-		}
 	}
 	var steps []Step
 	err = m.withLock(ctx, func(conn *sql.Conn) error {
-		adopted, err := m.reconcile(ctx, conn, chain)
+		adopted, err := m.reconcile(ctx, conn, p.chain)
 		if err != nil {
 			return err
 		}
 		for _, s := range adopted {
 			steps = append(steps, m.report(s))
 		}
-		revs, err := m.appliedRevisions(ctx, conn)
+		revs, revert, err := p.revert(ctx, m, conn)
 		if err != nil {
 			return err
 		}
-		if target == OneStep {
-			stop = len(revs) - 2
-			if len(revs) > 0 {
-				stop = chain.IndexOfVersion(revs[len(revs)-1].Version) - 1
-			}
-		}
-		var revert []*atlasmigrate.Revision
-		for _, r := range revs {
-			if chain.IndexOfVersion(r.Version) > stop {
-				revert = append(revert, r)
-			}
-		}
 		for i := len(revert) - 1; i >= 0; i-- {
-			step, err := m.downOne(ctx, conn, chain, revert[i], byVersion[revert[i].Version])
+			step, err := m.downOne(ctx, conn, p.chain, revert[i], p.files[revert[i].Version])
 			if err != nil {
 				return err
 			}
@@ -684,6 +653,198 @@ func (m *Migrator) Down(ctx context.Context, target string) ([]Step, error) {
 	}
 	return steps, err
 }
+
+// downPlan is what a Down to one target reverts.
+type downPlan struct {
+	chain  *Chain
+	files  map[string]atlasmigrate.File
+	target string
+	stop   int // migrations at positions <= stop are kept
+}
+
+func (m *Migrator) newDownPlan(target string) (*downPlan, error) {
+	dir, err := m.migrationDir()
+	if err != nil {
+		return nil, err
+	}
+	chain, err := buildChain(m.d, dir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read migration directory: %w", err)
+	}
+	p := &downPlan{chain: chain, files: map[string]atlasmigrate.File{}, target: strings.TrimSpace(target), stop: -1}
+	for _, f := range files {
+		p.files[f.Version()] = f
+	}
+	switch p.target {
+	case "":
+		return nil, errors.New(`migrate: down needs a target: "-1" (one step), "base", a Prefect release, an Alembic revision or a prefectdb version`)
+	case OneStep, Base:
+	default:
+		if p.stop, err = resolve(chain, p.target); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// revert returns the applied revisions and, oldest first, those to revert.
+func (p *downPlan) revert(ctx context.Context, m *Migrator, q schema.ExecQuerier) (revs, revert []*atlasmigrate.Revision, err error) {
+	if revs, err = m.appliedRevisions(ctx, q); err != nil {
+		return nil, nil, err
+	}
+	stop := p.stop
+	if p.target == OneStep {
+		stop = -1
+		if len(revs) > 0 {
+			stop = p.chain.IndexOfVersion(revs[len(revs)-1].Version) - 1
+		}
+	}
+	for _, r := range revs {
+		if p.chain.IndexOfVersion(r.Version) > stop {
+			revert = append(revert, r)
+		}
+	}
+	return revs, revert, nil
+}
+
+// Loss is data that a downgrade deletes.
+type Loss struct {
+	// Table is the table concerned.
+	Table string
+	// Column is the dropped column, "" for the whole table or for rows.
+	Column string
+	// Rows counts the rows of a dropped table, the non-null values of a
+	// dropped column, or the rows deleted from a table that stays.
+	Rows int64
+	// Dropped is true when the table or column itself goes.
+	Dropped bool
+}
+
+func (l Loss) String() string {
+	switch {
+	case l.Column != "":
+		return fmt.Sprintf("column %s.%s (%d values)", l.Table, l.Column, l.Rows)
+	case l.Dropped:
+		return fmt.Sprintf("table %s (%d rows)", l.Table, l.Rows)
+	}
+	return fmt.Sprintf("%d rows of table %s", l.Rows, l.Table)
+}
+
+// DownLosses says what Down(ctx, target) would delete: the tables and
+// columns it drops that hold data, and the rows it deletes from tables that
+// stay. It runs the down migrations in one transaction and rolls it back, so
+// nothing changes. Empty tables and columns are not listed.
+func (m *Migrator) DownLosses(ctx context.Context, target string) ([]Loss, error) {
+	p, err := m.newDownPlan(target)
+	if err != nil {
+		return nil, err
+	}
+	var losses []Loss
+	err = m.withLock(ctx, func(conn *sql.Conn) error {
+		var before, after *catalog.Schema
+		var beforeRows map[string]int64
+		err := m.inTx(ctx, conn, func(tx dialects.MigrationTx) (bool, error) {
+			_, revert, err := p.revert(ctx, m, tx)
+			if err != nil || len(revert) == 0 {
+				return false, err
+			}
+			if before, err = m.d.ReadCatalog(ctx, tx, AlembicTable, RevisionTable); err != nil {
+				return false, fmt.Errorf("migrate: read catalog: %w", err)
+			}
+			if beforeRows, err = countRows(ctx, tx, before); err != nil {
+				return false, err
+			}
+			for i := len(revert) - 1; i >= 0; i-- {
+				f := p.files[revert[i].Version]
+				if f == nil {
+					return false, fmt.Errorf("migrate: applied revision %s has no migration file in this build of prefectdb", revert[i].Version)
+				}
+				down, err := downFile(m.d, f.Name())
+				if err != nil {
+					return false, err
+				}
+				stmts, err := down.Stmts()
+				if err != nil {
+					return false, fmt.Errorf("migrate: read down migration %s: %w", f.Name(), err)
+				}
+				for _, s := range stmts {
+					if _, err := tx.ExecContext(ctx, s); err != nil {
+						return false, fmt.Errorf("migrate: revert %s (dry run): %w", f.Name(), err)
+					}
+				}
+			}
+			if after, err = m.d.ReadCatalog(ctx, tx, AlembicTable, RevisionTable); err != nil {
+				return false, fmt.Errorf("migrate: read catalog: %w", err)
+			}
+			afterRows, err := countRows(ctx, tx, after)
+			if err != nil {
+				return false, err
+			}
+			for _, t := range before.Tables {
+				if n := beforeRows[t.Name]; after.Table(t.Name) != nil && afterRows[t.Name] < n {
+					losses = append(losses, Loss{Table: t.Name, Rows: n - afterRows[t.Name]})
+				}
+			}
+			return false, nil // a dry run: always roll back
+		})
+		if err != nil || before == nil {
+			return err
+		}
+		// Dropped tables and columns, counted in the database as it is.
+		for _, t := range before.Tables {
+			at := after.Table(t.Name)
+			if at == nil {
+				if n := beforeRows[t.Name]; n > 0 {
+					losses = append(losses, Loss{Table: t.Name, Rows: n, Dropped: true})
+				}
+				continue
+			}
+			for _, c := range t.Columns {
+				if at.Column(c.Name) != nil {
+					continue
+				}
+				var n int64
+				q := "SELECT count(*) FROM " + quoteIdent(t.Name) + " WHERE " + quoteIdent(c.Name) + " IS NOT NULL"
+				if err := conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
+					return fmt.Errorf("migrate: count %s.%s: %w", t.Name, c.Name, err)
+				}
+				if n > 0 {
+					losses = append(losses, Loss{Table: t.Name, Column: c.Name, Rows: n, Dropped: true})
+				}
+			}
+		}
+		return nil
+	})
+	return losses, err
+}
+
+// countRows counts the rows of every table of s.
+func countRows(ctx context.Context, q schema.ExecQuerier, s *catalog.Schema) (map[string]int64, error) {
+	out := make(map[string]int64, len(s.Tables))
+	for _, t := range s.Tables {
+		rows, err := q.QueryContext(ctx, "SELECT count(*) FROM "+quoteIdent(t.Name))
+		if err != nil {
+			return nil, fmt.Errorf("migrate: count %s: %w", t.Name, err)
+		}
+		var n int64
+		if rows.Next() {
+			err = rows.Scan(&n)
+		}
+		if err = errors.Join(err, rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("migrate: count %s: %w", t.Name, err)
+		}
+		out[t.Name] = n
+	}
+	return out, nil
+}
+
+// quoteIdent quotes an identifier read from the catalog; both databases
+// quote with double quotes.
+func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
 func versionsOf(revs []*atlasmigrate.Revision) string {
 	if len(revs) == 0 {

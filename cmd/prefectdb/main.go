@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -41,7 +42,8 @@ commands:
   migrate up [--to TARGET]       apply pending migrations up to TARGET (default head); a database
                                  made by a Prefect 3.x server is adopted and, without --to, stays
                                  at its release
-  migrate down [--to TARGET]     revert migrations: -1 (default, one step), a TARGET, or base
+  migrate down [--to TARGET]     revert migrations: -1 (default, one step), a TARGET, or base;
+                                 when that deletes data it says what and needs --yes
   migrate status                 show the Prefect release and Alembic revision of the database,
                                  applied and pending migrations, and schema drift
 
@@ -104,6 +106,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	default:
 		cmd, words = words[0], words[1:]
 	}
+	if cmd == "migrate down" && len(words) == 1 && !slices.Contains(flagArgs, "--to") && !slices.Contains(flagArgs, "-to") {
+		// "migrate down -1" or "migrate down 3.4.0", as Prefect's CLI takes
+		// its revision.
+		flagArgs, words = append(flagArgs, "--to", words[0]), nil
+	}
 	if len(words) > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", words[0])}
 	}
@@ -164,6 +171,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if *to == "" {
 			*to = migrate.OneStep
 		}
+		losses, err := m.DownLosses(ctx, *to)
+		if err != nil {
+			return err
+		}
+		if len(losses) > 0 && !*yes {
+			shown := make([]string, 0, len(losses))
+			for _, l := range losses {
+				shown = append(shown, l.String())
+			}
+			return usageError{fmt.Sprintf("migrate down --to %s would delete %s; run it again with --yes to confirm "+
+				"(back the database up first)", *to, strings.Join(shown, ", "))}
+		}
 		steps, err := m.Down(ctx, *to)
 		if err == nil && len(steps) == 0 {
 			fmt.Fprintln(stdout, "nothing to revert")
@@ -187,7 +206,9 @@ var valueFlags = map[string]bool{"url": true, "to": true, "out": true}
 func splitArgs(args []string) (words, flags []string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if !strings.HasPrefix(a, "-") || a == "-1" && len(flags) > 0 && strings.TrimLeft(flags[len(flags)-1], "-") == "to" {
+		afterTo := len(flags) > 0 && strings.TrimLeft(flags[len(flags)-1], "-") == "to"
+		afterDown := len(words) > 0 && words[len(words)-1] == "down"
+		if !strings.HasPrefix(a, "-") || a == "-1" && (afterTo || afterDown) {
 			if len(flags) > 0 && wantsValue(flags[len(flags)-1]) {
 				flags = append(flags, a)
 				continue

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -97,5 +98,45 @@ func TestCommandErrors(t *testing.T) {
 		if strings.Contains(err.Error()+out, "hunter2") {
 			t.Errorf("%v: the password appears in the output or error: %q", c.args, err)
 		}
+	}
+}
+
+// TestDownNeedsConfirmationToDeleteData: a downgrade that would delete data
+// says what and changes nothing without --yes; "migrate down -1" is accepted
+// as Prefect users type it.
+func TestDownNeedsConfirmationToDeleteData(t *testing.T) {
+	home := t.TempDir()
+	env := map[string]string{"PREFECT_HOME": home}
+	if out, err := runCLI(t, env, "migrate", "up"); err != nil {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
+	url := "sqlite:///" + filepath.Join(home, "prefect.db")
+	db, err := sql.Open("sqlite", filepath.Join(home, "prefect.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO flow (id, name, labels) VALUES ('0b2b3b44-1c5e-4d6f-8a9b-0c1d2e3f4a5b', 'kept', '{"a": 1}')`); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, env, "migrate", "down", "--to", "base")
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "table flow (1 rows)") || !strings.Contains(err.Error(), "--yes") {
+		t.Fatalf("down to base without --yes: %v\n%s", err, out)
+	}
+	out, err = runCLI(t, env, "migrate", "down", "--to", "3.1.4")
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "column flow.labels (1 values)") {
+		t.Fatalf("down dropping labels without --yes: %v\n%s", err, out)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM flow WHERE labels IS NOT NULL`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("flow rows with labels after the refused downgrades: %d, %v", n, err)
+	}
+	// Reverting an index loses nothing: no confirmation needed.
+	if out, err := runCLI(t, env, "--url", url, "migrate", "down", "-1"); err != nil || !strings.Contains(out, "down  20260820000000") {
+		t.Fatalf("migrate down -1: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, env, "migrate", "down", "--to", "base", "--yes"); err != nil || !strings.Contains(out, "down  20240913000000") {
+		t.Fatalf("down to base --yes: %v\n%s", err, out)
 	}
 }
