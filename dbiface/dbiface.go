@@ -33,6 +33,18 @@ type Config struct {
 	Options dialects.Options
 }
 
+// String describes the configuration with the URL's password redacted, so
+// that printing a Config (%v, %+v) or logging it never shows the password.
+func (c Config) String() string {
+	return fmt.Sprintf("dbiface.Config{URL: %s, Options: %+v}", dialects.Redact(c.URL), c.Options)
+}
+
+// GoString implements fmt.GoStringer (%#v) with the password redacted.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer with the password redacted.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
 // ConfigFromEnv builds the configuration Prefect would use: the URL from
 // PREFECT_SERVER_DATABASE_CONNECTION_URL or its older name
 // PREFECT_API_DATABASE_CONNECTION_URL (default: SQLite in PREFECT_HOME) and

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,6 +147,19 @@ func TestWorkPoolPollFollowsTheRelease(t *testing.T) {
 					t.Errorf("polled run = %s, want run-0 (the in-process retry left out)", got[0].FlowRun.Name)
 				}
 			})
+		}
+	}
+}
+
+// TestConfigNeverPrintsThePassword: a Config printed in any way (%v, %+v,
+// %#v, slog) shows the URL without its password.
+func TestConfigNeverPrintsThePassword(t *testing.T) {
+	cfg := dbiface.Config{URL: "postgresql+asyncpg://alice:S3cretPw@db:5432/prefect"}
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "cfg", cfg)
+	for _, s := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprint(&cfg), b.String()} {
+		if strings.Contains(s, "S3cretPw") || !strings.Contains(s, "alice:xxxxx@db:5432") {
+			t.Errorf("printed config %q shows the password or not the redacted URL", s)
 		}
 	}
 }

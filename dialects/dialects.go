@@ -164,6 +164,12 @@ func (t Target) LogValue() slog.Value { return slog.StringValue(t.Redacted()) }
 // parameters, wherever they are (an '@' later in the query does not hide
 // them) and however their names are written (in any case, with letters
 // percent-encoded, as ParseURL decodes them).
+//
+// Text that does not parse is redacted as well: before every '@' of the part
+// before any '?', whatever follows the first ':' since the last "//" (or the
+// start) is taken for a password ("postgresql+asyncpg//alice:pw@host",
+// "scheme:///alice:pw@host"), and so are the values of password= and
+// sslpassword= in key=value connection strings ("host=h password=pw").
 func Redact(raw string) string {
 	out := raw
 	if start := authorityStart(raw); start >= 0 {
@@ -175,8 +181,48 @@ func Redact(raw string) string {
 			}
 		}
 	}
-	return queryPassword.ReplaceAllString(out, "${1}"+RedactedPassword)
+	out = redactBeforeEveryAt(out)
+	out = queryPassword.ReplaceAllString(out, "${1}"+RedactedPassword)
+	return keywordPassword.ReplaceAllString(out, "${1}"+RedactedPassword)
 }
+
+// redactBeforeEveryAt hides, before each '@' that comes before any '?',
+// what follows the first ':' since the last "//" (or the start of the
+// string): the user info of a URL, however malformed the rest, even when
+// the password holds a '/'.
+func redactBeforeEveryAt(s string) string {
+	end := len(s)
+	if q := strings.IndexByte(s, '?'); q >= 0 {
+		end = q
+	}
+	if !strings.Contains(s[:end], "@") {
+		return s
+	}
+	var b strings.Builder
+	written := 0 // s[:written] is in b
+	for i := 0; i < end; i++ {
+		if s[i] != '@' {
+			continue
+		}
+		from := 0
+		if j := strings.LastIndex(s[:i], "//"); j >= 0 {
+			from = j + 2
+		}
+		from = max(from, written)
+		if c := strings.IndexByte(s[from:i], ':'); c >= 0 && s[from+c+1:i] != RedactedPassword {
+			b.WriteString(s[written : from+c+1])
+			b.WriteString(RedactedPassword)
+			written = i
+		}
+	}
+	b.WriteString(s[written:])
+	return b.String()
+}
+
+// keywordPassword matches password= and sslpassword= in a key=value
+// connection string (libpq's "host=h user=u password=secret"), quoted or
+// not, with spaces around '='.
+var keywordPassword = regexp.MustCompile(`(?i)((?:^|\s)(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s]*)`)
 
 // queryPassword matches a password= or sslpassword= query parameter up to the
 // end of its value. Each letter of the name may be written in either case or
@@ -429,6 +475,12 @@ func postgresTarget(p urlParts, asyncpg bool) (*Target, error) {
 		host += ":" + p.port
 	}
 	u.Host = host
+	if host == "" && !p.hasUser && strings.Contains(p.database, "@") {
+		// "postgresql+asyncpg:///alice:pw@host/db": user info after a third
+		// slash. libpq would take it all for a database name on the local
+		// socket; it is refused rather than guessed.
+		return nil, errors.New("ambiguous URL: user information after a third slash; write scheme://user:password@host/database")
+	}
 	if p.hasDatabase && p.database != "" {
 		u.Path = "/" + p.database
 	}

@@ -65,6 +65,25 @@ func FuzzParseURL(f *testing.F) {
 		fuzzCheckAny(t, raw)
 		fuzzCheckHidden(t, raw, fuzzSecret, fuzzSecretEnd)
 
+		// Malformed URLs, which ParseURL refuses, and key=value connection
+		// strings: their password must not show either.
+		for _, malformed := range []string{
+			scheme + "//" + user + ":" + fuzzSecret + password + fuzzSecretEnd + "@" + host + rest,
+			scheme + ":///" + user + ":" + fuzzSecret + password + fuzzSecretEnd + "@" + host + rest,
+			scheme + ":/" + user + ":" + fuzzSecret + password + fuzzSecretEnd + "@" + host + rest,
+			user + ":" + fuzzSecret + password + fuzzSecretEnd + "@" + host + rest,
+		} {
+			if !strings.ContainsAny(password+user, "@?") && !strings.Contains(password+user, "//") {
+				fuzzCheckAny(t, malformed)
+				fuzzCheckHidden(t, malformed, fuzzSecret, fuzzSecretEnd)
+			}
+		}
+		if !strings.ContainsAny(password, " \t\n\r\v\f'\\") && !strings.Contains(strings.ToLower(user+host), "password") {
+			dsn := "host=" + host + " user=" + user + " password=" + fuzzSecret + password + fuzzSecretEnd + " dbname=x"
+			fuzzCheckAny(t, dsn)
+			fuzzCheckHidden(t, dsn, fuzzSecret, fuzzSecretEnd)
+		}
+
 		// A password in a query parameter (libpq's password= and
 		// sslpassword=, which pgx reads), with the key written in any way
 		// that decodes to one of them. It is checked where the URL's own

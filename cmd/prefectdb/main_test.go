@@ -82,6 +82,10 @@ func TestCommandErrors(t *testing.T) {
 		{[]string{"migrate", "down", "--to", "20990101000000"}, false, `unknown revision "20990101000000"`},
 		{[]string{"migrate", "up", "--url", "mysql+aiomysql://u:hunter2@h/db"}, false, `unsupported database URL scheme "mysql+aiomysql"`},
 		{[]string{"migrate", "up", "--url", "postgresql+asyncpg://u:hunter2@127.0.0.1:1/db"}, false, "cannot connect"},
+		// Malformed URLs and key=value strings: refused, and the password never shows.
+		{[]string{"migrate", "status", "--url", "postgresql+asyncpg//alice:hunter2@127.0.0.1/db"}, false, "not a URL"},
+		{[]string{"migrate", "status", "--url", "postgresql+asyncpg:///alice:hunter2@127.0.0.1/db"}, false, "ambiguous URL"},
+		{[]string{"migrate", "status", "--url", "host=127.0.0.1 user=alice password=hunter2 dbname=db"}, false, "not a URL"},
 	}
 	for _, c := range cases {
 		out, err := runCLI(t, env, c.args...)
