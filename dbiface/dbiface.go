@@ -66,6 +66,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // db.TaskRunState, ... for all 36 tables). It is safe for concurrent use.
 type Interface struct {
 	*ent.Client
+	// Schema shadows the Ent client's auto-migration: Schema.Create
+	// returns ErrAutoMigrate. Migrate with CreateDB.
+	Schema RefusedSchema
 
 	key      string
 	registry *Registry

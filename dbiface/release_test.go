@@ -163,3 +163,22 @@ func TestConfigNeverPrintsThePassword(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoMigrationIsRefused: Ent's Schema.Create, reached through the
+// interface or a session, fails with ErrAutoMigrate and changes nothing.
+func TestAutoMigrationIsRefused(t *testing.T) {
+	forEach(t, func(t *testing.T, db *dbiface.Interface) {
+		ctx := testutil.Context(t)
+		if err := db.Schema.Create(ctx); !errors.Is(err, dbiface.ErrAutoMigrate) {
+			t.Fatalf("db.Schema.Create = %v, want ErrAutoMigrate", err)
+		}
+		if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+			return s.Schema.Create(ctx)
+		}); !errors.Is(err, dbiface.ErrAutoMigrate) {
+			t.Fatalf("s.Schema.Create = %v, want ErrAutoMigrate", err)
+		}
+		if err := db.CreateDB(ctx); err != nil {
+			t.Fatalf("CreateDB after the refused auto-migration: %v", err)
+		}
+	})
+}

@@ -32,6 +32,9 @@ type SessionOptions struct {
 // accessors of every table.
 type Session struct {
 	*ent.Client
+	// Schema shadows the Ent client's auto-migration: Schema.Create
+	// returns ErrAutoMigrate.
+	Schema RefusedSchema
 	iface    *Interface
 	tx       *ent.Tx
 	forWrite bool
