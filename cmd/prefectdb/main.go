@@ -155,7 +155,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return err
 	}
 	opts.Logger, opts.Echo = logger, opts.Echo || *verbose
-	db, err := connect.Open(ctx, *url, opts)
+	openDB := connect.Open
+	if cmd == "migrate status" || cmd == "migrate down" {
+		openDB = connect.OpenExisting // read or remove: create nothing
+	}
+	db, err := openDB(ctx, *url, opts)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,7 +27,6 @@ func TestMigrateCommands(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"migrate", "status"}, []string{"current:  none", "pending:  20 migrations, up to 20260820000000_f416ea180ae1"}},
 		// Pinned to a Prefect release.
 		{[]string{"migrate", "up", "--to", "3.4.0"}, []string{"sqlite", "up    20240913000000 prefect_3_0_baseline", "statements",
 			"up    20250428133722 7655f31c5157_remove_flow_run_notifications"}},
@@ -43,6 +43,10 @@ func TestMigrateCommands(t *testing.T) {
 		{[]string{"migrate", "down", "--to", "base"}, []string{"down  20240913000000"}},
 		{[]string{"migrate", "down"}, []string{"nothing to revert"}},
 		{[]string{"reset", "--yes"}, []string{"up    20240913000000", "up    20260820000000"}},
+	}
+	// Before anything exists, status says so and creates nothing.
+	if out, err := runCLI(t, env, "migrate", "status"); err == nil || !strings.Contains(err.Error(), "no SQLite database at") {
+		t.Fatalf("status before up: %v\n%s", err, out)
 	}
 	for _, s := range steps {
 		out, err := runCLI(t, env, s.args...)
@@ -69,6 +73,9 @@ func TestMigrateCommands(t *testing.T) {
 
 func TestCommandErrors(t *testing.T) {
 	env := map[string]string{"PREFECT_HOME": t.TempDir()}
+	if out, err := runCLI(t, env, "migrate", "up"); err != nil {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
 	cases := []struct {
 		args  []string
 		usage bool
@@ -142,5 +149,21 @@ func TestDownNeedsConfirmationToDeleteData(t *testing.T) {
 	}
 	if out, err := runCLI(t, env, "migrate", "down", "--to", "base", "--yes"); err != nil || !strings.Contains(out, "down  20240913000000") {
 		t.Fatalf("down to base --yes: %v\n%s", err, out)
+	}
+}
+
+// TestStatusCreatesNothing: migrate status (and down) on a mistyped SQLite
+// path fail with a clear error and create neither the file nor directories.
+func TestStatusCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "typo", "prefect.db")
+	for _, cmd := range [][]string{{"migrate", "status"}, {"migrate", "down"}} {
+		out, err := runCLI(t, nil, append(cmd, "--url", "sqlite:///"+path)...)
+		if err == nil || !strings.Contains(err.Error(), "no SQLite database at") {
+			t.Fatalf("%v on a missing file: %v\n%s", cmd, err, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "typo")); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%v created %s (%v)", cmd, filepath.Join(dir, "typo"), err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,26 @@ func (d *Database) Close() error { return d.DB.Close() }
 // within the connection timeout. For a SQLite file whose directory does not
 // exist yet, the directory is created.
 func Open(ctx context.Context, rawURL string, o dialects.Options) (*Database, error) {
-	db, err := OpenLazy(ctx, rawURL, o)
+	return open(ctx, rawURL, o, true)
+}
+
+// OpenExisting is Open for commands that only read or remove: a SQLite file
+// that does not exist is an error (*NoDatabaseError), and neither it nor its
+// directory is created.
+func OpenExisting(ctx context.Context, rawURL string, o dialects.Options) (*Database, error) {
+	return open(ctx, rawURL, o, false)
+}
+
+// NoDatabaseError is returned by OpenExisting for a SQLite file that does not
+// exist.
+type NoDatabaseError struct{ Path string }
+
+func (e *NoDatabaseError) Error() string {
+	return fmt.Sprintf("no SQLite database at %s (check the path; `prefectdb migrate up` creates one)", e.Path)
+}
+
+func open(ctx context.Context, rawURL string, o dialects.Options, create bool) (*Database, error) {
+	db, err := openLazy(ctx, rawURL, o, create)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +83,10 @@ func Open(ctx context.Context, rawURL string, o dialects.Options) (*Database, er
 // OpenLazy is Open without the check: a PostgreSQL server is contacted on
 // first use, so a server that is down now does not make it fail.
 func OpenLazy(ctx context.Context, rawURL string, o dialects.Options) (*Database, error) {
+	return openLazy(ctx, rawURL, o, true)
+}
+
+func openLazy(ctx context.Context, rawURL string, o dialects.Options, create bool) (*Database, error) {
 	t, err := dialects.ParseURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -72,7 +96,11 @@ func OpenLazy(ctx context.Context, rawURL string, o dialects.Options) (*Database
 		return nil, err
 	}
 	if t.Path != "" && !t.Memory {
-		if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
+		if !create {
+			if _, err := os.Stat(t.Path); errors.Is(err, fs.ErrNotExist) {
+				return nil, &NoDatabaseError{Path: t.Path}
+			}
+		} else if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
 			return nil, fmt.Errorf("create directory for SQLite database %s: %w", t.Path, err)
 		}
 	}
