@@ -182,3 +182,53 @@ func TestAutoMigrationIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteOutsideOwnTransaction: a write through the interface's own client
+// while the same goroutine's transaction is open. On SQLite, whose writes
+// share one connection that the transaction holds, it fails at once with a
+// *dialects.WriterBusyError (with the transaction's context) or after
+// PoolTimeout (with another context), instead of hanging; on PostgreSQL it
+// simply runs.
+func TestWriteOutsideOwnTransaction(t *testing.T) {
+	for _, d := range testutil.Dialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			ctx := testutil.Context(t)
+			url := d.Migrated(t)
+			db, err := dbiface.Open(ctx, dbiface.Config{URL: url, Options: dialects.Options{PoolTimeout: 300 * time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			singleWriter := !db.Dialect().RowLocks()
+			var inner, other error
+			err = db.Transaction(ctx, false, func(txCtx context.Context, s *dbiface.Session) error {
+				if _, err := s.Flow.Create().SetName("inside").Save(txCtx); err != nil {
+					return err
+				}
+				_, inner = db.Flow.Create().SetName("outside, same context").Save(txCtx)
+				_, other = db.Flow.Create().SetName("outside, other context").Save(context.Background())
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var busy *dialects.WriterBusyError
+			switch {
+			case singleWriter:
+				if !errors.As(inner, &busy) || busy.Waited != 0 || !strings.Contains(busy.Holder, "transaction") {
+					t.Errorf("write with the transaction's context: %v, want an immediate WriterBusyError naming the transaction", inner)
+				}
+				if !errors.As(other, &busy) || busy.Waited < 300*time.Millisecond {
+					t.Errorf("write with another context: %v, want a WriterBusyError after the pool timeout", other)
+				}
+			default:
+				if inner != nil || other != nil {
+					t.Errorf("writes beside a transaction: %v, %v; want both to run", inner, other)
+				}
+			}
+			if n := db.Flow.Query().CountX(ctx); n < 1 {
+				t.Errorf("%d flows after the transaction, want the transaction's at least", n)
+			}
+		})
+	}
+}

@@ -99,6 +99,11 @@ func (i *Interface) Transaction(ctx context.Context, forUpdate bool, fn func(ctx
 			err = errors.Join(err, fmt.Errorf("dbiface: rollback: %w", rbErr))
 		}
 	}()
+	// The context says which database's transaction it belongs to, so that a
+	// write through the interface's own client (outside the transaction) on
+	// a single-writer database is refused at once instead of waiting for the
+	// transaction that waits for it.
+	ctx = dialects.WithTransactionOf(ctx, i.db)
 	if err := fn(ctx, &Session{Client: tx.Client(), iface: i, tx: tx, forWrite: forUpdate}); err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	entdialect "entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -35,13 +37,86 @@ func (Dialect) EntDriver(ctx context.Context, t *dialects.Target, o dialects.Opt
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
-	return &splitDriver{reader: reader, writer: entsql.OpenDB(entdialect.SQLite, w)}, nil
+	return &splitDriver{reader: reader, writer: entsql.OpenDB(entdialect.SQLite, w), owner: db,
+		gate: newWriterGate(o.WithDefaults().PoolTimeout)}, nil
 }
 
 // splitDriver sends reads to a pool and everything else to a single writer.
+// Every use of the writer goes through gate: a write from the goroutine
+// whose transaction holds the writer is refused at once, and any other
+// wait is bounded by Options.PoolTimeout, both with a
+// *dialects.WriterBusyError.
 type splitDriver struct {
 	reader *entsql.Driver
 	writer *entsql.Driver
+	owner  *stdsql.DB // the interface's pool, which marks its transactions' contexts
+	gate   *writerGate
+}
+
+// writerGate is the one writer connection, as a lock whose holder is known.
+type writerGate struct {
+	sem     chan struct{}
+	timeout time.Duration
+	mu      sync.Mutex
+	holder  string
+	since   time.Time
+}
+
+func newWriterGate(timeout time.Duration) *writerGate {
+	return &writerGate{sem: make(chan struct{}, 1), timeout: timeout}
+}
+
+// acquire takes the writer for what ("a transaction", "a statement") and
+// returns the function that gives it back.
+func (g *writerGate) acquire(ctx context.Context, what string) (func(), error) {
+	select {
+	case g.sem <- struct{}{}:
+	default:
+		start := time.Now()
+		timer := time.NewTimer(g.timeout)
+		defer timer.Stop()
+		select {
+		case g.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-timer.C:
+			return nil, &dialects.WriterBusyError{Holder: g.describe(), Waited: time.Since(start)}
+		}
+	}
+	g.mu.Lock()
+	g.holder, g.since = what, time.Now()
+	g.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { <-g.sem }) }, nil
+}
+
+// describe says what holds the writer now.
+func (g *writerGate) describe() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return fmt.Sprintf("%s begun %v ago", g.holder, time.Since(g.since).Round(time.Millisecond))
+}
+
+// refuseOwnTransaction fails a write made outside the transaction that ctx
+// belongs to, which holds the writer: it could only wait for itself.
+func (d *splitDriver) refuseOwnTransaction(ctx context.Context) error {
+	if d.owner != nil && dialects.InTransactionOf(ctx, d.owner) {
+		return &dialects.WriterBusyError{Holder: d.gate.describe()}
+	}
+	return nil
+}
+
+// withWriter runs fn holding the writer.
+func (d *splitDriver) withWriter(ctx context.Context, fn func() error) error {
+	if err := d.refuseOwnTransaction(ctx); err != nil {
+		return err
+	}
+	release, err := d.gate.acquire(ctx, "a statement")
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn()
 }
 
 var _ entdialect.Driver = (*splitDriver)(nil)
@@ -64,33 +139,91 @@ func (d *splitDriver) route(query string) *entsql.Driver {
 
 // Exec implements dialect.ExecQuerier.
 func (d *splitDriver) Exec(ctx context.Context, query string, args, v any) error {
-	return d.route(query).Exec(ctx, query, args, v)
+	if readOnly(query) {
+		return d.reader.Exec(ctx, query, args, v)
+	}
+	return d.withWriter(ctx, func() error { return d.writer.Exec(ctx, query, args, v) })
 }
 
 // Query implements dialect.ExecQuerier. Ent runs INSERT/UPDATE ... RETURNING
 // through Query; those go to the writer.
 func (d *splitDriver) Query(ctx context.Context, query string, args, v any) error {
-	return d.route(query).Query(ctx, query, args, v)
+	if readOnly(query) {
+		return d.reader.Query(ctx, query, args, v)
+	}
+	return d.withWriter(ctx, func() error { return d.writer.Query(ctx, query, args, v) })
 }
 
 // ExecContext runs a raw statement (Ent's sql/execquery feature).
-func (d *splitDriver) ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error) {
-	return d.route(query).ExecContext(ctx, query, args...)
+func (d *splitDriver) ExecContext(ctx context.Context, query string, args ...any) (res stdsql.Result, err error) {
+	if readOnly(query) {
+		return d.reader.ExecContext(ctx, query, args...)
+	}
+	err = d.withWriter(ctx, func() error {
+		res, err = d.writer.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 // QueryContext runs a raw query (Ent's sql/execquery feature).
-func (d *splitDriver) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
-	return d.route(query).QueryContext(ctx, query, args...)
+func (d *splitDriver) QueryContext(ctx context.Context, query string, args ...any) (rows *stdsql.Rows, err error) {
+	if readOnly(query) {
+		return d.reader.QueryContext(ctx, query, args...)
+	}
+	err = d.withWriter(ctx, func() error {
+		rows, err = d.writer.QueryContext(ctx, query, args...)
+		return err
+	})
+	return rows, err
 }
 
 // Tx implements dialect.Driver: transactions run on the writer connection.
 func (d *splitDriver) Tx(ctx context.Context) (entdialect.Tx, error) {
-	return d.writer.Tx(ctx)
+	return d.BeginTx(ctx, nil)
 }
 
-// BeginTx starts a transaction with options on the writer connection.
+// BeginTx starts a transaction with options on the writer connection, which
+// it holds until Commit or Rollback.
 func (d *splitDriver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (entdialect.Tx, error) {
-	return d.writer.BeginTx(ctx, opts)
+	if err := d.refuseOwnTransaction(ctx); err != nil {
+		return nil, err
+	}
+	release, err := d.gate.acquire(ctx, "a transaction")
+	if err != nil {
+		return nil, err
+	}
+	tx, err := d.writer.BeginTx(ctx, opts)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	etx, ok := tx.(*entsql.Tx)
+	if !ok {
+		release()
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("sqlite: unexpected transaction type %T", tx)
+	}
+	return &gatedTx{Tx: etx, release: release}, nil
+}
+
+// gatedTx gives the writer back when the transaction ends. It keeps the
+// methods of Ent's transaction (ExecContext and QueryContext included).
+type gatedTx struct {
+	*entsql.Tx
+	release func()
+}
+
+// Commit implements dialect.Tx.
+func (t *gatedTx) Commit() error {
+	defer t.release()
+	return t.Tx.Commit()
+}
+
+// Rollback implements dialect.Tx.
+func (t *gatedTx) Rollback() error {
+	defer t.release()
+	return t.Tx.Rollback()
 }
 
 // Close closes the writer connection and the reader pool.
