@@ -43,8 +43,11 @@ func faultKind(err error) (kind string, commitUnknown bool) {
 	var pgErr *pgconn.PgError
 	var connectErr *pgconn.ConnectError
 	var retryable *dbiface.RetryableError
+	var unknown *dbiface.OutcomeUnknownError
 	var netErr *net.OpError
 	switch {
+	case errors.As(err, &unknown):
+		kind, commitUnknown = "outcome unknown", true
 	case errors.As(err, &retryable):
 		kind = "retryable"
 	case errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08")):
@@ -285,6 +288,14 @@ func TestServerRestartDuringTransitions(t *testing.T) {
 	}
 	if len(st.unexpected) > 0 {
 		t.Errorf("%d errors that a server outage does not explain; first: %s", len(st.unexpected), st.unexpected[0])
+	}
+	// Every error of the outage reaches the caller typed: retryable, or
+	// outcome unknown where the connection broke after the statement was
+	// sent.
+	for _, k := range kinds {
+		if !strings.HasSuffix(k, " retryable") && !strings.HasSuffix(k, " outcome unknown") {
+			t.Errorf("untyped errors during the outage: %s: %d (e.g. %s)", k, st.errors[k], st.examples[k])
+		}
 	}
 	for _, k := range kinds {
 		if strings.HasPrefix(k, "up ") {

@@ -78,7 +78,8 @@ func (i *Interface) Transaction(ctx context.Context, forUpdate bool, fn func(ctx
 		// A refusal that a retry may cure reaches the caller as a typed,
 		// retryable error (TransactionWithRetry retries it itself).
 		var retryable *RetryableError
-		if err != nil && !errors.As(err, &retryable) && i.dialect.IsRetryable(err) {
+		var unknown *OutcomeUnknownError
+		if err != nil && !errors.As(err, &retryable) && !errors.As(err, &unknown) && i.dialect.IsRetryable(err) {
 			err = &RetryableError{Attempts: 1, Err: err}
 		}
 	}()
@@ -109,10 +110,29 @@ func (i *Interface) Transaction(ctx context.Context, forUpdate bool, fn func(ctx
 	}
 	committed = true
 	if err := tx.Commit(); err != nil {
+		if i.dialect.OutcomeUnknown(err) {
+			return &OutcomeUnknownError{Op: "commit", Err: err}
+		}
 		return fmt.Errorf("dbiface: commit: %w", err)
 	}
 	return nil
 }
+
+// OutcomeUnknownError reports that the connection to the database broke
+// after a COMMIT (or a single autocommitted statement, such as a PostgreSQL
+// state transition) was sent: it may or may not have taken effect. Check the
+// database before retrying; a blind retry may apply the change twice.
+type OutcomeUnknownError struct {
+	// Op is what was sent: "commit" or the operation's name.
+	Op  string
+	Err error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("dbiface: the connection broke after %s was sent: it may or may not have taken effect; check before retrying: %v", e.Op, e.Err)
+}
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
 // Lockable is a generated Ent query that can lock the rows it reads.
 type Lockable[Q any] interface {

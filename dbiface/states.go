@@ -88,8 +88,9 @@ func (i *Interface) TransactionWithRetry(ctx context.Context, forUpdate bool, fn
 func (i *Interface) withRetry(ctx context.Context, attempt func() error) error {
 	var err error
 	for n := 1; n <= transactionAttempts; n++ {
-		if err = attempt(); err == nil || !i.dialect.IsRetryable(err) {
-			return err
+		var unknown *OutcomeUnknownError
+		if err = attempt(); err == nil || errors.As(err, &unknown) || !i.dialect.IsRetryable(err) {
+			return err // an unknown outcome is never retried blindly
 		}
 		var once *RetryableError
 		if errors.As(err, &once) {
@@ -122,6 +123,9 @@ func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t Stat
 		err := i.withRetry(ctx, func() error {
 			var err error
 			state, err = setFlowRunState(ctx, i.dialect, i.Client, runID, t)
+			if err != nil && i.dialect.OutcomeUnknown(err) {
+				return &OutcomeUnknownError{Op: "the state transition", Err: err}
+			}
 			return err
 		})
 		if err != nil {

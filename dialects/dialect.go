@@ -66,8 +66,15 @@ type Dialect interface {
 
 	// IsRetryable reports whether err means the database refused a
 	// transaction for a reason that retrying it may cure: a deadlock, a
-	// serialization failure, a lock timeout, or SQLite being busy.
+	// serialization failure, a lock timeout, SQLite being busy, or the
+	// connection to the server lost or refused (a restart, a terminated
+	// backend, too many connections).
 	IsRetryable(err error) bool
+
+	// OutcomeUnknown reports whether err means the connection was lost after
+	// a statement may have reached the server: a COMMIT or a single
+	// autocommitted statement may or may not have taken effect.
+	OutcomeUnknown(err error) bool
 
 	// AlembicHead is the alembic revision of a database that Prefect 3.0
 	// itself migrated to head on this database, which prefectdb adopts.

@@ -6,7 +6,11 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"syscall"
 
 	entdialect "entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -73,11 +77,47 @@ func (Dialect) EntDriver(_ context.Context, _ *dialects.Target, _ dialects.Optio
 }
 
 // retryableCodes are the SQLSTATEs of failures that a retry may cure:
-// serialization_failure, deadlock_detected, lock_not_available.
-var retryableCodes = map[string]bool{"40001": true, "40P01": true, "55P03": true}
+// serialization_failure, deadlock_detected, lock_not_available; the server
+// shutting down, crashing or starting (admin_shutdown, crash_shutdown,
+// cannot_connect_now), too_many_connections, and connection exceptions
+// (class 08).
+var retryableCodes = map[string]bool{
+	"40001": true, "40P01": true, "55P03": true,
+	"57P01": true, "57P02": true, "57P03": true, "53300": true,
+	"08000": true, "08001": true, "08003": true, "08004": true, "08006": true,
+}
 
-// IsRetryable implements dialects.Dialect.
-func (Dialect) IsRetryable(err error) bool {
+// IsRetryable implements dialects.Dialect. Besides the SQLSTATEs above, a
+// connection that could not be made, or that broke, is retryable: the
+// transaction it carried was rolled back by the server (or never began).
+func (d Dialect) IsRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && retryableCodes[pgErr.Code]
+	if errors.As(err, &pgErr) {
+		return retryableCodes[pgErr.Code]
+	}
+	return connectionLost(err)
+}
+
+// OutcomeUnknown implements dialects.Dialect: the connection broke after
+// the statement may have been sent (pgconn.SafeToRetry is false).
+func (Dialect) OutcomeUnknown(err error) bool {
+	var pgErr *pgconn.PgError
+	if err == nil || errors.As(err, &pgErr) {
+		return false // the server answered
+	}
+	return connectionLost(err) && !pgconn.SafeToRetry(err)
+}
+
+// connectionLost reports a failure to reach the server or a connection that
+// broke: no server answer at all.
+func connectionLost(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err)
 }

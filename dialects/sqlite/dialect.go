@@ -88,6 +88,10 @@ const (
 	sqliteLocked = 6
 )
 
+// OutcomeUnknown implements dialects.Dialect: SQLite runs in the process, so
+// a statement's outcome is never unknown.
+func (Dialect) OutcomeUnknown(error) bool { return false }
+
 // IsRetryable implements dialects.Dialect: the database was busy or locked.
 func (Dialect) IsRetryable(err error) bool {
 	var se *sqlitedrv.Error
