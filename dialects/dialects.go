@@ -751,9 +751,13 @@ type Options struct {
 	// Logger receives echo output and driver warnings. Default:
 	// slog.Default() at the time WithDefaults runs.
 	Logger *slog.Logger
-	// Echo logs every SQL statement with its arguments at debug level
-	// (PREFECT_API_DATABASE_ECHO). Connection strings are never logged.
+	// Echo logs every SQL statement at debug level, with the number of its
+	// arguments but not their values, which may be secrets or personal data
+	// (PREFECT_SERVER_DATABASE_ECHO).
 	Echo bool
+	// EchoValues makes Echo log the arguments' values too. Off unless asked
+	// for.
+	EchoValues bool
 }
 
 // WithDefaults returns o with every zero field set to its default.

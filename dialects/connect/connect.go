@@ -100,8 +100,20 @@ func openLazy(ctx context.Context, rawURL string, o dialects.Options, create boo
 			if _, err := os.Stat(t.Path); errors.Is(err, fs.ErrNotExist) {
 				return nil, &NoDatabaseError{Path: t.Path}
 			}
-		} else if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
-			return nil, fmt.Errorf("create directory for SQLite database %s: %w", t.Path, err)
+		} else {
+			if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
+				return nil, fmt.Errorf("create directory for SQLite database %s: %w", t.Path, err)
+			}
+			// A new database file is its owner's only (SQLite gives its
+			// -wal and -shm files the same mode); an existing one is left
+			// as it is.
+			f, err := os.OpenFile(t.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+			switch {
+			case err == nil:
+				_ = f.Close()
+			case !errors.Is(err, fs.ErrExist):
+				return nil, fmt.Errorf("create SQLite database %s: %w", t.Path, err)
+			}
 		}
 	}
 	db, err := d.Open(ctx, t, o)

@@ -41,3 +41,26 @@ func TestDefaultURLFollowsPrefectSettings(t *testing.T) {
 		t.Errorf("options = %+v, %v; want the newer timeout name to win and the older pool size name read", o, err)
 	}
 }
+
+// TestNewSQLiteFileIsPrivate: a SQLite database that prefectdb creates, and
+// its WAL, are readable by their owner only.
+func TestNewSQLiteFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new", "prefect.db")
+	db, err := connect.Open(t.Context(), "sqlite+aiosqlite:///"+path, dialects.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.DB.ExecContext(t.Context(), "CREATE TABLE t (x INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := st.Mode().Perm(); mode&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no access for group and others", p, mode)
+		}
+	}
+}

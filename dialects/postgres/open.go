@@ -234,7 +234,7 @@ func configureConn(cfg *pgx.ConnConfig, o dialects.Options) {
 		cfg.ConnectTimeout = o.ConnectTimeout
 	}
 	if o.Echo {
-		cfg.Tracer = echoTracer{logger: o.Logger}
+		cfg.Tracer = echoTracer{logger: o.Logger, values: o.EchoValues}
 	}
 }
 
@@ -318,14 +318,20 @@ func ResetConnections(db *sql.DB) {
 }
 
 // echoTracer logs every statement at debug level (Options.Echo).
-type echoTracer struct{ logger *slog.Logger }
+type echoTracer struct {
+	logger *slog.Logger
+	values bool // log argument values (Options.EchoValues)
+}
 
 // TraceQueryStart implements pgx.QueryTracer.
 func (e echoTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
-	if len(data.Args) == 0 {
+	switch {
+	case len(data.Args) == 0:
 		e.logger.DebugContext(ctx, "sql", "dialect", "postgres", "query", data.SQL)
-	} else {
+	case e.values:
 		e.logger.DebugContext(ctx, "sql", "dialect", "postgres", "query", data.SQL, "args", data.Args)
+	default:
+		e.logger.DebugContext(ctx, "sql", "dialect", "postgres", "query", data.SQL, "nargs", len(data.Args))
 	}
 	return ctx
 }

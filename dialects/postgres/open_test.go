@@ -354,10 +354,22 @@ func TestEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"SELECT $1::text", "marker-arg", "level=DEBUG"} {
+	for _, want := range []string{"SELECT $1::text", "nargs=1", "level=DEBUG"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("echo log lacks %q:\n%s", want, out)
 		}
+	}
+	// Values are secrets or personal data: logged only when asked for.
+	if strings.Contains(out, "marker-arg") {
+		t.Errorf("echo logged an argument's value without EchoValues:\n%s", out)
+	}
+	buf.Reset()
+	withValues := openTestPool(t, openTestTarget(t), dialects.Options{Echo: true, EchoValues: true, Logger: logger})
+	if _, err := withValues.ExecContext(t.Context(), "SELECT $1::text", "marker-arg"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "marker-arg") {
+		t.Errorf("EchoValues did not log the value:\n%s", buf.String())
 	}
 }
 

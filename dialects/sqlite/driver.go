@@ -43,6 +43,7 @@ type connector struct {
 	pragmas []string
 	logger  *slog.Logger
 	echo    bool
+	values  bool // log argument values (Options.EchoValues)
 
 	mu     sync.Mutex
 	keeper driver.Conn // in-memory databases only: holds the database open
@@ -115,6 +116,10 @@ func (c *connector) logQuery(ctx context.Context, query string, args []driver.Na
 	}
 	if len(args) == 0 {
 		c.logger.DebugContext(ctx, "sql", "dialect", "sqlite", "query", query)
+		return
+	}
+	if !c.values {
+		c.logger.DebugContext(ctx, "sql", "dialect", "sqlite", "query", query, "nargs", len(args))
 		return
 	}
 	vals := make([]any, len(args))

@@ -98,6 +98,7 @@ func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB,
 		pragmas: connectionPragmas(o, t.IsInMemory() || isReadOnly(t.Query)),
 		logger:  o.Logger,
 		echo:    o.Echo,
+		values:  o.EchoValues,
 	}
 	if t.IsInMemory() {
 		if err := c.keepAlive(ctx); err != nil {

@@ -509,10 +509,22 @@ func TestEchoLogsStatements(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"SELECT ?", "marker-arg", "BEGIN", "COMMIT", "level=DEBUG"} {
+	for _, want := range []string{"SELECT ?", "nargs=1", "BEGIN", "COMMIT", "level=DEBUG"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("echo log lacks %q:\n%s", want, out)
 		}
+	}
+	// Values are secrets or personal data: logged only when asked for.
+	if strings.Contains(out, "marker-arg") {
+		t.Errorf("echo logged an argument's value without EchoValues:\n%s", out)
+	}
+	buf.Reset()
+	withValues := openURL(t, "sqlite://", dialects.Options{Echo: true, EchoValues: true, Logger: logger})
+	if _, err := withValues.ExecContext(t.Context(), "SELECT ?", "marker-arg"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "marker-arg") {
+		t.Errorf("EchoValues did not log the value:\n%s", buf.String())
 	}
 
 	buf.Reset()
