@@ -2,6 +2,7 @@ package dbiface_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -16,8 +17,8 @@ import (
 	"github.com/prefectdb/prefectdb/types"
 )
 
-// Open a database, create it, run a flow through states in transactions,
-// and poll a work pool as a worker does. The URL here is a SQLite file; a
+// Open a database, create it, schedule a run, poll a work pool as a worker
+// does, and run the flow through its states with the transition API. The URL here is a SQLite file; a
 // postgresql+asyncpg:// URL works the same, and dbiface.Provide(ctx) opens
 // the database of Prefect's settings (SQLite in ~/.prefect by default).
 func Example() {
@@ -41,47 +42,55 @@ func Example() {
 	pool, _ := db.WorkPool.Create().SetName("default").SetType("process").Save(ctx)
 	queue, _ := db.WorkQueue.Create().SetName("default").SetWorkPool(pool).Save(ctx)
 	run, err := db.FlowRun.Create().SetName("nightly").SetFlow(flow).SetWorkQueue(queue).
-		SetStateType(types.StateScheduled).SetNextScheduledStartTime(time.Now().Add(-time.Minute)).Save(ctx)
+		SetNextScheduledStartTime(time.Now().Add(-time.Minute)).Save(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
 
+	// The run starts SCHEDULED, through the same transition API.
+	if _, err := db.SetFlowRunState(ctx, run.ID, dbiface.StateTransition{Type: types.StateScheduled}); err != nil {
+		log.Fatal(err)
+	}
+
 	// A worker polls the pool and claims what it gets, in one locking
-	// transaction: no other poller can receive the same runs.
+	// transaction: it moves the run out of SCHEDULED before commit, so no
+	// other poller can receive it.
 	err = db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
 		runs, err := s.GetScheduledFlowRunsFromWorkPool(ctx, dialects.WorkPoolRunsQuery{WorkPoolIDs: []uuid.UUID{pool.ID}})
 		if err != nil {
 			return err
 		}
 		fmt.Println("polled", len(runs), "run:", runs[0].FlowRun.Name)
-		return nil
+		_, err = s.SetFlowRunState(ctx, runs[0].FlowRun.ID, dbiface.StateTransition{
+			Type: types.StatePending, From: []types.StateType{types.StateScheduled}})
+		return err
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	// Each state transition: lock the run, insert the state, move the pointer.
-	for i, st := range []types.StateType{types.StatePending, types.StateRunning, types.StateCompleted} {
-		err := db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
-			if _, err := dbiface.LockForUpdate(s, s.FlowRun.Query().Where(flowrun.ID(run.ID))).Only(ctx); err != nil {
-				return err
-			}
-			state, err := s.FlowRunState.Create().SetFlowRunID(run.ID).SetType(st).SetName(string(st)).
-				SetTimestamp(time.Date(2024, 9, 13, 12, 0, i, 0, time.UTC)).Save(ctx)
-			if err != nil {
-				return err
-			}
-			return s.FlowRun.UpdateOneID(run.ID).SetCurrentState(state).SetStateType(st).
-				SetStateName(state.Name).SetStateTimestamp(state.Timestamp).Exec(ctx)
-		})
-		if err != nil {
+	// Each transition locks the run, inserts the state and moves the run's
+	// pointer, state columns, run count and start/end times, all or nothing.
+	for _, st := range []types.StateType{types.StateRunning, types.StateCompleted} {
+		if _, err := db.SetFlowRunState(ctx, run.ID, dbiface.StateTransition{Type: st}); err != nil {
 			log.Fatal(err)
 		}
 	}
-	current, _ := db.FlowRun.Query().Where(flowrun.ID(run.ID)).QueryCurrentState().Only(ctx)
+	// A second worker racing for the same run is told it lost.
+	_, err = db.SetFlowRunState(ctx, run.ID, dbiface.StateTransition{
+		Type: types.StatePending, From: []types.StateType{types.StateScheduled}})
+	var rejected *dbiface.TransitionRejectedError
+	fmt.Println("late worker rejected:", errors.As(err, &rejected))
+
+	r, err := db.FlowRun.Query().Where(flowrun.ID(run.ID)).WithCurrentState().Only(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	history, _ := db.FlowRun.Query().Where(flowrun.ID(run.ID)).QueryStates().Count(ctx)
-	fmt.Println(current.Type, history)
+	fmt.Println(r.Edges.CurrentState.Type, *r.StateName, "run_count", r.RunCount,
+		"started", r.StartTime != nil, "ended", r.EndTime != nil, "states", history)
 	// Output:
 	// polled 1 run: nightly
-	// COMPLETED 3
+	// late worker rejected: true
+	// COMPLETED Completed run_count 1 started true ended true states 4
 }
