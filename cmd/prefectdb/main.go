@@ -24,6 +24,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -64,6 +66,8 @@ flags (every command):
                                  else $PREFECT_API_DATABASE_CONNECTION_URL, else sqlite at
                                  $PREFECT_HOME/prefect.db, PREFECT_HOME=~/.prefect)
   -v                             log SQL and progress at debug level to stderr
+  -h, --help                     this text (also after any command)
+  --version                      prefectdb's version and the Prefect releases it supports
 `
 
 // usageError is a mistake in the command line; it exits with status 2.
@@ -79,7 +83,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "prefectdb: %s\n", oneLine(err.Error()))
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprint(os.Stderr, usage)
+			fmt.Fprintln(os.Stderr, "run 'prefectdb --help' for usage")
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -90,8 +94,12 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // run executes one command line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || slices.Contains(args, "-h") || slices.Contains(args, "--help") || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if args[0] == "--version" || args[0] == "version" {
+		fmt.Fprintln(stdout, versionLine())
 		return nil
 	}
 	words, flagArgs := splitArgs(args)
@@ -200,6 +208,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return up(ctx, stdout, m, migrate.Head)
 	}
+}
+
+// versionLine is prefectdb's version and the Prefect releases it supports.
+func versionLine() string {
+	version := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		version = bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 10 && (version == "" || version == "(devel)") {
+				version = "(devel) " + s.Value[:10]
+			}
+		}
+	}
+	// Both databases' chains cover the same Prefect releases.
+	supported := "unknown"
+	if d, err := connect.Dialect(dialects.SQLite); err == nil {
+		if chain, err := migrate.ChainOf(d); err == nil {
+			supported = chain.SupportedReleases()
+		}
+	}
+	return fmt.Sprintf("prefectdb %s, %s; supports %s", version, runtime.Version(), supported)
 }
 
 // valueFlags are the flags that take a value.

@@ -167,3 +167,18 @@ func TestStatusCreatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpAndVersion: -h/--help after any command prints the usage and
+// succeeds; --version names the supported Prefect releases.
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"migrate", "up", "-h"}, {"migrate", "down", "--help"}, {"graph", "-h"}} {
+		out, err := runCLI(t, nil, args...)
+		if err != nil || !strings.Contains(out, "usage: prefectdb") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+	out, err := runCLI(t, nil, "--version")
+	if err != nil || !strings.Contains(out, "prefectdb ") || !strings.Contains(out, "Prefect 3.0.0 to 3.8.3") {
+		t.Errorf("--version: %v\n%s", err, out)
+	}
+}
