@@ -34,7 +34,7 @@ type Session struct {
 	*ent.Client
 	// Schema shadows the Ent client's auto-migration: Schema.Create
 	// returns ErrAutoMigrate.
-	Schema RefusedSchema
+	Schema   RefusedSchema
 	iface    *Interface
 	tx       *ent.Tx
 	forWrite bool
