@@ -18,10 +18,11 @@ type SessionOptions struct {
 	// the function returns nil and rolls back when it returns an error or
 	// panics. Without it every statement commits on its own.
 	BeginTransaction bool
-	// WithForUpdate asks for the locks of a state transition. On SQLite the
-	// transaction begins IMMEDIATE: it holds the database's write lock from
-	// its first statement, so two such transactions run one after the other
-	// and the second sees what the first committed. On PostgreSQL the
+	// WithForUpdate asks for the locks of a state transition. On SQLite
+	// every transaction that may write begins IMMEDIATE, with or without it:
+	// it holds the database's write lock from its first statement, so two
+	// transactions run one after the other and the second sees what the
+	// first committed. On PostgreSQL the
 	// transaction is an ordinary READ COMMITTED one, and the rows it reads
 	// with LockForUpdate are locked until it ends. It needs BeginTransaction.
 	WithForUpdate bool

@@ -106,7 +106,10 @@ func (d *splitDriver) refuseOwnTransaction(ctx context.Context) error {
 	return nil
 }
 
-// withWriter runs fn holding the writer.
+// withWriter runs fn, one autocommitted statement, holding the writer. A
+// statement that another process's writer made SQLite refuse (SQLITE_BUSY,
+// including SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out) had
+// no effect, so it is run again, for up to the pool timeout.
 func (d *splitDriver) withWriter(ctx context.Context, fn func() error) error {
 	if err := d.refuseOwnTransaction(ctx); err != nil {
 		return err
@@ -116,7 +119,18 @@ func (d *splitDriver) withWriter(ctx context.Context, fn func() error) error {
 		return err
 	}
 	defer release()
-	return fn()
+	deadline := time.Now().Add(d.gate.timeout)
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || !(Dialect{}).IsRetryable(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(min(attempt, 20)) * time.Millisecond):
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		}
+	}
 }
 
 var _ entdialect.Driver = (*splitDriver)(nil)
@@ -184,10 +198,18 @@ func (d *splitDriver) Tx(ctx context.Context) (entdialect.Tx, error) {
 }
 
 // BeginTx starts a transaction with options on the writer connection, which
-// it holds until Commit or Rollback.
+// it holds until Commit or Rollback. Unless it is read-only, the transaction
+// takes SQLite's write lock at once (BEGIN IMMEDIATE): a transaction that
+// reads and then writes could otherwise be refused with SQLITE_BUSY_SNAPSHOT
+// ("database is locked") when another process wrote in between, which no
+// wait cures. Within the process the writer connection serialises
+// transactions anyway, so this costs nothing there.
 func (d *splitDriver) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (entdialect.Tx, error) {
 	if err := d.refuseOwnTransaction(ctx); err != nil {
 		return nil, err
+	}
+	if opts == nil || !opts.ReadOnly {
+		ctx = dialects.WithWriteLock(ctx)
 	}
 	release, err := d.gate.acquire(ctx, "a transaction")
 	if err != nil {
