@@ -90,7 +90,25 @@ func main() {
 	}
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine puts an error on one line and folds a cause that the drivers
+// repeat ("…: connection refused …: connection refused", one per address
+// or TLS attempt).
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	for {
+		folded := false
+		for n := len(s) / 2; n >= 16; n-- {
+			tail := s[len(s)-n:]
+			if strings.HasSuffix(s[:len(s)-n], tail+" ") {
+				s, folded = s[:len(s)-n-1], true
+				break
+			}
+		}
+		if !folded {
+			return s
+		}
+	}
+}
 
 // run executes one command line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {

@@ -182,3 +182,17 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("--version: %v\n%s", err, out)
 	}
 }
+
+// TestErrorTexts: one line, the real cause, no repetition.
+func TestErrorTexts(t *testing.T) {
+	dir := t.TempDir()
+	_, err := runCLI(t, nil, "migrate", "up", "--url", "sqlite:///"+dir)
+	if err == nil || !strings.Contains(err.Error(), "is a directory, not a SQLite database file") || strings.Count(err.Error(), dir) != 1 {
+		t.Errorf("a directory as the database: %v", err)
+	}
+	repeated := "cannot connect: failed to connect: 127.0.0.1:1 (127.0.0.1): dial error: connection refused\n" +
+		"  127.0.0.1:1 (127.0.0.1): dial error: connection refused"
+	if got, want := oneLine(repeated), "cannot connect: failed to connect: 127.0.0.1:1 (127.0.0.1): dial error: connection refused"; got != want {
+		t.Errorf("oneLine = %q, want %q", got, want)
+	}
+}

@@ -96,6 +96,9 @@ func openLazy(ctx context.Context, rawURL string, o dialects.Options, create boo
 		return nil, err
 	}
 	if t.Path != "" && !t.Memory {
+		if st, err := os.Stat(t.Path); err == nil && st.IsDir() {
+			return nil, fmt.Errorf("%s is a directory, not a SQLite database file", t.Path)
+		}
 		if !create {
 			if _, err := os.Stat(t.Path); errors.Is(err, fs.ErrNotExist) {
 				return nil, &NoDatabaseError{Path: t.Path}
@@ -118,7 +121,7 @@ func openLazy(ctx context.Context, rawURL string, o dialects.Options, create boo
 	}
 	db, err := d.Open(ctx, t, o)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", t.Redacted(), err)
+		return nil, err // the dialect's error names the database already
 	}
 	return &Database{Dialect: d, Target: t, DB: db}, nil
 }
