@@ -22,6 +22,7 @@ import (
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/ent"
 	"github.com/prefectdb/prefectdb/migrate"
+	"github.com/prefectdb/prefectdb/settings"
 )
 
 // Config identifies and configures a database interface.
@@ -250,9 +251,15 @@ func (i *Interface) DropDB(ctx context.Context) error {
 }
 
 // Provide returns the interface of the database configured by Prefect's
-// environment variables, from the default registry.
+// settings, from the default registry. The settings are read as Prefect
+// reads them (package settings): the environment, then .env, prefect.toml
+// and pyproject.toml in the working directory, then the active profile.
 func Provide(ctx context.Context) (*Interface, error) {
-	cfg, err := ConfigFromEnv(os.Getenv)
+	st, err := settings.Load(os.Getenv, ".")
+	if err != nil {
+		return nil, fmt.Errorf("dbiface: %w", err)
+	}
+	cfg, err := ConfigFromEnv(st.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("dbiface: %w", err)
 	}

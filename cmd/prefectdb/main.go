@@ -36,6 +36,7 @@ import (
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/migrate"
+	"github.com/prefectdb/prefectdb/settings"
 )
 
 const usage = `usage: prefectdb <command> [flags]
@@ -169,14 +170,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// Prefect's settings, from the environment and Prefect's files, in
+	// Prefect's order.
+	st, err := settings.Load(getenv, ".")
+	if err != nil {
+		return err
+	}
 	source := "--url"
 	if *url == "" {
-		var err error
-		if *url, source, err = connect.DefaultURLSource(getenv); err != nil {
+		var name string
+		if *url, name, err = connect.DefaultURLSource(st.Getenv); err != nil {
 			return err
 		}
+		source = name
+		if _, origin := st.Lookup(name); origin != "" {
+			source = origin
+		}
 	}
-	opts, err := dialects.OptionsFromEnv(getenv)
+	opts, err := dialects.OptionsFromEnv(st.Getenv)
 	if err != nil {
 		return err
 	}

@@ -196,3 +196,21 @@ func TestErrorTexts(t *testing.T) {
 		t.Errorf("oneLine = %q, want %q", got, want)
 	}
 }
+
+// TestDatabaseFromPrefectProfile: with no --url and no variable, the active
+// Prefect profile names the database, and the command says so.
+func TestDatabaseFromPrefectProfile(t *testing.T) {
+	home := t.TempDir()
+	db := filepath.Join(home, "from-profile.db")
+	profiles := "active = \"local\"\n[profiles.local]\nPREFECT_SERVER_DATABASE_CONNECTION_URL = \"sqlite+aiosqlite:///" + db + "\"\n"
+	if err := os.WriteFile(filepath.Join(home, "profiles.toml"), []byte(profiles), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, map[string]string{"PREFECT_HOME": home}, "migrate", "up")
+	if err != nil || !strings.Contains(out, "from-profile.db") || !strings.Contains(out, `profile "local"`) {
+		t.Fatalf("migrate up with a profile: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Fatalf("the profile's database was not created: %v", err)
+	}
+}
