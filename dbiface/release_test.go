@@ -232,3 +232,42 @@ func TestWriteOutsideOwnTransaction(t *testing.T) {
 		})
 	}
 }
+
+// TestSameErrorsOnBothDatabases: values that one database would store and
+// the other refuse are refused on both with the same typed error, naming
+// the field: an unknown state type, a NUL byte in a state name, a
+// timestamp past year 9999, a negative limit.
+func TestSameErrorsOnBothDatabases(t *testing.T) {
+	forEach(t, func(t *testing.T, db *dbiface.Interface) {
+		ctx := testutil.Context(t)
+		f := db.Flow.Create().SetName("f").SaveX(ctx)
+		run := db.FlowRun.Create().SetName("r").SetFlow(f).SaveX(ctx)
+		transition := func(tr dbiface.StateTransition) error {
+			_, err := db.SetFlowRunState(ctx, run.ID, tr)
+			return err
+		}
+		cases := []struct {
+			field string
+			err   error
+		}{
+			{"state type", transition(dbiface.StateTransition{Type: "'; DROP TABLE flow; --"})},
+			{"state type", transition(dbiface.StateTransition{Type: ""})},
+			{"state name", transition(dbiface.StateTransition{Type: types.StateRunning, Name: "a\x00b"})},
+			{"state timestamp", transition(dbiface.StateTransition{Type: types.StateRunning,
+				Timestamp: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})},
+			{"limit", func() error { _, err := db.Flow.Query().Limit(-1).All(ctx); return err }()},
+		}
+		for _, c := range cases {
+			var invalid *types.InvalidValueError
+			if !errors.As(c.err, &invalid) || invalid.Field != c.field {
+				t.Errorf("%s: %v; want an InvalidValueError naming it", c.field, c.err)
+			}
+		}
+		if n := db.FlowRunState.Query().CountX(ctx); n != 0 {
+			t.Errorf("%d states written by refused transitions", n)
+		}
+		if n, err := db.Flow.Query().Count(ctx); err != nil || n != 1 {
+			t.Errorf("flows after the hostile state type: %d, %v", n, err)
+		}
+	})
+}

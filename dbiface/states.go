@@ -40,6 +40,35 @@ type StateTransition struct {
 	From []types.StateType
 }
 
+// validate refuses, on both databases alike, what one of them would store
+// and the other refuse: an unknown state type (PostgreSQL's enum refuses it,
+// SQLite's text column would not), text with a NUL byte or invalid UTF-8,
+// a timestamp outside years 1 to 9999.
+func (t StateTransition) validate() error {
+	if !t.Type.Valid() {
+		return &types.InvalidValueError{Field: "state type", Reason: "not one of Prefect's state types (" + strings.Join(types.StateType("").Values(), ", ") + ")"}
+	}
+	for _, f := range t.From {
+		if !f.Valid() {
+			return &types.InvalidValueError{Field: "from state type", Reason: "not one of Prefect's state types"}
+		}
+	}
+	checks := []struct {
+		field string
+		value any
+	}{{"state name", t.Name}, {"state timestamp", t.Timestamp}, {"state message", t.Message},
+		{"state details", t.StateDetails}, {"state data", t.Data}}
+	for _, c := range checks {
+		if c.field == "state timestamp" && t.Timestamp.IsZero() {
+			continue
+		}
+		if reason := types.CheckValue(c.value); reason != "" {
+			return &types.InvalidValueError{Field: c.field, Reason: reason}
+		}
+	}
+	return nil
+}
+
 // TransitionRejectedError reports a transition whose From condition did not
 // hold: the run was in another state when its lock was taken.
 type TransitionRejectedError struct {
@@ -162,6 +191,9 @@ func (s *Session) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateT
 // client, or the interface's own when the dialect's transition is one
 // statement) and returns the new state bound to client.
 func setFlowRunState(ctx context.Context, d dialects.Dialect, client *ent.Client, runID uuid.UUID, t StateTransition) (*ent.FlowRunState, error) {
+	if err := t.validate(); err != nil {
+		return nil, err
+	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	ts := t.Timestamp
 	if ts.IsZero() {

@@ -670,7 +670,8 @@ func (c *AgentClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AgentClient) Interceptors() []Interceptor {
-	return c.inters.Agent
+	inters := c.inters.Agent
+	return append(inters[:len(inters):len(inters)], agent.Interceptors[:]...)
 }
 
 func (c *AgentClient) mutate(ctx context.Context, m *AgentMutation) (Value, error) {
@@ -1202,7 +1203,8 @@ func (c *AutomationClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AutomationClient) Interceptors() []Interceptor {
-	return c.inters.Automation
+	inters := c.inters.Automation
+	return append(inters[:len(inters):len(inters)], automation.Interceptors[:]...)
 }
 
 func (c *AutomationClient) mutate(ctx context.Context, m *AutomationMutation) (Value, error) {
@@ -1352,7 +1354,8 @@ func (c *AutomationBucketClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AutomationBucketClient) Interceptors() []Interceptor {
-	return c.inters.AutomationBucket
+	inters := c.inters.AutomationBucket
+	return append(inters[:len(inters):len(inters)], automationbucket.Interceptors[:]...)
 }
 
 func (c *AutomationBucketClient) mutate(ctx context.Context, m *AutomationBucketMutation) (Value, error) {
@@ -1486,7 +1489,8 @@ func (c *AutomationEventFollowerClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AutomationEventFollowerClient) Interceptors() []Interceptor {
-	return c.inters.AutomationEventFollower
+	inters := c.inters.AutomationEventFollower
+	return append(inters[:len(inters):len(inters)], automationeventfollower.Interceptors[:]...)
 }
 
 func (c *AutomationEventFollowerClient) mutate(ctx context.Context, m *AutomationEventFollowerMutation) (Value, error) {
@@ -1636,7 +1640,8 @@ func (c *AutomationRelatedResourceClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AutomationRelatedResourceClient) Interceptors() []Interceptor {
-	return c.inters.AutomationRelatedResource
+	inters := c.inters.AutomationRelatedResource
+	return append(inters[:len(inters):len(inters)], automationrelatedresource.Interceptors[:]...)
 }
 
 func (c *AutomationRelatedResourceClient) mutate(ctx context.Context, m *AutomationRelatedResourceMutation) (Value, error) {
@@ -1850,7 +1855,8 @@ func (c *BlockDocumentClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *BlockDocumentClient) Interceptors() []Interceptor {
-	return c.inters.BlockDocument
+	inters := c.inters.BlockDocument
+	return append(inters[:len(inters):len(inters)], blockdocument.Interceptors[:]...)
 }
 
 func (c *BlockDocumentClient) mutate(ctx context.Context, m *BlockDocumentMutation) (Value, error) {
@@ -2016,7 +2022,8 @@ func (c *BlockDocumentReferenceClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *BlockDocumentReferenceClient) Interceptors() []Interceptor {
-	return c.inters.BlockDocumentReference
+	inters := c.inters.BlockDocumentReference
+	return append(inters[:len(inters):len(inters)], blockdocumentreference.Interceptors[:]...)
 }
 
 func (c *BlockDocumentReferenceClient) mutate(ctx context.Context, m *BlockDocumentReferenceMutation) (Value, error) {
@@ -2214,7 +2221,8 @@ func (c *BlockSchemaClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *BlockSchemaClient) Interceptors() []Interceptor {
-	return c.inters.BlockSchema
+	inters := c.inters.BlockSchema
+	return append(inters[:len(inters):len(inters)], blockschema.Interceptors[:]...)
 }
 
 func (c *BlockSchemaClient) mutate(ctx context.Context, m *BlockSchemaMutation) (Value, error) {
@@ -2380,7 +2388,8 @@ func (c *BlockSchemaReferenceClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *BlockSchemaReferenceClient) Interceptors() []Interceptor {
-	return c.inters.BlockSchemaReference
+	inters := c.inters.BlockSchemaReference
+	return append(inters[:len(inters):len(inters)], blockschemareference.Interceptors[:]...)
 }
 
 func (c *BlockSchemaReferenceClient) mutate(ctx context.Context, m *BlockSchemaReferenceMutation) (Value, error) {
@@ -2546,7 +2555,8 @@ func (c *BlockTypeClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *BlockTypeClient) Interceptors() []Interceptor {
-	return c.inters.BlockType
+	inters := c.inters.BlockType
+	return append(inters[:len(inters):len(inters)], blocktype.Interceptors[:]...)
 }
 
 func (c *BlockTypeClient) mutate(ctx context.Context, m *BlockTypeMutation) (Value, error) {
@@ -2696,7 +2706,8 @@ func (c *CompositeTriggerChildFiringClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *CompositeTriggerChildFiringClient) Interceptors() []Interceptor {
-	return c.inters.CompositeTriggerChildFiring
+	inters := c.inters.CompositeTriggerChildFiring
+	return append(inters[:len(inters):len(inters)], compositetriggerchildfiring.Interceptors[:]...)
 }
 
 func (c *CompositeTriggerChildFiringClient) mutate(ctx context.Context, m *CompositeTriggerChildFiringMutation) (Value, error) {
@@ -2830,7 +2841,8 @@ func (c *ConcurrencyLimitClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ConcurrencyLimitClient) Interceptors() []Interceptor {
-	return c.inters.ConcurrencyLimit
+	inters := c.inters.ConcurrencyLimit
+	return append(inters[:len(inters):len(inters)], concurrencylimit.Interceptors[:]...)
 }
 
 func (c *ConcurrencyLimitClient) mutate(ctx context.Context, m *ConcurrencyLimitMutation) (Value, error) {
@@ -2980,7 +2992,8 @@ func (c *ConcurrencyLimitV2Client) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ConcurrencyLimitV2Client) Interceptors() []Interceptor {
-	return c.inters.ConcurrencyLimitV2
+	inters := c.inters.ConcurrencyLimitV2
+	return append(inters[:len(inters):len(inters)], concurrencylimitv2.Interceptors[:]...)
 }
 
 func (c *ConcurrencyLimitV2Client) mutate(ctx context.Context, m *ConcurrencyLimitV2Mutation) (Value, error) {
@@ -3114,7 +3127,8 @@ func (c *ConfigurationClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ConfigurationClient) Interceptors() []Interceptor {
-	return c.inters.Configuration
+	inters := c.inters.Configuration
+	return append(inters[:len(inters):len(inters)], configuration.Interceptors[:]...)
 }
 
 func (c *ConfigurationClient) mutate(ctx context.Context, m *ConfigurationMutation) (Value, error) {
@@ -3248,7 +3262,8 @@ func (c *CsrfTokenClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *CsrfTokenClient) Interceptors() []Interceptor {
-	return c.inters.CsrfToken
+	inters := c.inters.CsrfToken
+	return append(inters[:len(inters):len(inters)], csrftoken.Interceptors[:]...)
 }
 
 func (c *CsrfTokenClient) mutate(ctx context.Context, m *CsrfTokenMutation) (Value, error) {
@@ -3526,7 +3541,8 @@ func (c *DeploymentClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *DeploymentClient) Interceptors() []Interceptor {
-	return c.inters.Deployment
+	inters := c.inters.Deployment
+	return append(inters[:len(inters):len(inters)], deployment.Interceptors[:]...)
 }
 
 func (c *DeploymentClient) mutate(ctx context.Context, m *DeploymentMutation) (Value, error) {
@@ -3676,7 +3692,8 @@ func (c *DeploymentScheduleClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *DeploymentScheduleClient) Interceptors() []Interceptor {
-	return c.inters.DeploymentSchedule
+	inters := c.inters.DeploymentSchedule
+	return append(inters[:len(inters):len(inters)], deploymentschedule.Interceptors[:]...)
 }
 
 func (c *DeploymentScheduleClient) mutate(ctx context.Context, m *DeploymentScheduleMutation) (Value, error) {
@@ -3858,7 +3875,8 @@ func (c *DeploymentVersionClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *DeploymentVersionClient) Interceptors() []Interceptor {
-	return c.inters.DeploymentVersion
+	inters := c.inters.DeploymentVersion
+	return append(inters[:len(inters):len(inters)], deploymentversion.Interceptors[:]...)
 }
 
 func (c *DeploymentVersionClient) mutate(ctx context.Context, m *DeploymentVersionMutation) (Value, error) {
@@ -4040,7 +4058,8 @@ func (c *EventClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *EventClient) Interceptors() []Interceptor {
-	return c.inters.Event
+	inters := c.inters.Event
+	return append(inters[:len(inters):len(inters)], event.Interceptors[:]...)
 }
 
 func (c *EventClient) mutate(ctx context.Context, m *EventMutation) (Value, error) {
@@ -4357,7 +4376,8 @@ func (c *FlowClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *FlowClient) Interceptors() []Interceptor {
-	return c.inters.Flow
+	inters := c.inters.Flow
+	return append(inters[:len(inters):len(inters)], flow.Interceptors[:]...)
 }
 
 func (c *FlowClient) mutate(ctx context.Context, m *FlowMutation) (Value, error) {
@@ -4667,7 +4687,8 @@ func (c *FlowRunClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *FlowRunClient) Interceptors() []Interceptor {
-	return c.inters.FlowRun
+	inters := c.inters.FlowRun
+	return append(inters[:len(inters):len(inters)], flowrun.Interceptors[:]...)
 }
 
 func (c *FlowRunClient) mutate(ctx context.Context, m *FlowRunMutation) (Value, error) {
@@ -4817,7 +4838,8 @@ func (c *FlowRunInputClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *FlowRunInputClient) Interceptors() []Interceptor {
-	return c.inters.FlowRunInput
+	inters := c.inters.FlowRunInput
+	return append(inters[:len(inters):len(inters)], flowruninput.Interceptors[:]...)
 }
 
 func (c *FlowRunInputClient) mutate(ctx context.Context, m *FlowRunInputMutation) (Value, error) {
@@ -4983,7 +5005,8 @@ func (c *FlowRunNotificationPolicyClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *FlowRunNotificationPolicyClient) Interceptors() []Interceptor {
-	return c.inters.FlowRunNotificationPolicy
+	inters := c.inters.FlowRunNotificationPolicy
+	return append(inters[:len(inters):len(inters)], flowrunnotificationpolicy.Interceptors[:]...)
 }
 
 func (c *FlowRunNotificationPolicyClient) mutate(ctx context.Context, m *FlowRunNotificationPolicyMutation) (Value, error) {
@@ -5149,7 +5172,8 @@ func (c *FlowRunNotificationQueueClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *FlowRunNotificationQueueClient) Interceptors() []Interceptor {
-	return c.inters.FlowRunNotificationQueue
+	inters := c.inters.FlowRunNotificationQueue
+	return append(inters[:len(inters):len(inters)], flowrunnotificationqueue.Interceptors[:]...)
 }
 
 func (c *FlowRunNotificationQueueClient) mutate(ctx context.Context, m *FlowRunNotificationQueueMutation) (Value, error) {
@@ -5315,7 +5339,8 @@ func (c *FlowRunStateClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *FlowRunStateClient) Interceptors() []Interceptor {
-	return c.inters.FlowRunState
+	inters := c.inters.FlowRunState
+	return append(inters[:len(inters):len(inters)], flowrunstate.Interceptors[:]...)
 }
 
 func (c *FlowRunStateClient) mutate(ctx context.Context, m *FlowRunStateMutation) (Value, error) {
@@ -5481,7 +5506,8 @@ func (c *LogEntryClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *LogEntryClient) Interceptors() []Interceptor {
-	return c.inters.LogEntry
+	inters := c.inters.LogEntry
+	return append(inters[:len(inters):len(inters)], logentry.Interceptors[:]...)
 }
 
 func (c *LogEntryClient) mutate(ctx context.Context, m *LogEntryMutation) (Value, error) {
@@ -5615,7 +5641,8 @@ func (c *SavedSearchClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *SavedSearchClient) Interceptors() []Interceptor {
-	return c.inters.SavedSearch
+	inters := c.inters.SavedSearch
+	return append(inters[:len(inters):len(inters)], savedsearch.Interceptors[:]...)
 }
 
 func (c *SavedSearchClient) mutate(ctx context.Context, m *SavedSearchMutation) (Value, error) {
@@ -5845,7 +5872,8 @@ func (c *TaskRunClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *TaskRunClient) Interceptors() []Interceptor {
-	return c.inters.TaskRun
+	inters := c.inters.TaskRun
+	return append(inters[:len(inters):len(inters)], taskrun.Interceptors[:]...)
 }
 
 func (c *TaskRunClient) mutate(ctx context.Context, m *TaskRunMutation) (Value, error) {
@@ -6027,7 +6055,8 @@ func (c *TaskRunStateClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *TaskRunStateClient) Interceptors() []Interceptor {
-	return c.inters.TaskRunState
+	inters := c.inters.TaskRunState
+	return append(inters[:len(inters):len(inters)], taskrunstate.Interceptors[:]...)
 }
 
 func (c *TaskRunStateClient) mutate(ctx context.Context, m *TaskRunStateMutation) (Value, error) {
@@ -6177,7 +6206,8 @@ func (c *TaskRunStateCacheClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *TaskRunStateCacheClient) Interceptors() []Interceptor {
-	return c.inters.TaskRunStateCache
+	inters := c.inters.TaskRunStateCache
+	return append(inters[:len(inters):len(inters)], taskrunstatecache.Interceptors[:]...)
 }
 
 func (c *TaskRunStateCacheClient) mutate(ctx context.Context, m *TaskRunStateCacheMutation) (Value, error) {
@@ -6311,7 +6341,8 @@ func (c *VariableClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *VariableClient) Interceptors() []Interceptor {
-	return c.inters.Variable
+	inters := c.inters.Variable
+	return append(inters[:len(inters):len(inters)], variable.Interceptors[:]...)
 }
 
 func (c *VariableClient) mutate(ctx context.Context, m *VariableMutation) (Value, error) {
@@ -6509,7 +6540,8 @@ func (c *WorkPoolClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *WorkPoolClient) Interceptors() []Interceptor {
-	return c.inters.WorkPool
+	inters := c.inters.WorkPool
+	return append(inters[:len(inters):len(inters)], workpool.Interceptors[:]...)
 }
 
 func (c *WorkPoolClient) mutate(ctx context.Context, m *WorkPoolMutation) (Value, error) {
@@ -6723,7 +6755,8 @@ func (c *WorkQueueClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *WorkQueueClient) Interceptors() []Interceptor {
-	return c.inters.WorkQueue
+	inters := c.inters.WorkQueue
+	return append(inters[:len(inters):len(inters)], workqueue.Interceptors[:]...)
 }
 
 func (c *WorkQueueClient) mutate(ctx context.Context, m *WorkQueueMutation) (Value, error) {
@@ -6873,7 +6906,8 @@ func (c *WorkerClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *WorkerClient) Interceptors() []Interceptor {
-	return c.inters.Worker
+	inters := c.inters.Worker
+	return append(inters[:len(inters):len(inters)], worker.Interceptors[:]...)
 }
 
 func (c *WorkerClient) mutate(ctx context.Context, m *WorkerMutation) (Value, error) {

@@ -22,6 +22,16 @@ func (StateType) Values() []string {
 	return []string{"SCHEDULED", "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "CRASHED", "PAUSED", "CANCELLING"}
 }
 
+// Valid reports whether s is one of Prefect's state types.
+func (s StateType) Valid() bool {
+	switch s {
+	case StateScheduled, StatePending, StateRunning, StateCompleted, StateFailed,
+		StateCancelled, StateCrashed, StatePaused, StateCancelling:
+		return true
+	}
+	return false
+}
+
 // IsTerminal reports whether the state type is final: COMPLETED, CANCELLED,
 // FAILED or CRASHED.
 func (s StateType) IsTerminal() bool {

@@ -577,43 +577,42 @@ func TestBadInputOversizeStrings(t *testing.T) {
 }
 
 // TestBadInputNULAndInvalidUTF8: PostgreSQL text holds neither NUL bytes
-// nor invalid UTF-8 and refuses them with SQLSTATE 22021, writing nothing;
-// SQLite stores both exactly as given. (A NUL byte in SQL text, e.g. a
-// BuildJSONObject key, is refused by both.)
+// nor invalid UTF-8, and SQLite would store both: prefectdb refuses them on
+// both databases alike, in plain fields and inside JSON, with a
+// *types.InvalidValueError naming the field (never the value), writing
+// nothing. (A NUL byte in SQL text, e.g. a BuildJSONObject key, is refused
+// by both databases themselves.)
 func TestBadInputNULAndInvalidUTF8(t *testing.T) {
 	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
 		ctx := testutil.Context(t)
 		c := db.Client
-		pg := db.Dialect.Kind() == dialects.Postgres
 		stored := 0
 		for _, s := range []string{"a\x00b", "\x00", "a\xffb", "\xc3\x28", "\xed\xa0\x80"} {
-			_, err := c.Flow.Create().SetName(s).SetTags([]string{s}).Save(ctx)
-			if pg {
-				var pgErr *pgconn.PgError
-				if !errors.As(err, &pgErr) || pgErr.Code != "22021" || !strings.Contains(pgErr.Message, "invalid byte sequence") {
-					t.Fatalf("flow named %q on PostgreSQL: %v; want SQLSTATE 22021", s, err)
+			for _, tc := range []struct {
+				field  string
+				create func() error
+			}{
+				{"flow.name", func() error { return c.Flow.Create().SetName(s).Exec(ctx) }},
+				{"flow.tags", func() error { return c.Flow.Create().SetName("ok").SetTags([]string{s}).Exec(ctx) }},
+				{"flow.labels", func() error {
+					return c.Flow.Create().SetName("ok").SetLabels(map[string]any{"k": map[string]any{s: 1}}).Exec(ctx)
+				}},
+			} {
+				err := tc.create()
+				var invalid *types.InvalidValueError
+				if !errors.As(err, &invalid) || invalid.Field != tc.field || strings.Contains(err.Error(), s) {
+					t.Fatalf("%s = %q: %v; want an InvalidValueError naming %s, without the value", tc.field, s, err, tc.field)
 				}
-				continue
-			}
-			if err != nil {
-				t.Fatalf("flow named %q on SQLite: %v", s, err)
-			}
-			stored++
-			// The name comes back byte for byte. The tags are JSON, and
-			// Go's JSON encoder writes invalid UTF-8 as U+FFFD (on both
-			// databases), so they come back as JSON makes them.
-			var wantTags []string
-			if err := json.Unmarshal(biJSON(t, []string{s}), &wantTags); err != nil {
-				t.Fatal(err)
-			}
-			got, err := c.Flow.Query().Where(flow.Name(s)).Only(ctx)
-			if err != nil {
-				t.Fatalf("flow named %q: %v", s, err)
-			}
-			if got.Name != s || !slices.Equal(got.Tags, wantTags) {
-				t.Fatalf("flow named %q read back as name %q, tags %q; want tags %q", s, got.Name, got.Tags, wantTags)
 			}
 			biIntact(t, ctx, db, stored)
+		}
+		// Times both databases order alike: years 1 to 9999.
+		for _, at := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)} {
+			err := c.Flow.Create().SetName("t").SetCreated(at).Exec(ctx)
+			var invalid *types.InvalidValueError
+			if !errors.As(err, &invalid) || invalid.Field != "flow.created" {
+				t.Fatalf("created = %v: %v; want an InvalidValueError naming flow.created", at, err)
+			}
 		}
 		biIntact(t, ctx, db, stored)
 

@@ -46,7 +46,14 @@ func (Base) Fields() []ent.Field {
 }
 
 // Hooks of the Base mixin: every mutation of every table stores NaN and
-// infinities inside JSON values as null.
+// infinities inside JSON values as null, and refuses values that the two
+// databases would not store alike.
 func (Base) Hooks() []ent.Hook {
-	return []ent.Hook{finiteJSON}
+	return []ent.Hook{finiteJSON, validValues}
+}
+
+// Interceptors of the Base mixin: a negative Limit or Offset is refused on
+// both databases.
+func (Base) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{nonNegativeLimits()}
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"strings"
 
 	"entgo.io/ent"
 
@@ -26,5 +27,42 @@ func finiteJSON(next ent.Mutator) ent.Mutator {
 			}
 		}
 		return next.Mutate(ctx, m)
+	})
+}
+
+// validValues refuses, on both databases alike, values that one of them
+// cannot store as the other does: text with a NUL byte or that is not UTF-8,
+// times outside years 1 to 9999, and the same inside JSON values. The error
+// is a *types.InvalidValueError naming the entity and field, never the value.
+func validValues(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		for _, name := range m.Fields() {
+			v, ok := m.Field(name)
+			if !ok {
+				continue
+			}
+			if reason := types.CheckValue(v); reason != "" {
+				return nil, &types.InvalidValueError{Field: strings.ToLower(m.Type()) + "." + name, Reason: reason}
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// nonNegativeLimits refuses a negative Limit or Offset on both databases:
+// SQLite reads LIMIT -1 as "no limit" and PostgreSQL refuses it.
+func nonNegativeLimits() ent.Interceptor {
+	return ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			if qc := ent.QueryFromContext(ctx); qc != nil {
+				if qc.Limit != nil && *qc.Limit < 0 {
+					return nil, &types.InvalidValueError{Field: "limit", Reason: "must not be negative"}
+				}
+				if qc.Offset != nil && *qc.Offset < 0 {
+					return nil, &types.InvalidValueError{Field: "offset", Reason: "must not be negative"}
+				}
+			}
+			return next.Query(ctx, q)
+		})
 	})
 }
