@@ -14,6 +14,9 @@ import (
 // transaction a batch of at most dialects.LogRowsPerStatement rows is one
 // autocommitted statement, and a larger one runs in a transaction of its
 // own.
+//
+// It writes with its own SQL, not through the Ent client: Ent hooks and
+// interceptors added to the client do not run for it.
 func (s *Session) InsertLogs(ctx context.Context, rows []dialects.LogRow) error {
 	if len(rows) == 0 {
 		return nil
@@ -35,6 +38,9 @@ func (s *Session) InsertLogs(ctx context.Context, rows []dialects.LogRow) error 
 // are skipped, and only the inserted events' resources are written, so the
 // same events sent twice, or by concurrent writers, have their resources
 // written once. Outside a transaction it runs in one of its own.
+//
+// It writes with its own SQL, not through the Ent client: Ent hooks and
+// interceptors added to the client do not run for it.
 func (s *Session) InsertEvents(ctx context.Context, events []dialects.EventRow) (dialects.EventsWritten, error) {
 	if len(events) == 0 {
 		return dialects.EventsWritten{}, nil
@@ -57,11 +63,17 @@ func (s *Session) InsertEvents(ctx context.Context, events []dialects.EventRow) 
 }
 
 // InsertLogs is Session.InsertLogs outside any caller's transaction.
+//
+// It writes with its own SQL, not through the Ent client: Ent hooks and
+// interceptors added to the client do not run for it.
 func (i *Interface) InsertLogs(ctx context.Context, rows []dialects.LogRow) error {
 	return (&Session{Client: i.Client, iface: i}).InsertLogs(ctx, rows)
 }
 
 // InsertEvents is Session.InsertEvents in a transaction of its own.
+//
+// It writes with its own SQL, not through the Ent client: Ent hooks and
+// interceptors added to the client do not run for it.
 func (i *Interface) InsertEvents(ctx context.Context, events []dialects.EventRow) (dialects.EventsWritten, error) {
 	return (&Session{Client: i.Client, iface: i}).InsertEvents(ctx, events)
 }
@@ -77,6 +89,9 @@ func (i *Interface) InsertEvents(ctx context.Context, events []dialects.EventRow
 // one transaction's rows and one more batch. Several writers may share one
 // channel. CopyLogs commits as it goes, so it is an Interface method and not
 // part of a Session's transaction.
+//
+// It writes with its own SQL, not through the Ent client: Ent hooks and
+// interceptors added to the client do not run for it.
 func (i *Interface) CopyLogs(ctx context.Context, batches <-chan []dialects.LogRow) (int64, error) {
 	if c, ok := i.dialect.(dialects.LogCopier); ok {
 		n, err := c.CopyLogs(ctx, i.db, batches)

@@ -122,6 +122,9 @@ func (s *Session) flowRunsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.U
 // InsertScheduledFlowRuns inserts scheduled runs with their SCHEDULED states
 // and state pointers, skipping runs whose (flow_id, idempotency_key) exists,
 // and returns the ids of the runs it inserted.
+//
+// It writes with its own SQL, not through the Ent client: Ent hooks and
+// interceptors added to the client do not run for it.
 func (s *Session) InsertScheduledFlowRuns(ctx context.Context, runs []dialects.ScheduledFlowRunInsert) ([]uuid.UUID, error) {
 	return s.iface.dialect.InsertScheduledFlowRuns(ctx, s.Client, runs)
 }

@@ -146,6 +146,9 @@ func (i *Interface) withRetry(ctx context.Context, attempt func() error) error {
 // Where the dialect writes a transition in one statement (PostgreSQL), that
 // statement runs alone, autocommitted: it is atomic by itself, and its one
 // round trip replaces three (BEGIN, the statement, COMMIT).
+//
+// It writes with its own SQL, not through the Ent client: Ent hooks and
+// interceptors added to the client do not run for it.
 func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateTransition) (*ent.FlowRunState, error) {
 	if i.dialect.TransitionIsOneStatement() {
 		var state *ent.FlowRunState
