@@ -894,6 +894,55 @@ func (m *Migrator) downOne(ctx context.Context, conn *sql.Conn, chain *Chain, re
 	return &Step{Direction: Down, Version: up.Version(), Description: up.Desc(), Statements: len(stmts), Duration: time.Since(start)}, nil
 }
 
+// PendingFiles returns the migration files that UpTo(ctx, target) would
+// apply, in order, with their statements; it changes nothing. A database
+// that Prefect migrated and UpTo would first adopt is taken at its Alembic
+// revision.
+func (m *Migrator) PendingFiles(ctx context.Context, target string) ([]atlasmigrate.File, error) {
+	dir, err := m.migrationDir()
+	if err != nil {
+		return nil, err
+	}
+	chain, err := buildChain(m.d, dir)
+	if err != nil {
+		return nil, err
+	}
+	stop, err := resolve(chain, target)
+	if err != nil {
+		return nil, err
+	}
+	cur := -1
+	revs, err := m.appliedRevisions(ctx, m.db)
+	if err != nil {
+		return nil, err
+	}
+	if len(revs) > 0 {
+		cur = chain.IndexOfVersion(revs[len(revs)-1].Version)
+	}
+	exists, err := m.existingTables(ctx, m.db, AlembicTable)
+	if err != nil {
+		return nil, err
+	}
+	if exists[AlembicTable] {
+		rev, err := alembicRevision(ctx, m.db)
+		if err != nil {
+			return nil, err
+		}
+		if at := chain.IndexOfAlembic(rev); at > cur {
+			cur = at
+		}
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read migration directory: %w", err)
+	}
+	var out []atlasmigrate.File
+	for i := cur + 1; i <= stop && i < len(files); i++ {
+		out = append(out, files[i])
+	}
+	return out, nil
+}
+
 // Status describes where a database stands.
 type Status struct {
 	// Dialect is the database's kind.

@@ -17,6 +17,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,8 +48,9 @@ commands:
                                  at its release
   migrate down [--to TARGET]     revert migrations: -1 (default, one step), a TARGET, or base;
                                  when that deletes data it says what and needs --yes
-  migrate status                 show the Prefect release and Alembic revision of the database,
+  migrate status [--json]        show the Prefect release and Alembic revision of the database,
                                  applied and pending migrations, and schema drift
+  migrate up --dry-run           print the SQL that migrate up would run, and change nothing
 
 TARGET is a Prefect release (3.4.0, or 3.4 for the newest 3.4.x), a Prefect Alembic revision,
 a prefectdb version, or head.
@@ -153,6 +155,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	verbose := fs.Bool("v", false, "verbose")
 	to := fs.String("to", "", "migration target")
 	yes := fs.Bool("yes", false, "confirm reset")
+	dryRun := fs.Bool("dry-run", false, "print the SQL migrate up would run")
+	asJSON := fs.Bool("json", false, "migrate status as JSON")
 	if err := fs.Parse(flagArgs); err != nil {
 		return usageError{err.Error()}
 	}
@@ -193,7 +197,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	opts.Logger, opts.Echo = logger, opts.Echo || *verbose
 	openDB := connect.Open
-	if cmd == "migrate status" || cmd == "migrate down" {
+	if cmd == "migrate status" || cmd == "migrate down" || *dryRun {
 		openDB = connect.OpenExisting // read or remove: create nothing
 	}
 	db, err := openDB(ctx, *url, opts)
@@ -201,12 +205,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintf(stdout, "database: %s (%s)\n", db.Target.Redacted(), db.Dialect.Kind())
+	info := stdout
+	if *asJSON || *dryRun {
+		info = stderr // stdout carries only the JSON or the SQL
+	}
+	fmt.Fprintf(info, "database: %s (%s)\n", db.Target.Redacted(), db.Dialect.Kind())
 	fmt.Fprintf(stderr, "prefectdb: database from %s\n", source)
 
 	m := migrate.New(db.DB, db.Dialect, migrate.Options{Logger: logger, OnStep: func(s migrate.Step) { printStep(stdout, s) }})
 	switch cmd {
 	case "migrate up":
+		if *dryRun {
+			return printPending(ctx, stdout, m, *to)
+		}
 		return up(ctx, stdout, m, *to)
 	case "migrate down":
 		if *to == "" {
@@ -230,6 +241,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return err
 	case "migrate status":
+		if *asJSON {
+			return statusJSON(ctx, stdout, m)
+		}
 		return status(ctx, stdout, m)
 	default: // reset
 		if _, err := m.Down(ctx, migrate.Base); err != nil {
@@ -315,6 +329,57 @@ func up(ctx context.Context, w io.Writer, m *migrate.Migrator, target string) er
 		fmt.Fprintf(w, "already at %s (Alembic %s): nothing to apply\n", st.Release, st.AlembicRevision)
 	}
 	return nil
+}
+
+// printPending prints the SQL that migrate up would run, file by file.
+func printPending(ctx context.Context, w io.Writer, m *migrate.Migrator, target string) error {
+	if target == "" {
+		target = migrate.Head
+	}
+	files, err := m.PendingFiles(ctx, target)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(w, "-- nothing to apply")
+	}
+	for _, f := range files {
+		fmt.Fprintf(w, "-- %s\n%s\n", f.Name(), strings.TrimSpace(string(f.Bytes())))
+	}
+	return nil
+}
+
+// statusJSON prints migrate status as one JSON object.
+func statusJSON(ctx context.Context, w io.Writer, m *migrate.Migrator) error {
+	st, err := m.Status(ctx)
+	if err != nil {
+		return err
+	}
+	applied := make([]string, 0, len(st.Applied))
+	for _, r := range st.Applied {
+		applied = append(applied, r.Version)
+	}
+	out := map[string]any{
+		"database": string(st.Dialect), "current": st.Current, "alembic_revision": st.AlembicRevision,
+		"prefect_release": st.Release, "supported": st.Supported, "applied": applied, "pending": st.Pending,
+	}
+	if st.Pending == nil {
+		out["pending"] = []string{}
+	}
+	if len(st.Applied) > 0 {
+		drift, err := m.Drift(ctx)
+		switch {
+		case errors.Is(err, migrate.ErrNoReference):
+			out["drift"] = nil
+		case err != nil:
+			return err
+		default:
+			out["drift"] = append([]string{}, drift...)
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 func printStep(w io.Writer, s migrate.Step) {

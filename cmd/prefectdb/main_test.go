@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -212,5 +213,38 @@ func TestDatabaseFromPrefectProfile(t *testing.T) {
 	}
 	if _, err := os.Stat(db); err != nil {
 		t.Fatalf("the profile's database was not created: %v", err)
+	}
+}
+
+// TestDryRunAndJSON: migrate up --dry-run prints the pending SQL and changes
+// nothing; migrate status --json is one JSON object on stdout.
+func TestDryRunAndJSON(t *testing.T) {
+	home := t.TempDir()
+	env := map[string]string{"PREFECT_HOME": home}
+	if out, err := runCLI(t, env, "migrate", "up", "--to", "3.3.0"); err != nil {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "up", "--dry-run"}, &stdout, &stderr, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "-- 20250428133722_7655f31c5157_remove_flow_run_notifications.sql") ||
+		!strings.Contains(stdout.String(), `DROP TABLE "flow_run_notification_queue"`) || strings.Contains(stdout.String(), "baseline") {
+		t.Fatalf("dry run printed:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	if err := run(context.Background(), []string{"migrate", "status", "--json"}, &stdout, &stderr, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		AlembicRevision string   `json:"alembic_revision"`
+		Release         string   `json:"prefect_release"`
+		Pending         []string `json:"pending"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &st); err != nil {
+		t.Fatalf("status --json is not one JSON object: %v\n%s", err, stdout.String())
+	}
+	if st.AlembicRevision != "bbca16f6f218" || st.Release != "Prefect 3.2.15 to 3.3.7" || len(st.Pending) == 0 {
+		t.Fatalf("status --json = %+v", st)
 	}
 }
