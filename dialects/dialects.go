@@ -181,9 +181,11 @@ func Redact(raw string) string {
 			}
 		}
 	}
-	out = redactBeforeEveryAt(out)
+	// Keyword and query passwords first: their values may hold '@', which
+	// the pass before every '@' would otherwise cut in two.
+	out = keywordPassword.ReplaceAllString(out, "${1}"+RedactedPassword)
 	out = queryPassword.ReplaceAllString(out, "${1}"+RedactedPassword)
-	return keywordPassword.ReplaceAllString(out, "${1}"+RedactedPassword)
+	return redactBeforeEveryAt(out)
 }
 
 // redactBeforeEveryAt hides, before each '@' that comes before any '?',
