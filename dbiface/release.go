@@ -29,20 +29,17 @@ import (
 // older one (pinned with `migrate up --to`, or made by an older Prefect).
 // These are the entities whose table or columns do not exist at every
 // release, by Ent type name.
-var releaseGated = map[string]struct {
-	table   string
-	columns []string
-}{
-	"Automation":                {automation.Table, automation.Columns},
-	"Deployment":                {deployment.Table, deployment.Columns},
-	"DeploymentSchedule":        {deploymentschedule.Table, deploymentschedule.Columns},
-	"DeploymentVersion":         {deploymentversion.Table, deploymentversion.Columns},
-	"Flow":                      {flow.Table, flow.Columns},
-	"FlowRun":                   {flowrun.Table, flowrun.Columns},
-	"FlowRunNotificationPolicy": {flowrunnotificationpolicy.Table, flowrunnotificationpolicy.Columns},
-	"FlowRunNotificationQueue":  {flowrunnotificationqueue.Table, flowrunnotificationqueue.Columns},
-	"TaskRun":                   {taskrun.Table, taskrun.Columns},
-	"WorkPool":                  {workpool.Table, workpool.Columns},
+var releaseGated = map[string]string{
+	"Automation":                automation.Table,
+	"Deployment":                deployment.Table,
+	"DeploymentSchedule":        deploymentschedule.Table,
+	"DeploymentVersion":         deploymentversion.Table,
+	"Flow":                      flow.Table,
+	"FlowRun":                   flowrun.Table,
+	"FlowRunNotificationPolicy": flowrunnotificationpolicy.Table,
+	"FlowRunNotificationQueue":  flowrunnotificationqueue.Table,
+	"TaskRun":                   taskrun.Table,
+	"WorkPool":                  workpool.Table,
 }
 
 // levelCache holds the database's level, read once from its Alembic revision
@@ -100,11 +97,11 @@ func GateReleases(c *ent.Client, levelOf func(context.Context) (*migrate.Level, 
 			if err != nil {
 				return nil, err
 			}
-			gate, level, missing, err := gateFor(ctx, levelOf, query.Type())
-			if err != nil || len(missing) == 0 {
-				if err != nil {
-					return nil, err
-				}
+			table, level, missing, err := gateFor(ctx, levelOf, query.Type())
+			if err != nil {
+				return nil, err
+			}
+			if len(missing) == 0 {
 				return next.Query(ctx, q)
 			}
 			// Columns selected by name (Select, GroupBy) must exist. Nested
@@ -113,7 +110,7 @@ func GateReleases(c *ent.Client, levelOf func(context.Context) (*migrate.Level, 
 			if qc := entgo.QueryFromContext(ctx); qc != nil && qc.Type == query.Type() {
 				for _, f := range qc.Fields {
 					if slices.Contains(missing, f) {
-						return nil, level.CheckColumn(gate.table, f)
+						return nil, level.CheckColumn(table, f)
 					}
 				}
 			}
@@ -136,14 +133,14 @@ func GateReleases(c *ent.Client, levelOf func(context.Context) (*migrate.Level, 
 	}))
 	c.Use(func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			gate, level, missing, err := gateFor(ctx, levelOf, m.Type())
+			table, level, missing, err := gateFor(ctx, levelOf, m.Type())
 			if err != nil {
 				return nil, err
 			}
 			for _, c := range missing {
 				if v, set := m.Field(c); set {
 					if !isEmptyValue(v) {
-						return nil, level.CheckColumn(gate.table, c)
+						return nil, level.CheckColumn(table, c)
 					}
 					// A client-side default of a column the release lacks.
 					if err := m.ResetField(c); err != nil {
@@ -158,8 +155,8 @@ func GateReleases(c *ent.Client, levelOf func(context.Context) (*migrate.Level, 
 			}
 			if len(missing) > 0 {
 				// UpdateOne reads the row back: only the columns it has.
-				ctx = ent.WithReadColumns(ctx, func(table, column string) bool {
-					return table != gate.table || !slices.Contains(missing, column)
+				ctx = ent.WithReadColumns(ctx, func(t, column string) bool {
+					return t != table || !slices.Contains(missing, column)
 				})
 			}
 			return next.Mutate(ctx, m)
@@ -171,21 +168,18 @@ func GateReleases(c *ent.Client, levelOf func(context.Context) (*migrate.Level, 
 // gate: a table the level lacks is an error, and missing lists the columns of
 // the table that it lacks. For other types it returns nothing.
 func gateFor(ctx context.Context, levelOf func(context.Context) (*migrate.Level, error), typ string) (
-	gate struct {
-		table   string
-		columns []string
-	}, level *migrate.Level, missing []string, err error) {
-	gate, ok := releaseGated[typ]
+	table string, level *migrate.Level, missing []string, err error) {
+	table, ok := releaseGated[typ]
 	if !ok {
-		return gate, nil, nil, nil
+		return "", nil, nil, nil
 	}
 	if level, err = levelOf(ctx); err != nil {
-		return gate, nil, nil, err
+		return "", nil, nil, err
 	}
-	if err := level.CheckTable(gate.table); err != nil {
-		return gate, nil, nil, err
+	if err := level.CheckTable(table); err != nil {
+		return "", nil, nil, err
 	}
-	return gate, level, level.MissingColumns(gate.table), nil
+	return table, level, level.MissingColumns(table), nil
 }
 
 // namesColumn reports whether a selected column (bare, quoted or qualified:
