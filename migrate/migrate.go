@@ -177,15 +177,7 @@ func (m *Migrator) UpTo(ctx context.Context, target string) ([]Step, error) {
 }
 
 func (m *Migrator) upTo(ctx context.Context, target string, stayOnPrefect bool) ([]Step, error) {
-	dir, err := m.migrationDir()
-	if err != nil {
-		return nil, err
-	}
-	chain, err := buildChain(m.d, dir)
-	if err != nil {
-		return nil, err
-	}
-	stop, err := resolve(chain, target)
+	dir, chain, stop, err := m.target(target)
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +216,24 @@ func (m *Migrator) upTo(ctx context.Context, target string, stayOnPrefect bool) 
 		m.d.AfterSchemaChange(m.db)
 	}
 	return steps, err
+}
+
+// target reads the migration directory and its chain, and finds the
+// position of target in it.
+func (m *Migrator) target(target string) (atlasmigrate.Dir, *Chain, int, error) {
+	dir, err := m.migrationDir()
+	if err != nil {
+		return nil, nil, -1, err
+	}
+	chain, err := buildChain(m.d, dir)
+	if err != nil {
+		return nil, nil, -1, err
+	}
+	stop, err := resolve(chain, target)
+	if err != nil {
+		return nil, nil, -1, err
+	}
+	return dir, chain, stop, nil
 }
 
 // resolve is Chain.Resolve with the error that lists prefectdb's versions.
@@ -899,15 +909,7 @@ func (m *Migrator) downOne(ctx context.Context, conn *sql.Conn, chain *Chain, re
 // that Prefect migrated and UpTo would first adopt is taken at its Alembic
 // revision.
 func (m *Migrator) PendingFiles(ctx context.Context, target string) ([]atlasmigrate.File, error) {
-	dir, err := m.migrationDir()
-	if err != nil {
-		return nil, err
-	}
-	chain, err := buildChain(m.d, dir)
-	if err != nil {
-		return nil, err
-	}
-	stop, err := resolve(chain, target)
+	dir, chain, stop, err := m.target(target)
 	if err != nil {
 		return nil, err
 	}
