@@ -6,4 +6,4 @@ package ent
 
 //go:generate go run -mod=mod entc.go
 //go:generate go run ../internal/cmd/schemagen -schema ./schema -out ../migrate
-//go:generate go run ../cmd/prefectdb graph --out ../docs
+//go:generate go run ../internal/cmd/schemadocs -out ../docs

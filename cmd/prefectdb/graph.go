@@ -5,13 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
-	"github.com/prefectdb/prefectdb/internal/schemaviz"
+	"github.com/prefectdb/prefectdb/docs"
 )
 
 // graph writes schema.html (the interactive drawing of the Ent schema) and
-// schema.md (its Mermaid ER diagrams) into --out, drawn from the schema
-// compiled into this binary. `go generate ./...` runs it to write docs/.
+// schema.md (its Mermaid ER diagrams) into --out: the documents `go generate
+// ./...` drew from the schema compiled into this binary (internal/cmd/
+// schemadocs), embedded by package docs. Nothing is drawn at run time, so
+// no command starts the Graphviz runtime.
 func graph(ctx context.Context, flagArgs []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("prefectdb graph", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -22,15 +26,18 @@ func graph(ctx context.Context, flagArgs []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	g, err := schemaviz.CompiledGraph()
-	if err != nil {
-		return err
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", *out, err)
 	}
-	paths, err := schemaviz.Write(ctx, g, *out)
-	if err != nil {
-		return err
-	}
-	for _, p := range paths {
+	for _, name := range docs.SchemaFileNames() {
+		b, err := docs.SchemaFile(name)
+		if err != nil {
+			return fmt.Errorf("read the embedded %s: %w", name, err)
+		}
+		p := filepath.Join(*out, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
 		fmt.Fprintf(stdout, "wrote %s\n", p)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,5 +71,32 @@ func TestGraphCommandErrors(t *testing.T) {
 	}
 	if _, err := runCLI(t, nil, "graph", "--out", file); err == nil || !strings.Contains(err.Error(), "create") {
 		t.Errorf("--out on a file: got %v, want an error creating the directory", err)
+	}
+}
+
+// TestBinaryDoesNotLinkGraphviz: the Graphviz runtime (go-graphviz, whose
+// package init compiles a WebAssembly module and writes a cache under
+// $TMPDIR) belongs to `go generate` only. The binary writes the documents
+// drawn there, so every command starts without it, even where $TMPDIR is
+// not usable.
+func TestBinaryDoesNotLinkGraphviz(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "go-graphviz") || strings.Contains(dep, "wazero") {
+			t.Errorf("cmd/prefectdb links %s: drawing belongs to internal/cmd/schemadocs", dep)
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "prefectdb")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--version")
+	cmd.Env = append(os.Environ(), "TMPDIR=/nonexistent/tmp")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "prefectdb ") {
+		t.Errorf("prefectdb --version with an unusable TMPDIR: %v\n%s", err, out)
 	}
 }
