@@ -68,8 +68,13 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	for _, p := range c.pragmas {
 		if _, err := execer.ExecContext(ctx, p, nil); err != nil {
+			// A database this user may not write keeps its journal mode:
+			// reading it needs no switch, and a write fails on its own.
+			if p == pragmaWAL && isReadOnlyError(err) && resultCode(err) != codeReadOnlyDirectory {
+				continue
+			}
 			_ = inner.Close()
-			return nil, fmt.Errorf("sqlite: %s: %w", p, err)
+			return nil, err
 		}
 	}
 	return newConn(inner, c), nil

@@ -115,7 +115,7 @@ func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB,
 	var version string
 	if err := db.QueryRowContext(ctx, "select sqlite_version()").Scan(&version); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", t.Redacted(), err)
+		return nil, openError(t.Redacted(), err)
 	}
 	if err := CheckVersion(version); err != nil {
 		_ = db.Close()
@@ -164,6 +164,9 @@ func parseVersion(v string) ([3]int, error) {
 	return out, nil
 }
 
+// pragmaWAL switches a database to write-ahead logging.
+const pragmaWAL = "PRAGMA journal_mode = WAL"
+
 // connectionPragmas returns the statements run on every new connection, in
 // order. busy_timeout comes first so that the journal-mode switch waits for
 // locks instead of failing.
@@ -174,7 +177,7 @@ func connectionPragmas(o dialects.Options, skipWAL bool) []string {
 		"PRAGMA foreign_keys = ON",
 	}
 	if !skipWAL {
-		p = append(p, "PRAGMA journal_mode = WAL")
+		p = append(p, pragmaWAL)
 	}
 	return append(p,
 		"PRAGMA synchronous = NORMAL",
