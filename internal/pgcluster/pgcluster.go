@@ -4,6 +4,11 @@
 // can stop, crash and restart it without disturbing any other server, which
 // is what the server-fault tests need.
 //
+// StartWith adds options: TLS (certificates generated for the cluster,
+// TCP only over TLS, optionally client-certificate authentication) and
+// Replication (a primary that StartStandby can clone into a streaming
+// standby, which Promote turns into a primary).
+//
 // It runs Debian's PostgreSQL binaries (/usr/lib/postgresql/<version>/bin,
 // the newest version installed). initdb refuses to run as root, so when the
 // test runs as root the binaries run as the postgres user (runuser).
@@ -17,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -48,6 +54,9 @@ type Cluster struct {
 	base    string // temporary directory: data/, the socket and the log
 	port    int
 	asUser  string // run the binaries as this user ("" = as ourselves)
+	opts    Options
+	tls     *tlsFiles // nil without Options.TLS
+	standby bool      // a standby not yet promoted
 	mu      sync.Mutex
 	running bool
 }
@@ -71,19 +80,45 @@ func Binaries() (string, error) {
 	return filepath.Dir(matches[0]), nil
 }
 
-// Start creates and starts a cluster for the test. It is stopped and its
-// files removed when the test ends. Without PostgreSQL's binaries the test
-// is skipped (under CI=true: failed).
+// Options select optional features of a cluster. The zero value is a
+// plain cluster: TCP without TLS, trust authentication, no replication
+// settings beyond PostgreSQL's defaults.
+type Options struct {
+	// TLS turns on ssl with a certificate generated for the cluster: a
+	// self-signed CA (CAFile), a server certificate it signed for localhost
+	// and 127.0.0.1, and a client certificate with CN postgres
+	// (ClientCertFile, ClientKeyFile). TCP connections are then accepted
+	// only over TLS (hostssl lines only; the Unix socket stays trust), and
+	// URL asks for sslmode=verify-full against localhost.
+	TLS bool
+	// ClientCert (with TLS only) makes TCP connections authenticate by
+	// client certificate (cert auth) instead of trust; URL then carries
+	// sslcert and sslkey.
+	ClientCert bool
+	// Replication configures the cluster as a streaming-replication
+	// primary (wal_level=replica, max_wal_senders=5, hot_standby=on, and a
+	// pg_hba.conf line for replication connections of postgres from
+	// 127.0.0.1, trust), so that StartStandby can clone it.
+	Replication bool
+}
+
+// Start creates and starts a plain cluster for the test: StartWith with
+// the zero Options.
 func Start(t testing.TB) *Cluster {
 	t.Helper()
-	bin, err := Binaries()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("pgcluster: %v (CI=true: PostgreSQL tests must run)", err)
-		}
-		t.Skipf("skipping: pgcluster: %v", err)
+	return StartWith(t, Options{})
+}
+
+// StartWith creates and starts a cluster with the given options for the
+// test. It is stopped and its files removed when the test ends. Without
+// PostgreSQL's binaries the test is skipped (under CI=true: failed).
+func StartWith(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	if opts.ClientCert && !opts.TLS {
+		t.Fatal("pgcluster: Options.ClientCert needs Options.TLS")
 	}
-	c := &Cluster{bin: bin}
+	bin := binariesOrSkip(t)
+	c := &Cluster{bin: bin, opts: opts}
 	if os.Geteuid() == 0 {
 		c.asUser = "postgres"
 	}
@@ -101,35 +136,77 @@ func Start(t testing.TB) *Cluster {
 	return c
 }
 
-// create makes the temporary directory, runs initdb and writes the
-// configuration.
-func (c *Cluster) create() error {
+// binariesOrSkip returns the PostgreSQL bin directory, or skips the test
+// (under CI=true: fails it) when there is none.
+func binariesOrSkip(t testing.TB) string {
+	t.Helper()
+	bin, err := Binaries()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("pgcluster: %v (CI=true: PostgreSQL tests must run)", err)
+		}
+		t.Skipf("skipping: pgcluster: %v", err)
+	}
+	return bin
+}
+
+// serverIDs returns the uid and gid the server runs as when that is not
+// us, else -1, -1.
+func (c *Cluster) serverIDs() (uid, gid int, err error) {
+	if c.asUser == "" {
+		return -1, -1, nil
+	}
+	u, err := user.Lookup(c.asUser)
+	if err != nil {
+		return 0, 0, fmt.Errorf("running as root needs the %s user to run the server: %w", c.asUser, err)
+	}
+	uid, err = strconv.Atoi(u.Uid)
+	if err != nil {
+		return 0, 0, fmt.Errorf("uid of %s: %w", c.asUser, err)
+	}
+	gid, err = strconv.Atoi(u.Gid)
+	if err != nil {
+		return 0, 0, fmt.Errorf("gid of %s: %w", c.asUser, err)
+	}
+	return uid, gid, nil
+}
+
+// makeBase makes the cluster's temporary directory, owned by the server's
+// user, and picks its port.
+func (c *Cluster) makeBase() error {
 	// Not t.TempDir: its parent is private to us, and the server may run as
 	// another user. The path stays short: a socket path has ~100 bytes.
 	base, err := os.MkdirTemp("", "pgcluster-")
 	if err != nil {
-		return err
+		return fmt.Errorf("temporary directory: %w", err)
 	}
 	c.base = base
-	if c.asUser != "" {
-		u, err := user.Lookup(c.asUser)
-		if err != nil {
-			return fmt.Errorf("running as root needs the %s user to run initdb: %w", c.asUser, err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
+	uid, gid, err := c.serverIDs()
+	if err != nil {
+		return err
+	}
+	if uid >= 0 {
 		if err := os.Chown(base, uid, gid); err != nil {
-			return err
+			return fmt.Errorf("chown %s to %s: %w", base, c.asUser, err)
 		}
 	}
 	if c.port, err = freePort(); err != nil {
+		return fmt.Errorf("choosing a port: %w", err)
+	}
+	return nil
+}
+
+// create makes the temporary directory, runs initdb and writes the
+// configuration (and, with TLS, the certificates).
+func (c *Cluster) create() error {
+	if err := c.makeBase(); err != nil {
 		return err
 	}
 	if out, err := c.run(time.Minute, "initdb", "-D", c.dataDir(), "-A", "trust", "-U", "postgres",
 		"-E", "UTF8", "--no-locale", "-N"); err != nil {
 		return fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	conf := strings.Join([]string{
+	lines := []string{
 		"",
 		"# pgcluster: a throwaway test cluster",
 		"listen_addresses = '127.0.0.1'",
@@ -141,14 +218,80 @@ func (c *Cluster) create() error {
 		"max_connections = 50",
 		"shared_buffers = 32MB",
 		"log_min_messages = warning",
-		"",
-	}, "\n")
-	f, err := os.OpenFile(filepath.Join(c.dataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
+	}
+	if c.opts.TLS {
+		uid, gid, err := c.serverIDs()
+		if err != nil {
+			return err
+		}
+		if c.tls, err = makeTLSFiles(filepath.Join(c.base, "tls"), uid, gid); err != nil {
+			return fmt.Errorf("TLS certificates: %w", err)
+		}
+		lines = append(lines,
+			"ssl = on",
+			"ssl_cert_file = '"+c.tls.serverCert+"'",
+			"ssl_key_file = '"+c.tls.serverKey+"'",
+			"ssl_ca_file = '"+c.tls.caCert+"'",
+		)
+	}
+	if c.opts.Replication {
+		lines = append(lines,
+			"wal_level = replica",
+			"max_wal_senders = 5",
+			"hot_standby = on",
+		)
+	}
+	if err := appendFile(filepath.Join(c.dataDir(), "postgresql.conf"), strings.Join(lines, "\n")+"\n"); err != nil {
 		return err
 	}
-	_, err = f.WriteString(conf)
-	return errors.Join(err, f.Close())
+	return c.writeHBA()
+}
+
+// writeHBA adapts initdb's pg_hba.conf (all trust, local and TCP) to the
+// options: with TLS it is replaced so that TCP connections must use TLS
+// (and, with ClientCert, a client certificate); with Replication a line
+// for replication connections from 127.0.0.1 is added.
+func (c *Cluster) writeHBA() error {
+	path := filepath.Join(c.dataDir(), "pg_hba.conf")
+	if !c.opts.TLS {
+		if !c.opts.Replication {
+			return nil
+		}
+		return appendFile(path, "\n# pgcluster: Replication\nhost replication postgres 127.0.0.1/32 trust\n")
+	}
+	auth := "trust"
+	if c.opts.ClientCert {
+		auth = "cert"
+	}
+	hba := []string{
+		"# pgcluster: TLS; over TCP only hostssl",
+		"local all all trust",
+		"local replication all trust",
+		"hostssl all all 127.0.0.1/32 " + auth,
+	}
+	if c.opts.Replication {
+		// Trust even with ClientCert: pg_basebackup and the standby's
+		// walreceiver run as the server's user, which cannot read the
+		// client key (owned by us).
+		hba = append(hba, "hostssl replication postgres 127.0.0.1/32 trust")
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(hba, "\n")+"\n"), 0o600); err != nil {
+		return fmt.Errorf("writing pg_hba.conf: %w", err)
+	}
+	return nil
+}
+
+// appendFile appends text to an existing file.
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", path, err)
+	}
+	_, err = f.WriteString(text)
+	if err := errors.Join(err, f.Close()); err != nil {
+		return fmt.Errorf("appending to %s: %w", path, err)
+	}
+	return nil
 }
 
 func (c *Cluster) dataDir() string { return filepath.Join(c.base, "data") }
@@ -158,13 +301,68 @@ func (c *Cluster) logFile() string { return filepath.Join(c.base, "server.log") 
 func (c *Cluster) Port() int { return c.port }
 
 // URL is the cluster's postgres database as user postgres, over TCP.
-func (c *Cluster) URL() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
+// Without TLS it is on 127.0.0.1 with sslmode=disable; with TLS it is on
+// localhost with sslmode=verify-full and sslrootcert=CAFile (and, with
+// ClientCert, sslcert and sslkey).
+func (c *Cluster) URL() string { return c.DatabaseURL("postgres") }
+
+// DatabaseURL is the URL of another database of the cluster, like URL.
+func (c *Cluster) DatabaseURL(name string) string {
+	if c.tls == nil {
+		return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, name)
+	}
+	q := url.Values{}
+	q.Set("sslmode", "verify-full")
+	q.Set("sslrootcert", c.tls.caCert)
+	if c.opts.ClientCert {
+		q.Set("sslcert", c.tls.clientCert)
+		q.Set("sslkey", c.tls.clientKey)
+	}
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.User("postgres"),
+		Host:     net.JoinHostPort("localhost", strconv.Itoa(c.port)),
+		Path:     "/" + name,
+		RawQuery: q.Encode(),
+	}
+	return u.String()
 }
 
-// DatabaseURL is the URL of another database of the cluster.
-func (c *Cluster) DatabaseURL(name string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, name)
+// CAFile is the PEM file of the CA that signed the server's and the
+// client's certificates of a TLS cluster ("" without TLS).
+func (c *Cluster) CAFile() string {
+	if c.tls == nil {
+		return ""
+	}
+	return c.tls.caCert
+}
+
+// ClientCertFile is the PEM file of a TLS cluster's client certificate,
+// CN postgres, signed by CAFile ("" without TLS).
+func (c *Cluster) ClientCertFile() string {
+	if c.tls == nil {
+		return ""
+	}
+	return c.tls.clientCert
+}
+
+// ClientKeyFile is the PEM (PKCS#8) file of ClientCertFile's private key,
+// mode 0600, owned by the test process's user ("" without TLS).
+func (c *Cluster) ClientKeyFile() string {
+	if c.tls == nil {
+		return ""
+	}
+	return c.tls.clientKey
+}
+
+// OtherCAFile is the PEM file of a CA unrelated to the cluster's
+// certificates, for tests that a client rejects the server when it trusts
+// the wrong CA ("" without TLS).
+func (c *Cluster) OtherCAFile() string {
+	if c.tls == nil {
+		return ""
+	}
+	return c.tls.otherCA
 }
 
 // Running reports whether the cluster was last started, not stopped.
