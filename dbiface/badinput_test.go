@@ -296,3 +296,74 @@ func TestInterfaceNeverPrintsPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestBadInputBulkPaths: the write paths that bypass Ent (InsertLogs,
+// CopyLogs, InsertEvents, SetFlowRunState) check values as the Ent hooks
+// do, on both databases alike: a NUL byte, invalid UTF-8 or over-long
+// indexed text is refused with an InvalidValueError naming the row and
+// field, and nothing of the call is written.
+func TestBadInputBulkPaths(t *testing.T) {
+	forEach(t, func(t *testing.T, iface *dbiface.Interface) {
+		ctx := testutil.Context(t)
+		now := time.Now().UTC()
+		long := strings.Repeat("x", types.MaxIndexedTextBytes+1)
+		good := dialects.LogRow{Name: "bi", Level: 20, Message: "fine", Timestamp: now}
+		for _, bad := range []struct {
+			field string
+			row   dialects.LogRow
+		}{
+			{"log[1].message", dialects.LogRow{Name: "bi", Level: 20, Message: "a\x00b", Timestamp: now}},
+			{"log[1].name", dialects.LogRow{Name: "\xff", Level: 20, Message: "m", Timestamp: now}},
+			{"log[1].timestamp", dialects.LogRow{Name: "bi", Level: 20, Message: "m", Timestamp: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		} {
+			err := iface.InsertLogs(ctx, []dialects.LogRow{good, bad.row})
+			var invalid *types.InvalidValueError
+			if !errors.As(err, &invalid) || invalid.Field != bad.field {
+				t.Fatalf("InsertLogs with a bad %s: %v; want an InvalidValueError naming it", bad.field, err)
+			}
+			ch := make(chan []dialects.LogRow, 2)
+			ch <- []dialects.LogRow{good}
+			ch <- []dialects.LogRow{good, bad.row}
+			close(ch)
+			n, err := iface.CopyLogs(ctx, ch)
+			if !errors.As(err, &invalid) || invalid.Field != bad.field {
+				t.Fatalf("CopyLogs with a bad %s: %d rows, %v; want an InvalidValueError naming it", bad.field, n, err)
+			}
+		}
+		// CopyLogs commits the batches before the invalid one, no more.
+		var logs int
+		if err := iface.Engine().QueryRowContext(ctx, "SELECT count(*) FROM log").Scan(&logs); err != nil || logs > 3 {
+			t.Fatalf("log rows after refused writes: %d, %v; want at most the 3 valid batches CopyLogs took", logs, err)
+		}
+		for _, bad := range []struct {
+			field string
+			ev    dialects.EventRow
+		}{
+			{"event[0].event", dialects.EventRow{Event: long, ResourceID: "r", Occurred: now}},
+			{"event[0].resource_id", dialects.EventRow{Event: "e", ResourceID: long, Occurred: now}},
+			{"event[0].payload", dialects.EventRow{Event: "e", ResourceID: "r", Occurred: now, Payload: map[string]any{"k": "a\x00"}}},
+			{"event[0].resources[0].resource_id", dialects.EventRow{Event: "e", ResourceID: "r", Occurred: now,
+				Resources: []dialects.EventResourceRow{{ResourceID: long}}}},
+		} {
+			_, err := iface.InsertEvents(ctx, []dialects.EventRow{bad.ev})
+			var invalid *types.InvalidValueError
+			if !errors.As(err, &invalid) || invalid.Field != bad.field || strings.Contains(err.Error(), long) {
+				t.Fatalf("InsertEvents with a bad %s: %v; want an InvalidValueError naming it, without the value", bad.field, err)
+			}
+		}
+		var events int
+		if err := iface.Engine().QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&events); err != nil || events != 0 {
+			t.Fatalf("events after refused writes: %d, %v; want 0", events, err)
+		}
+		f := iface.Flow.Create().SetName("bi").SaveX(ctx)
+		run := iface.FlowRun.Create().SetName("bi").SetFlow(f).SaveX(ctx)
+		_, err := iface.SetFlowRunState(ctx, run.ID, dbiface.StateTransition{Type: types.StateRunning, Name: long})
+		var invalid *types.InvalidValueError
+		if !errors.As(err, &invalid) || invalid.Field != "state name" {
+			t.Fatalf("SetFlowRunState with a %d-byte name: %v; want an InvalidValueError naming the state name", len(long), err)
+		}
+		if n := iface.FlowRunState.Query().CountX(ctx); n != 0 {
+			t.Fatalf("states after a refused transition: %d, want 0", n)
+		}
+	})
+}

@@ -16,15 +16,27 @@ import (
 // own.
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
-// interceptors added to the client do not run for it.
+// interceptors added to the client do not run for it. Its values are checked
+// as prefectdb's own schema hooks check Ent's writes: a value the two
+// databases would not store alike is refused with a
+// *types.InvalidValueError naming the row and field, before anything of the
+// call is written (CopyLogs: before anything of that batch).
 func (s *Session) InsertLogs(ctx context.Context, rows []dialects.LogRow) error {
+	if err := validateLogs(rows); err != nil {
+		return fmt.Errorf("dbiface: insert logs: %w", err)
+	}
+	return s.insertLogs(ctx, rows)
+}
+
+// insertLogs is InsertLogs for rows already validated.
+func (s *Session) insertLogs(ctx context.Context, rows []dialects.LogRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	q := s.iface.dialect
 	if !s.InTransaction() && len(rows) > dialects.LogRowsPerStatement {
 		return s.iface.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
-			return s.InsertLogs(ctx, rows)
+			return s.insertLogs(ctx, rows)
 		})
 	}
 	if err := q.InsertLogs(ctx, s.Client, rows); err != nil {
@@ -40,17 +52,29 @@ func (s *Session) InsertLogs(ctx context.Context, rows []dialects.LogRow) error 
 // written once. Outside a transaction it runs in one of its own.
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
-// interceptors added to the client do not run for it.
+// interceptors added to the client do not run for it. Its values are checked
+// as prefectdb's own schema hooks check Ent's writes: a value the two
+// databases would not store alike is refused with a
+// *types.InvalidValueError naming the row and field, before anything of the
+// call is written (CopyLogs: before anything of that batch).
 func (s *Session) InsertEvents(ctx context.Context, events []dialects.EventRow) (dialects.EventsWritten, error) {
 	if len(events) == 0 {
 		return dialects.EventsWritten{}, nil
 	}
+	if err := validateEvents(events); err != nil {
+		return dialects.EventsWritten{}, fmt.Errorf("dbiface: insert events: %w", err)
+	}
+	return s.insertEvents(ctx, events)
+}
+
+// insertEvents is InsertEvents for events already validated.
+func (s *Session) insertEvents(ctx context.Context, events []dialects.EventRow) (dialects.EventsWritten, error) {
 	q := s.iface.dialect
 	if !s.InTransaction() {
 		var w dialects.EventsWritten
 		err := s.iface.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
 			var err error
-			w, err = s.InsertEvents(ctx, events)
+			w, err = s.insertEvents(ctx, events)
 			return err
 		})
 		return w, err
@@ -65,7 +89,11 @@ func (s *Session) InsertEvents(ctx context.Context, events []dialects.EventRow) 
 // InsertLogs is Session.InsertLogs outside any caller's transaction.
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
-// interceptors added to the client do not run for it.
+// interceptors added to the client do not run for it. Its values are checked
+// as prefectdb's own schema hooks check Ent's writes: a value the two
+// databases would not store alike is refused with a
+// *types.InvalidValueError naming the row and field, before anything of the
+// call is written (CopyLogs: before anything of that batch).
 func (i *Interface) InsertLogs(ctx context.Context, rows []dialects.LogRow) error {
 	return (&Session{Client: i.Client, iface: i}).InsertLogs(ctx, rows)
 }
@@ -73,7 +101,11 @@ func (i *Interface) InsertLogs(ctx context.Context, rows []dialects.LogRow) erro
 // InsertEvents is Session.InsertEvents in a transaction of its own.
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
-// interceptors added to the client do not run for it.
+// interceptors added to the client do not run for it. Its values are checked
+// as prefectdb's own schema hooks check Ent's writes: a value the two
+// databases would not store alike is refused with a
+// *types.InvalidValueError naming the row and field, before anything of the
+// call is written (CopyLogs: before anything of that batch).
 func (i *Interface) InsertEvents(ctx context.Context, events []dialects.EventRow) (dialects.EventsWritten, error) {
 	return (&Session{Client: i.Client, iface: i}).InsertEvents(ctx, events)
 }
@@ -91,29 +123,50 @@ func (i *Interface) InsertEvents(ctx context.Context, events []dialects.EventRow
 // part of a Session's transaction.
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
-// interceptors added to the client do not run for it.
+// interceptors added to the client do not run for it. Its values are checked
+// as prefectdb's own schema hooks check Ent's writes: a value the two
+// databases would not store alike is refused with a
+// *types.InvalidValueError naming the row and field, before anything of the
+// call is written (CopyLogs: before anything of that batch).
 func (i *Interface) CopyLogs(ctx context.Context, batches <-chan []dialects.LogRow) (int64, error) {
+	// Every batch is checked on its way in; an invalid one ends the input
+	// there, so the batches before it are written and committed as if the
+	// channel had been closed, and its error is returned.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	valid, invalid := validatedBatches(ctx, batches)
+	n, err := i.copyLogs(ctx, valid)
+	cancel()
+	select {
+	case verr := <-invalid:
+		return n, fmt.Errorf("dbiface: copy logs: %w", verr)
+	default:
+	}
+	if err != nil {
+		return n, fmt.Errorf("dbiface: copy logs: %w", err)
+	}
+	return n, nil
+}
+
+// copyLogs is CopyLogs for batches already validated.
+func (i *Interface) copyLogs(ctx context.Context, batches <-chan []dialects.LogRow) (int64, error) {
 	if c, ok := i.dialect.(dialects.LogCopier); ok {
-		n, err := c.CopyLogs(ctx, i.db, batches)
-		if err != nil {
-			return n, fmt.Errorf("dbiface: copy logs: %w", err)
-		}
-		return n, nil
+		return c.CopyLogs(ctx, i.db, batches)
 	}
 	var total int64
 	g := &logGrouper{batches: batches}
 	for {
 		group, err := g.next(ctx)
 		if err != nil {
-			return total, fmt.Errorf("dbiface: copy logs: %w", err)
+			return total, err
 		}
 		if group == nil {
 			return total, nil
 		}
 		if err := i.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
-			return s.InsertLogs(ctx, group)
+			return s.insertLogs(ctx, group)
 		}); err != nil {
-			return total, fmt.Errorf("dbiface: copy logs: %w", err)
+			return total, err
 		}
 		total += int64(len(group))
 	}

@@ -58,6 +58,9 @@ func (t StateTransition) validate() error {
 		value any
 	}{{"state name", t.Name}, {"state timestamp", t.Timestamp}, {"state message", t.Message},
 		{"state details", t.StateDetails}, {"state data", t.Data}}
+	if reason := types.CheckIndexedText(t.Name); reason != "" {
+		return &types.InvalidValueError{Field: "state name", Reason: reason}
+	}
 	for _, c := range checks {
 		if c.field == "state timestamp" && t.Timestamp.IsZero() {
 			continue

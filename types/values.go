@@ -132,3 +132,22 @@ func checkJSON(v any, depth int) string {
 	}
 	return checkJSON(doc, depth+1)
 }
+
+// MaxIndexedTextBytes is the longest text, in bytes, that prefectdb stores
+// in a column that a B-tree index covers. PostgreSQL refuses an index entry
+// over 2,704 bytes (after compression, so whether a value fits depends on
+// its content), SQLite has no such limit; refusing longer values on both
+// keeps them alike. Two such columns and an id fit in one index entry.
+const MaxIndexedTextBytes = 1300
+
+// CheckIndexedText reports why s cannot be stored in an indexed column
+// (CheckValue's reasons, or its length), or "".
+func CheckIndexedText(s string) string {
+	if r := checkText(s); r != "" {
+		return r
+	}
+	if len(s) > MaxIndexedTextBytes {
+		return fmt.Sprintf("text is %d bytes; an indexed column takes at most %d", len(s), MaxIndexedTextBytes)
+	}
+	return ""
+}

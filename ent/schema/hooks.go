@@ -32,7 +32,8 @@ func finiteJSON(next ent.Mutator) ent.Mutator {
 
 // validValues refuses, on both databases alike, values that one of them
 // cannot store as the other does: text with a NUL byte or that is not UTF-8,
-// times outside years 1 to 9999, and the same inside JSON values. The error
+// times outside years 1 to 9999, the same inside JSON values, and text over
+// types.MaxIndexedTextBytes in an indexed column. The error
 // is a *types.InvalidValueError naming the entity and field, never the value.
 func validValues(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -43,6 +44,17 @@ func validValues(next ent.Mutator) ent.Mutator {
 			}
 			if reason := types.CheckValue(v); reason != "" {
 				return nil, &types.InvalidValueError{Field: strings.ToLower(m.Type()) + "." + name, Reason: reason}
+			}
+		}
+		for _, name := range indexedText(m.Type()) {
+			v, ok := m.Field(name)
+			if !ok {
+				continue
+			}
+			if s, ok := v.(string); ok {
+				if reason := types.CheckIndexedText(s); reason != "" {
+					return nil, &types.InvalidValueError{Field: strings.ToLower(m.Type()) + "." + name, Reason: reason}
+				}
 			}
 		}
 		return next.Mutate(ctx, m)
