@@ -47,7 +47,7 @@ func TestBenchSmoke(t *testing.T) {
 			// PREFECT_HOME points nowhere: bench must not touch the configured database.
 			home := filepath.Join(t.TempDir(), "home")
 			env := map[string]string{"PREFECT_HOME": home}
-			err := run(context.Background(), args, &stdout, &stderr, func(k string) string { return env[k] })
+			err := run(context.Background(), args, nil, &stdout, &stderr, func(k string) string { return env[k] })
 			if err != nil {
 				t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 			}
@@ -152,7 +152,7 @@ func TestBenchRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), c.args, &stdout, &stderr, func(string) string { return "" })
+		err := run(context.Background(), c.args, nil, &stdout, &stderr, func(string) string { return "" })
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want one containing %q", c.args, err, c.want)
 		}

@@ -3,6 +3,7 @@
 //	prefectdb migrate up [--to TARGET]    apply pending migrations (or adopt a Prefect-made database)
 //	prefectdb migrate down [--to TARGET]  revert one step (default), to a target, or to base
 //	prefectdb migrate status              applied and pending migrations, and schema drift
+//	prefectdb migrate stamp REVISION      record the database as at REVISION, running nothing
 //	prefectdb reset --yes                 drop everything, then migrate up
 //	prefectdb graph [--out DIR]           draw the schema: DIR/schema.html and DIR/schema.md
 //	prefectdb bench [--url URL] [--quick] [--json FILE]
@@ -16,6 +17,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,10 +49,13 @@ commands:
                                  made by a Prefect 3.x server is adopted and, without --to, stays
                                  at its release
   migrate down [--to TARGET]     revert migrations: -1 (default, one step), a TARGET, or base;
-                                 when that deletes data it says what and needs --yes
+                                 when that deletes data it says what and needs --yes (or, on a
+                                 terminal, typing yes)
   migrate status [--json]        show the Prefect release and Alembic revision of the database,
                                  applied and pending migrations, and schema drift
   migrate up --dry-run           print the SQL that migrate up would run, and change nothing
+  migrate stamp TARGET           record the database as migrated to TARGET without running any
+                                 migration (prefect server database stamp); check drift after
 
 TARGET is a Prefect release (3.4.0, or 3.4 for the newest 3.4.x), a Prefect Alembic revision,
 a prefectdb version, or head.
@@ -80,7 +85,11 @@ func (e usageError) Error() string { return e.msg }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	var stdin io.Reader // nil: no one to ask for confirmation
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+		stdin = os.Stdin
+	}
+	err := run(ctx, os.Args[1:], stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "prefectdb: %s\n", oneLine(err.Error()))
@@ -113,8 +122,9 @@ func oneLine(s string) string {
 	}
 }
 
-// run executes one command line.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+// run executes one command line. stdin is the terminal to ask for
+// confirmation on, or nil when there is none (then --yes is needed).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 || slices.Contains(args, "-h") || slices.Contains(args, "--help") || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -129,15 +139,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case len(words) == 0:
 		return usageError{"no command given"}
 	case words[0] == "migrate" && len(words) == 1:
-		return usageError{"migrate needs a subcommand: up, down or status"}
+		return usageError{"migrate needs a subcommand: up, down, status or stamp"}
 	case words[0] == "migrate":
 		cmd, words = "migrate "+words[1], words[2:]
 	default:
 		cmd, words = words[0], words[1:]
 	}
-	if cmd == "migrate down" && len(words) == 1 && !slices.Contains(flagArgs, "--to") && !slices.Contains(flagArgs, "-to") {
-		// "migrate down -1" or "migrate down 3.4.0", as Prefect's CLI takes
-		// its revision.
+	if (cmd == "migrate down" || cmd == "migrate stamp") && len(words) == 1 &&
+		!slices.Contains(flagArgs, "--to") && !slices.Contains(flagArgs, "-to") {
+		// "migrate down -1", "migrate down 3.4.0" or "migrate stamp head",
+		// as Prefect's CLI takes its revision.
 		flagArgs, words = append(flagArgs, "--to", words[0]), nil
 	}
 	if len(words) > 0 {
@@ -161,9 +172,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return usageError{err.Error()}
 	}
 	switch cmd {
-	case "migrate up", "migrate down", "migrate status", "reset":
+	case "migrate up", "migrate down", "migrate status", "migrate stamp", "reset":
 	default:
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+	if cmd == "migrate stamp" && *to == "" {
+		return usageError{"migrate stamp needs a revision: a Prefect release, an Alembic revision, a prefectdb version or head"}
 	}
 	if cmd == "reset" && !*yes {
 		return usageError{"reset drops every prefectdb table and all its data; run it again with --yes to confirm"}
@@ -197,7 +211,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	opts.Logger, opts.Echo = logger, opts.Echo || *verbose
 	openDB := connect.Open
-	if cmd == "migrate status" || cmd == "migrate down" || *dryRun {
+	if cmd == "migrate status" || cmd == "migrate down" || cmd == "migrate stamp" || *dryRun {
 		openDB = connect.OpenExisting // read or remove: create nothing
 	}
 	db, err := openDB(ctx, *url, opts)
@@ -232,14 +246,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			for _, l := range losses {
 				shown = append(shown, l.String())
 			}
-			return usageError{fmt.Sprintf("migrate down --to %s would delete %s; run it again with --yes to confirm "+
-				"(back the database up first)", *to, strings.Join(shown, ", "))}
+			what := fmt.Sprintf("migrate down --to %s would delete %s", *to, strings.Join(shown, ", "))
+			if stdin == nil {
+				return usageError{what + "; run it again with --yes to confirm (back the database up first)"}
+			}
+			if !confirm(stdin, stderr, what+" (back the database up first).\nType yes to go on: ") {
+				return errors.New("migrate down not confirmed; nothing was changed")
+			}
 		}
 		steps, err := m.Down(ctx, *to)
 		if err == nil && len(steps) == 0 {
 			fmt.Fprintln(stdout, "nothing to revert")
 		}
 		return err
+	case "migrate stamp":
+		if _, err := m.Stamp(ctx, *to); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "no migration ran; `prefectdb migrate status` checks the schema against the stamp")
+		return nil
 	case "migrate status":
 		if *asJSON {
 			return statusJSON(ctx, stdout, m)
@@ -251,6 +276,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return up(ctx, stdout, m, migrate.Head)
 	}
+}
+
+// confirm asks on the terminal and reports whether the answer was "yes".
+func confirm(in io.Reader, out io.Writer, prompt string) bool {
+	fmt.Fprint(out, prompt)
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	return strings.EqualFold(strings.TrimSpace(line), "yes")
 }
 
 // versionLine is prefectdb's version and the Prefect releases it supports.

@@ -15,7 +15,7 @@ import (
 func runCLI(t *testing.T, env map[string]string, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
+	err := run(context.Background(), args, nil, &out, &errOut, func(k string) string { return env[k] })
 	return out.String() + errOut.String(), err
 }
 
@@ -225,7 +225,7 @@ func TestDryRunAndJSON(t *testing.T) {
 		t.Fatalf("up: %v\n%s", err, out)
 	}
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"migrate", "up", "--dry-run"}, &stdout, &stderr, func(k string) string { return env[k] }); err != nil {
+	if err := run(context.Background(), []string{"migrate", "up", "--dry-run"}, nil, &stdout, &stderr, func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(stdout.String(), "-- 20250428133722_7655f31c5157_remove_flow_run_notifications.sql") ||
@@ -233,7 +233,7 @@ func TestDryRunAndJSON(t *testing.T) {
 		t.Fatalf("dry run printed:\n%s", stdout.String())
 	}
 	stdout.Reset()
-	if err := run(context.Background(), []string{"migrate", "status", "--json"}, &stdout, &stderr, func(k string) string { return env[k] }); err != nil {
+	if err := run(context.Background(), []string{"migrate", "status", "--json"}, nil, &stdout, &stderr, func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 	var st struct {
@@ -246,5 +246,63 @@ func TestDryRunAndJSON(t *testing.T) {
 	}
 	if st.AlembicRevision != "bbca16f6f218" || st.Release != "Prefect 3.2.15 to 3.3.7" || len(st.Pending) == 0 {
 		t.Fatalf("status --json = %+v", st)
+	}
+}
+
+// TestStampAndConfirm: `migrate stamp REVISION` moves the bookkeeping only
+// (a revision is required); `migrate down` that deletes data asks on a
+// terminal and goes on only after "yes", and without a terminal needs
+// --yes.
+func TestStampAndConfirm(t *testing.T) {
+	home := t.TempDir()
+	env := map[string]string{"PREFECT_HOME": home}
+	if out, err := runCLI(t, env, "migrate", "up"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var ue usageError
+	if _, err := runCLI(t, env, "migrate", "stamp"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "needs a revision") {
+		t.Errorf("migrate stamp without a revision: %v", err)
+	}
+	out, err := runCLI(t, env, "migrate", "stamp", "3.0.0")
+	if err != nil || !strings.Contains(out, "no migration ran") || !strings.Contains(out, "adopt") {
+		t.Fatalf("migrate stamp 3.0.0: %v\n%s", err, out)
+	}
+	// The schema is the head's, the stamp says 3.0: status fails on drift.
+	out, err = runCLI(t, env, "migrate", "status")
+	if err == nil || !strings.Contains(err.Error(), "drifted") || !strings.Contains(out, "Prefect 3.0.0 to 3.0.2") {
+		t.Errorf("status after stamping 3.0.0 a head schema: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, env, "migrate", "stamp", "head"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// Put a row in, so that reverting to base deletes data.
+	if out, err := runCLI(t, env, "migrate", "status"); err != nil || !strings.Contains(out, "drift:    none") {
+		t.Fatalf("status after stamping head again: %v\n%s", err, out)
+	}
+	dbPath := filepath.Join(home, "prefect.db")
+	sqlDB, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlDB.Exec(`INSERT INTO flow (id, name, tags, labels) VALUES ('6a9f2c1e-0000-4000-8000-000000000001', 'f', '[]', '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	_ = sqlDB.Close()
+
+	down := func(stdin string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"migrate", "down", "--to", "base"}, strings.NewReader(stdin), &out, &errOut,
+			func(k string) string { return env[k] })
+		return out.String() + errOut.String(), err
+	}
+	out, err = down("no\n")
+	if err == nil || !strings.Contains(out, "Type yes to go on") || !strings.Contains(out, "flow (1 row") {
+		t.Fatalf("down answered no: %v\n%s", err, out)
+	}
+	if out, err := runCLI(t, env, "migrate", "status"); err != nil || !strings.Contains(out, "pending:  none") {
+		t.Fatalf("the refused down changed the database: %v\n%s", err, out)
+	}
+	if out, err = down("yes\n"); err != nil || !strings.Contains(out, "down  20240913000000") {
+		t.Fatalf("down answered yes: %v\n%s", err, out)
 	}
 }
