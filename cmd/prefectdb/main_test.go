@@ -83,7 +83,7 @@ func TestCommandErrors(t *testing.T) {
 		want  string
 	}{
 		{[]string{"reset"}, true, "--yes"},
-		{[]string{"migrate"}, true, "up, down or status"},
+		{[]string{"migrate"}, true, "up, down, status or stamp"},
 		{[]string{"migrate", "sideways"}, true, `unknown command "migrate sideways"`},
 		{[]string{"migrate", "up", "extra"}, true, `unexpected argument "extra"`},
 		{[]string{"migrate", "up", "--nope"}, true, "nope"},
