@@ -22,6 +22,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Kind names a database dialect.
@@ -126,7 +129,16 @@ type Target struct {
 	raw string
 	// pgDSN is the pgx connection URL; it may contain the password.
 	pgDSN string
+	// pooler: the URL set statement_cache_size=0 or
+	// prepared_statement_cache_size=0 (PostgreSQL only).
+	pooler bool
 }
+
+// TransactionPooler reports whether the URL says, the way Prefect users say
+// it (statement_cache_size=0 or prepared_statement_cache_size=0), that a
+// pooler in transaction mode is in front of the server; see
+// Options.TransactionPooler.
+func (t Target) TransactionPooler() bool { return t.pooler }
 
 // PostgresDSN returns the connection URL for pgx (PostgreSQL only, "" for
 // SQLite): the URL with the scheme normalised to postgres:// (the
@@ -469,12 +481,26 @@ func postgresTarget(p urlParts, asyncpg bool) (*Target, error) {
 		// "u:p@ss:word@h": the port holds the rest of the password.
 		return nil, errors.New("the port part contains '@': percent-encode '@' in the user name or password as %40")
 	}
-	if p.port != "" {
-		n, err := strconv.Atoi(p.port)
-		if err != nil || n <= 0 || n > 65535 {
-			return nil, &fragmentError{format: "invalid port %s", fragment: p.port}
+	switch {
+	case strings.Contains(p.port, ","):
+		// libpq's multi-host form, "h1:5432,h2:5433,h3": the pattern put
+		// everything after the first host's colon into the port.
+		hosts, err := hostList(p.host + ":" + p.port)
+		if err != nil {
+			return nil, err
+		}
+		host = hosts
+	case p.port != "":
+		if err := checkPort(p.port); err != nil {
+			return nil, err
 		}
 		host += ":" + p.port
+	case strings.Contains(host, ","):
+		hosts, err := hostList(host)
+		if err != nil {
+			return nil, err
+		}
+		host = hosts
 	}
 	u.Host = host
 	if host == "" && !p.hasUser && strings.Contains(p.database, "@") {
@@ -490,6 +516,26 @@ func postgresTarget(p urlParts, asyncpg bool) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	if hosts, ok := q["host"]; ok && u.Host == "" && len(hosts) > 0 && !strings.HasPrefix(hosts[0], "/") {
+		// SQLAlchemy's multi-host form: ?host=h1:5432&host=h2:5432.
+		list, err := hostList(strings.Join(hosts, ","))
+		if err != nil {
+			return nil, err
+		}
+		u.Host = list
+		delete(q, "host")
+	}
+	// Prefect's (asyncpg's) statement caches: 0 means a transaction pooler
+	// is in front. Not settings PostgreSQL knows, so they are not passed on.
+	pooler := false
+	for _, k := range []string{"statement_cache_size", "prepared_statement_cache_size"} {
+		if v, ok := q[k]; ok {
+			if len(v) > 0 && strings.TrimSpace(v[len(v)-1]) == "0" {
+				pooler = true
+			}
+			delete(q, k)
+		}
+	}
 	if asyncpg {
 		if v, ok := q["ssl"]; ok {
 			delete(q, "ssl")
@@ -504,10 +550,39 @@ func postgresTarget(p urlParts, asyncpg bool) (*Target, error) {
 				q.Set("sslmode", mode)
 			}
 		}
-		delete(q, "prepared_statement_cache_size")
 	}
 	u.RawQuery = q.Encode()
-	return &Target{Kind: Postgres, pgDSN: u.String()}, nil
+	return &Target{Kind: Postgres, pgDSN: u.String(), pooler: pooler}, nil
+}
+
+// checkPort refuses a port that is not a number from 1 to 65535.
+func checkPort(port string) error {
+	n, err := strconv.Atoi(port)
+	if err != nil || n <= 0 || n > 65535 {
+		return &fragmentError{format: "invalid port %s", fragment: port}
+	}
+	return nil
+}
+
+// hostList checks a comma-separated list of host[:port] (libpq's
+// multi-host form) and returns it as pgx reads it.
+func hostList(list string) (string, error) {
+	parts := strings.Split(list, ",")
+	for _, h := range parts {
+		name, port := h, ""
+		if i := strings.LastIndex(h, ":"); i >= 0 && !strings.HasSuffix(h, "]") {
+			name, port = h[:i], h[i+1:]
+		}
+		if name == "" || strings.ContainsAny(name, "@/?#") {
+			return "", &fragmentError{format: "invalid host %s in a host list", fragment: h}
+		}
+		if port != "" {
+			if err := checkPort(port); err != nil {
+				return "", err
+			}
+		}
+	}
+	return strings.Join(parts, ","), nil
 }
 
 // pysqliteParams are SQLAlchemy/pysqlite connect arguments that are not
@@ -716,6 +791,9 @@ const (
 	// DefaultPoolTimeout is how long an operation waits for a free pooled
 	// connection before it fails (SQLAlchemy's pool_timeout).
 	DefaultPoolTimeout = 30 * time.Second
+	// DefaultPoolRecycle is the age at which a connection is closed
+	// (PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE's default).
+	DefaultPoolRecycle = time.Hour
 )
 
 // Options configures a database connection pool. The zero value of each
@@ -760,6 +838,56 @@ type Options struct {
 	// EchoValues makes Echo log the arguments' values too. Off unless asked
 	// for.
 	EchoValues bool
+
+	// TransactionPooler says that a pooler in transaction mode (PgBouncer
+	// before 1.21) sits between prefectdb and PostgreSQL: statements run
+	// without named server-side prepared statements (pgx's exec mode), and
+	// only the startup parameters a pooler carries (application_name,
+	// TimeZone) are sent. Prefect's way to say it, statement_cache_size=0
+	// or prepared_statement_cache_size=0 (in the URL, or as
+	// PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_*), turns it on too.
+	// PostgreSQL only.
+	TransactionPooler bool
+	// SearchPath is PostgreSQL's search_path for every connection
+	// (PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH), e.g.
+	// "prefect, public" to keep Prefect's tables in the schema prefect.
+	// Empty: the server's default. Behind a transaction pooler it cannot
+	// be sent per connection: set it for the role on the server instead.
+	SearchPath string
+	// TLS configures TLS to PostgreSQL the way Prefect's
+	// PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_* settings do.
+	// When TLS.Enabled is false, the URL's sslmode, sslrootcert, sslcert
+	// and sslkey apply (libpq's names).
+	TLS TLSOptions
+	// PoolRecycle closes a connection once it is this old
+	// (PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE, default 3600 s).
+	// PostgreSQL only. Negative: never.
+	PoolRecycle time.Duration
+	// TracerProvider, when set, receives OpenTelemetry spans for
+	// transactions and statements (the statement text, never the values of
+	// its parameters). Nil: no tracing.
+	TracerProvider trace.TracerProvider
+	// MeterProvider, when set, receives the connection pool's metrics.
+	// Nil: no metrics.
+	MeterProvider metric.MeterProvider
+}
+
+// TLSOptions is TLS to PostgreSQL as Prefect configures it: the server's
+// certificate is always verified (against CAFile, or the system's roots),
+// and so is its host name unless SkipHostnameCheck; TLS 1.2 at least; a
+// client certificate when CertFile and KeyFile are set.
+type TLSOptions struct {
+	// Enabled turns TLS on (..._TLS_ENABLED).
+	Enabled bool
+	// CAFile is the PEM file of the certificate authorities to trust
+	// (..._TLS_CA_FILE); empty: the system's.
+	CAFile string
+	// CertFile and KeyFile are the client certificate and its key
+	// (..._TLS_CERT_FILE, ..._TLS_KEY_FILE), for mutual TLS.
+	CertFile, KeyFile string
+	// SkipHostnameCheck verifies the certificate chain but not that it
+	// names the host (..._TLS_CHECK_HOSTNAME=false).
+	SkipHostnameCheck bool
 }
 
 // WithDefaults returns o with every zero field set to its default.
@@ -785,6 +913,9 @@ func (o Options) WithDefaults() Options {
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = DefaultBusyTimeout
 	}
+	if o.PoolRecycle == 0 {
+		o.PoolRecycle = DefaultPoolRecycle
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -807,7 +938,16 @@ func (o Options) MaxOpenConns() int {
 //   - PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE: PoolSize (integer ≥ 1);
 //   - PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW: MaxOverflow (integer
 //     ≥ 0; 0 means no overflow);
-//   - PREFECT_SERVER_DATABASE_ECHO: Echo (true/false, 1/0, yes/no, on/off).
+//   - PREFECT_SERVER_DATABASE_ECHO: Echo (true/false, 1/0, yes/no, on/off);
+//   - PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT: PoolTimeout, seconds;
+//   - PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE: PoolRecycle, whole
+//     seconds (-1: never);
+//   - PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_APPLICATION_NAME,
+//     _SEARCH_PATH: ApplicationName, SearchPath;
+//   - ..._CONNECT_ARGS_STATEMENT_CACHE_SIZE or
+//     _PREPARED_STATEMENT_CACHE_SIZE = 0: TransactionPooler;
+//   - ..._CONNECT_ARGS_TLS_ENABLED, _TLS_CA_FILE, _TLS_CERT_FILE,
+//     _TLS_KEY_FILE, _TLS_CHECK_HOSTNAME: TLS.
 //
 // Each is also read under its older name, as Prefect does
 // (PREFECT_API_DATABASE_TIMEOUT, PREFECT_SQLALCHEMY_POOL_SIZE, ...); the
@@ -879,6 +1019,50 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 			return Options{}, fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	if o.PoolTimeout, err = seconds("PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT"); err != nil {
+		return Options{}, err
+	}
+	if name, v := lookup("PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return Options{}, fmt.Errorf("%s=%q: not a whole number of seconds: %w", name, v, err)
+		}
+		o.PoolRecycle = time.Duration(n) * time.Second
+		if n <= 0 {
+			o.PoolRecycle = -1 // -1 (or 0): never recycle
+		}
+	}
+	const connectArgs = "PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_"
+	_, o.ApplicationName = lookup(connectArgs + "APPLICATION_NAME")
+	_, o.SearchPath = lookup(connectArgs + "SEARCH_PATH")
+	for _, name := range []string{connectArgs + "STATEMENT_CACHE_SIZE", connectArgs + "PREPARED_STATEMENT_CACHE_SIZE"} {
+		if n, set, err := integer(0, name); err != nil {
+			return Options{}, err
+		} else if set && n == 0 {
+			o.TransactionPooler = true
+		}
+	}
+	flag := func(name string, def bool) (bool, error) {
+		if _, v := lookup(name); v != "" {
+			b, err := parseBool(v)
+			if err != nil {
+				return false, fmt.Errorf("%s: %w", name, err)
+			}
+			return b, nil
+		}
+		return def, nil
+	}
+	if o.TLS.Enabled, err = flag(connectArgs+"TLS_ENABLED", false); err != nil {
+		return Options{}, err
+	}
+	checkHostname, err := flag(connectArgs+"TLS_CHECK_HOSTNAME", true)
+	if err != nil {
+		return Options{}, err
+	}
+	o.TLS.SkipHostnameCheck = !checkHostname
+	_, o.TLS.CAFile = lookup(connectArgs + "TLS_CA_FILE")
+	_, o.TLS.CertFile = lookup(connectArgs + "TLS_CERT_FILE")
+	_, o.TLS.KeyFile = lookup(connectArgs + "TLS_KEY_FILE")
 	return o.WithDefaults(), nil
 }
 

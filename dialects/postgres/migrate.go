@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
@@ -13,8 +12,8 @@ import (
 	"github.com/prefectdb/prefectdb/dialects"
 )
 
-// migrationLockKey names the session-level advisory lock that serialises
-// migrations of one database across processes.
+// migrationLockKey names the transaction-level advisory lock that
+// serialises migration steps of one database across processes.
 const migrationLockKey = "prefectdb.migrate"
 
 // AtlasDriver returns Atlas's PostgreSQL driver bound to q.
@@ -26,34 +25,32 @@ func (Dialect) AtlasDriver(_ context.Context, q schema.ExecQuerier) (atlasmigrat
 	return drv, nil
 }
 
-// LockMigrations takes a session-level advisory lock on conn, waiting for a
-// migration running elsewhere to finish. Migrations are not subject to the
-// statement timeout while the lock is held: creating indexes on a large table
-// may take longer than an API query may.
-func (Dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(context.Context) error, error) {
-	if _, err := conn.ExecContext(ctx, "SET statement_timeout = 0"); err != nil {
-		return nil, fmt.Errorf("postgres: lift statement timeout for migrations: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(hashtext($1))", migrationLockKey); err != nil {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "RESET statement_timeout")
-		return nil, fmt.Errorf("postgres: take migration lock: %w", err)
-	}
-	return func(ctx context.Context) error {
-		ctx = context.WithoutCancel(ctx)
-		_, err1 := conn.ExecContext(ctx, "SELECT pg_advisory_unlock(hashtext($1))", migrationLockKey)
-		_, err2 := conn.ExecContext(ctx, "RESET statement_timeout")
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("postgres: release migration lock: %w", err)
-		}
-		return nil
-	}, nil
+// LockMigrations implements dialects.Dialect. PostgreSQL's migration lock
+// is transaction-level (see BeginMigration), so there is nothing to take
+// here: a session-level lock would not survive a transaction pooler, which
+// may run each transaction on another server connection (and would leave
+// the lock behind on the one that took it).
+func (Dialect) LockMigrations(context.Context, *sql.Conn) (func(context.Context) error, error) {
+	return func(context.Context) error { return nil }, nil
 }
 
-// BeginMigration starts a READ COMMITTED transaction on conn.
+// BeginMigration starts a READ COMMITTED transaction on conn and takes the
+// transaction-level advisory lock that serialises migrations of one
+// database across processes, waiting for a migration step running
+// elsewhere to commit; everything the step then reads (the applied
+// revisions included) is what that step committed. The statement timeout
+// is lifted for the transaction (SET LOCAL): creating indexes on a large
+// table may take longer than an API query may.
 func (Dialect) BeginMigration(ctx context.Context, conn *sql.Conn) (dialects.MigrationTx, error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: begin migration: %w", err)
+	}
+	for _, q := range []string{"SET LOCAL statement_timeout = 0", "SELECT pg_advisory_xact_lock(hashtext('" + migrationLockKey + "'))"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("postgres: begin migration: take the migration lock: %w", err)
+		}
 	}
 	return migrationTx{tx}, nil
 }

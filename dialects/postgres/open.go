@@ -16,11 +16,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 
 	"github.com/prefectdb/prefectdb/dialects"
 )
@@ -71,9 +75,17 @@ func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB,
 	if err != nil {
 		return nil, scrubbed(t, fmt.Errorf("postgres: open %s: %w", t.Redacted(), err))
 	}
-	configureConn(cfg.ConnConfig, o)
+	if err := configureConn(cfg.ConnConfig, t, o); err != nil {
+		return nil, scrubbed(t, fmt.Errorf("postgres: open %s: %w", t.Redacted(), err))
+	}
 	if !dsnHasParam(t, "pool_max_conns") {
 		cfg.MaxConns = int32(min(o.MaxOpenConns(), 1<<31-1))
+	}
+	if !dsnHasParam(t, "pool_max_conn_lifetime") {
+		cfg.MaxConnLifetime = 0
+		if o.PoolRecycle > 0 {
+			cfg.MaxConnLifetime = o.PoolRecycle
+		}
 	}
 	cfg.AfterConnect = registerTypes
 	// Check every connection before handing it out (Prefect's
@@ -83,6 +95,12 @@ func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB,
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, scrubbed(t, fmt.Errorf("postgres: open %s: %w", t.Redacted(), err))
+	}
+	if o.MeterProvider != nil {
+		if err := otelpgx.RecordStats(pool, otelpgx.WithStatsMeterProvider(o.MeterProvider)); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("postgres: open %s: record pool metrics: %w", t.Redacted(), err)
+		}
 	}
 	db := sql.OpenDB(&poolConnector{Connector: stdlib.GetPoolConnector(pool), pool: pool, timeout: o.PoolTimeout})
 	db.SetMaxIdleConns(0)
@@ -111,7 +129,9 @@ func IsConnectable(ctx context.Context, t *dialects.Target, o dialects.Options) 
 	if err != nil {
 		return false
 	}
-	configureConn(cfg, o)
+	if configureConn(cfg, t, o) != nil {
+		return false
+	}
 	if cfg.ConnectTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.ConnectTimeout)
@@ -219,23 +239,72 @@ func (p uuidScanPlan) Scan(src []byte, target any) error {
 	return nil
 }
 
-// configureConn applies o to a pgx connection configuration; see Open.
-func configureConn(cfg *pgx.ConnConfig, o dialects.Options) {
+// configureConn applies o (and what the target says) to a pgx connection
+// configuration; see Open.
+func configureConn(cfg *pgx.ConnConfig, t *dialects.Target, o dialects.Options) error {
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
 	}
+	pooler := o.TransactionPooler || t.TransactionPooler()
+	// application_name and TimeZone are startup parameters that a pooler
+	// carries to every server connection it lends.
 	setParam(cfg.RuntimeParams, "application_name", o.ApplicationName, false)
-	setParam(cfg.RuntimeParams, "statement_timeout", strconv.FormatInt(max(o.StatementTimeout.Milliseconds(), 0), 10), false)
-	setParam(cfg.RuntimeParams, "jit", "off", false)
 	setParam(cfg.RuntimeParams, "TimeZone", "UTC", true)
-	setParam(cfg.RuntimeParams, "default_transaction_isolation", "read committed", true)
+	if pooler {
+		// No named server-side prepared statements: the next transaction
+		// may run on another server connection. pgx's cache_describe mode
+		// learns a statement's parameter and result types once per
+		// connection (an unnamed statement, described in a round trip of
+		// its own, which may land on any server connection), then sends
+		// each execution whole: Parse of the unnamed statement, Bind,
+		// Execute, Sync. Unlike exec mode, the types are known, so arrays
+		// of UUIDs and JSON go as they do without a pooler.
+		if !dsnHasParam(t, "default_query_exec_mode") {
+			cfg.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+		}
+		// Other startup parameters are refused by the pooler ("unsupported
+		// startup parameter"), and per-session SETs would stick to the
+		// server connection, not to us: statement_timeout belongs to the
+		// role or the pooler (ALTER ROLE … SET statement_timeout, PgBouncer's
+		// query_timeout), default_transaction_isolation is the server's
+		// read committed.
+		if o.SearchPath != "" {
+			return fmt.Errorf("search_path cannot be set per connection behind a transaction pooler: " +
+				"set it for the role on the server (ALTER ROLE <user> SET search_path = …)")
+		}
+	} else {
+		setParam(cfg.RuntimeParams, "statement_timeout", strconv.FormatInt(max(o.StatementTimeout.Milliseconds(), 0), 10), false)
+		setParam(cfg.RuntimeParams, "jit", "off", false)
+		setParam(cfg.RuntimeParams, "default_transaction_isolation", "read committed", true)
+		if o.SearchPath != "" {
+			setParam(cfg.RuntimeParams, "search_path", o.SearchPath, true)
+		}
+	}
+	if o.TLS.Enabled {
+		if err := configureTLS(cfg, o.TLS); err != nil {
+			return err
+		}
+	}
 
 	if cfg.ConnectTimeout == 0 && o.ConnectTimeout > 0 {
 		cfg.ConnectTimeout = o.ConnectTimeout
 	}
+	var tracers []pgx.QueryTracer
 	if o.Echo {
-		cfg.Tracer = echoTracer{logger: o.Logger, values: o.EchoValues}
+		tracers = append(tracers, echoTracer{logger: o.Logger, values: o.EchoValues})
 	}
+	if o.TracerProvider != nil {
+		tracers = append(tracers, otelpgx.NewTracer(otelpgx.WithTracerProvider(o.TracerProvider),
+			otelpgx.WithAttributes(semconv.DBSystemNamePostgreSQL)))
+	}
+	switch len(tracers) {
+	case 0:
+	case 1:
+		cfg.Tracer = tracers[0]
+	default:
+		cfg.Tracer = multitracer.New(tracers...)
+	}
+	return nil
 }
 
 // setParam sets a run-time parameter. PostgreSQL parameter names are case
@@ -285,7 +354,33 @@ func (c *poolConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil && ctx.Err() == nil && errors.Is(acquireCtx.Err(), context.DeadlineExceeded) {
 		return nil, &dialects.PoolTimeoutError{Size: int(c.pool.Config().MaxConns), Waited: time.Since(began).Round(time.Millisecond)}
 	}
-	return conn, err
+	if err != nil {
+		return nil, poolerHint(err)
+	}
+	return conn, nil
+}
+
+// PoolerError is a connection that a pooler in front of PostgreSQL
+// (PgBouncer) refused because of a startup parameter only a server takes.
+type PoolerError struct{ Err error }
+
+// Error implements error.
+func (e *PoolerError) Error() string {
+	return fmt.Sprintf("the server refused a startup parameter, as PgBouncer does: with a pooler in transaction mode "+
+		"add statement_cache_size=0 to the URL (or set PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_STATEMENT_CACHE_SIZE=0, "+
+		"or Options.TransactionPooler) (%v)", e.Err)
+}
+
+// Unwrap returns the server's error.
+func (e *PoolerError) Unwrap() error { return e.Err }
+
+// poolerHint turns a refused startup parameter into a *PoolerError.
+func poolerHint(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "08P01" && strings.Contains(pgErr.Message, "unsupported startup parameter") {
+		return &PoolerError{Err: err}
+	}
+	return err
 }
 
 // Close closes the pgx pool.

@@ -26,6 +26,13 @@ import (
 // PostgreSQL server (any database on it) where tests may create databases.
 const PostgresURLVariable = "PREFECTDB_TEST_POSTGRES_URL"
 
+// PoolerVariable names the environment variable with host:port of a
+// connection pooler in transaction mode (PgBouncer) in front of the test
+// server. When it is set, the databases that tests get are reached through
+// it, with statement_cache_size=0 in their URLs as Prefect's users write
+// it; creating and dropping them still goes to the server directly.
+const PoolerVariable = "PREFECTDB_TEST_POSTGRES_POOLER"
+
 // DefaultPostgresURL is the local server with trust authentication.
 const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
@@ -174,6 +181,12 @@ func databaseURL(t testing.TB, admin, name string) string {
 		t.Fatalf("parse %s: %v", PostgresURLVariable, err)
 	}
 	u.Path = "/" + name
+	if pooler := os.Getenv(PoolerVariable); pooler != "" {
+		u.Host = pooler
+		q := u.Query()
+		q.Set("statement_cache_size", "0")
+		u.RawQuery = q.Encode()
+	}
 	return u.String()
 }
 
