@@ -2,6 +2,7 @@ package dbiface
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/prefectdb/prefectdb/dialects"
@@ -40,9 +41,28 @@ func (s *Session) insertLogs(ctx context.Context, rows []dialects.LogRow) error 
 		})
 	}
 	if err := q.InsertLogs(ctx, s.Client, rows); err != nil {
+		if !s.InTransaction() {
+			// One statement, autocommitted: say whether it may have
+			// committed, or whether a retry may cure it.
+			return s.iface.autocommitError("insert logs", err)
+		}
 		return fmt.Errorf("dbiface: insert logs: %w", err)
 	}
 	return nil
+}
+
+// autocommitError types the error of a statement that ran alone,
+// autocommitted: an *OutcomeUnknownError when the connection broke after
+// it was sent (it may have committed), a *RetryableError when it did not
+// commit and a retry may cure it (the server went away, a lock timeout).
+func (i *Interface) autocommitError(op string, err error) error {
+	switch {
+	case i.dialect.OutcomeUnknown(err):
+		return &OutcomeUnknownError{Op: op, Err: err}
+	case i.dialect.IsRetryable(err):
+		return &RetryableError{Attempts: 1, Err: fmt.Errorf("dbiface: %s: %w", op, err)}
+	}
+	return fmt.Errorf("dbiface: %s: %w", op, err)
 }
 
 // InsertEvents writes events as Prefect's write_events does (see
@@ -142,16 +162,25 @@ func (i *Interface) CopyLogs(ctx context.Context, batches <-chan []dialects.LogR
 		return n, fmt.Errorf("dbiface: copy logs: %w", verr)
 	default:
 	}
-	if err != nil {
+	var retryable *RetryableError
+	var unknown *OutcomeUnknownError
+	if err != nil && !errors.As(err, &retryable) && !errors.As(err, &unknown) {
 		return n, fmt.Errorf("dbiface: copy logs: %w", err)
 	}
-	return n, nil
+	return n, err
 }
 
 // copyLogs is CopyLogs for batches already validated.
 func (i *Interface) copyLogs(ctx context.Context, batches <-chan []dialects.LogRow) (int64, error) {
 	if c, ok := i.dialect.(dialects.LogCopier); ok {
-		return c.CopyLogs(ctx, i.db, batches)
+		n, err := c.CopyLogs(ctx, i.db, batches)
+		if err != nil {
+			// Each group of batches is one COPY in a transaction of its
+			// own: the one that failed may have committed only if its
+			// COMMIT was sent.
+			return n, i.autocommitError("copy logs", err)
+		}
+		return n, nil
 	}
 	var total int64
 	g := &logGrouper{batches: batches}
