@@ -79,6 +79,7 @@ type Interface struct {
 	db       *sql.DB
 	config   *dialects.ConfigurationCache
 	levels   levelCache
+	tel      *telemetry
 
 	closeOnce sync.Once
 	closeErr  error
@@ -100,10 +101,15 @@ func open(ctx context.Context, cfg Config, r *Registry, key string) (*Interface,
 		_ = db.Close()
 		return nil, fmt.Errorf("dbiface: %w", err)
 	}
+	tel, err := newTelemetry(db.DB, string(db.Dialect.Kind()), cfg.Options.TracerProvider, cfg.Options.MeterProvider)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	client := ent.NewClient(ent.Driver(drv))
 	i := &Interface{
 		Client: client, key: key, registry: r, dialect: db.Dialect, target: db.Target,
-		options: cfg.Options, db: db.DB, config: dialects.NewConfigurationCache(),
+		options: cfg.Options, db: db.DB, config: dialects.NewConfigurationCache(), tel: tel,
 	}
 	GateReleases(client, i.Level)
 	return i, nil
@@ -146,7 +152,7 @@ func (i *Interface) Close() error {
 		if i.registry != nil {
 			i.registry.forget(i)
 		}
-		i.closeErr = errors.Join(i.Client.Close(), i.db.Close())
+		i.closeErr = errors.Join(i.tel.close(), i.Client.Close(), i.db.Close())
 	})
 	return i.closeErr
 }

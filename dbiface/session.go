@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
 
 	entsql "entgo.io/ent/dialect/sql"
 
@@ -75,6 +76,8 @@ func (i *Interface) SessionContext(ctx context.Context, opts SessionOptions, fn 
 // "database is locked"; inside fn, use the session s, not the Interface's
 // client, or the statement will wait for fn's own transaction to end.
 func (i *Interface) Transaction(ctx context.Context, forUpdate bool, fn func(ctx context.Context, s *Session) error) (err error) {
+	ctx, endSpan := i.tel.span(ctx, "prefectdb.transaction", attribute.Bool("prefectdb.transaction.for_update", forUpdate))
+	defer func() { endSpan(err) }()
 	defer func() {
 		// A refusal that a retry may cure reaches the caller as a typed,
 		// retryable error (TransactionWithRetry retries it itself).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -152,7 +153,9 @@ func (i *Interface) withRetry(ctx context.Context, attempt func() error) error {
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
 // interceptors added to the client do not run for it.
-func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateTransition) (*ent.FlowRunState, error) {
+func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateTransition) (_ *ent.FlowRunState, err error) {
+	ctx, endSpan := i.tel.span(ctx, "prefectdb.set_flow_run_state", attribute.String("prefect.state.type", string(t.Type)))
+	defer func() { endSpan(err) }()
 	if i.dialect.TransitionIsOneStatement() {
 		var state *ent.FlowRunState
 		err := i.withRetry(ctx, func() error {
@@ -169,7 +172,7 @@ func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t Stat
 		return state, nil
 	}
 	var state *ent.FlowRunState
-	err := i.TransactionWithRetry(ctx, true, func(ctx context.Context, s *Session) error {
+	err = i.TransactionWithRetry(ctx, true, func(ctx context.Context, s *Session) error {
 		var err error
 		state, err = s.SetFlowRunState(ctx, runID, t)
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"reflect"
 	"sync"
@@ -43,7 +44,8 @@ type connector struct {
 	pragmas []string
 	logger  *slog.Logger
 	echo    bool
-	values  bool // log argument values (Options.EchoValues)
+	values  bool         // log argument values (Options.EchoValues)
+	tracer  trace.Tracer // statement spans (Options.TracerProvider); nil: none
 
 	mu     sync.Mutex
 	keeper driver.Conn // in-memory databases only: holds the database open
@@ -278,7 +280,13 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	c.connector.logQuery(ctx, query, args)
+	ctx, end := c.connector.startQuery(ctx, query, args)
+	res, err := c.execContext(ctx, e, query, args)
+	end(err)
+	return res, err
+}
+
+func (c *conn) execContext(ctx context.Context, e driver.ExecerContext, query string, args []driver.NamedValue) (driver.Result, error) {
 	switch classifyStmt(query) {
 	case stmtCacheable:
 		cs, se, err := acquireAs[driver.StmtExecContext](ctx, c.stmts, query)
@@ -310,7 +318,13 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	c.connector.logQuery(ctx, query, args)
+	ctx, end := c.connector.startQuery(ctx, query, args)
+	rows, err := c.queryContext(ctx, q, query, args)
+	end(err)
+	return rows, err
+}
+
+func (c *conn) queryContext(ctx context.Context, q driver.QueryerContext, query string, args []driver.NamedValue) (driver.Rows, error) {
 	switch classifyStmt(query) {
 	case stmtCacheable:
 		cs, sq, err := acquireAs[driver.StmtQueryContext](ctx, c.stmts, query)
@@ -503,10 +517,13 @@ func (s *stmt) Query(args []driver.Value) (driver.Rows, error) {
 
 // ExecContext implements driver.StmtExecContext.
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.connector.logQuery(ctx, s.query, args)
+	ctx, end := s.connector.startQuery(ctx, s.query, args)
 	if e, ok := s.inner.(driver.StmtExecContext); ok {
-		return e.ExecContext(ctx, args)
+		res, err := e.ExecContext(ctx, args)
+		end(err)
+		return res, err
 	}
+	end(nil)
 	vals, err := toValues(args)
 	if err != nil {
 		return nil, err
@@ -516,10 +533,13 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 
 // QueryContext implements driver.StmtQueryContext.
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.connector.logQuery(ctx, s.query, args)
+	ctx, end := s.connector.startQuery(ctx, s.query, args)
 	if q, ok := s.inner.(driver.StmtQueryContext); ok {
-		return q.QueryContext(ctx, args)
+		rows, err := q.QueryContext(ctx, args)
+		end(err)
+		return rows, err
 	}
+	end(nil)
 	vals, err := toValues(args)
 	if err != nil {
 		return nil, err

@@ -100,6 +100,9 @@ func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB,
 		echo:    o.Echo,
 		values:  o.EchoValues,
 	}
+	if o.TracerProvider != nil {
+		c.tracer = o.TracerProvider.Tracer(tracerName)
+	}
 	if t.IsInMemory() {
 		if err := c.keepAlive(ctx); err != nil {
 			return nil, fmt.Errorf("sqlite: open %s: %w", t.Redacted(), err)
