@@ -52,7 +52,7 @@ type releasesFile struct {
 var alembicRevisionPattern = regexp.MustCompile(`^[0-9a-f]{12}$`)
 
 // ChainOf returns the migration chain of d's database.
-func ChainOf(d dialects.Dialect) (*Chain, error) {
+func ChainOf(d dialects.Migratable) (*Chain, error) {
 	dir, err := Dir(d)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func ChainOf(d dialects.Dialect) (*Chain, error) {
 	return buildChain(d, dir)
 }
 
-func buildChain(d dialects.Dialect, dir atlasmigrate.Dir) (*Chain, error) {
+func buildChain(d dialects.Migratable, dir atlasmigrate.Dir) (*Chain, error) {
 	files, err := dir.Files()
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read migration directory: %w", err)

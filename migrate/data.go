@@ -17,7 +17,7 @@ import (
 
 // dataStep moves rows in Go where SQL cannot say what Prefect's migration
 // does. It runs in the migration's transaction, before the file's statements.
-type dataStep func(ctx context.Context, d dialects.Dialect, tx dialects.MigrationTx) error
+type dataStep func(ctx context.Context, d dialects.Migratable, tx dialects.MigrationTx) error
 
 // dataSteps are keyed by the Alembic revision they belong to.
 var dataSteps = map[string]dataStep{
@@ -62,7 +62,7 @@ type notificationPolicy struct {
 // event trigger on the policy's states and tags and a send-notification
 // action to the policy's block, and the policy row is deleted. The trigger
 // and actions are written as Prefect's json.dumps writes them.
-func notificationPoliciesToAutomations(ctx context.Context, d dialects.Dialect, tx dialects.MigrationTx) error {
+func notificationPoliciesToAutomations(ctx context.Context, d dialects.Migratable, tx dialects.MigrationTx) error {
 	rows, err := tx.QueryContext(ctx, "SELECT id, is_active, state_names, tags, message_template, block_document_id FROM flow_run_notification_policy ORDER BY created, id")
 	if err != nil {
 		return fmt.Errorf("read flow run notification policies: %w", err)

@@ -45,7 +45,7 @@ func Logical() (*catalog.Schema, error) {
 // database at head: Prefect's schema at the newest revision prefectdb knows,
 // as Prefect's own migrations build it (catalog.HeadReference). The tests
 // prove that the migrations build exactly this.
-func Desired(d dialects.Dialect) (*catalog.Schema, error) {
+func Desired(d dialects.Migratable) (*catalog.Schema, error) {
 	s, _, err := catalog.HeadReference(string(d.Kind()))
 	if err != nil {
 		return nil, fmt.Errorf("migrate: schema at head for %s: %w", d.Kind(), err)
@@ -55,7 +55,7 @@ func Desired(d dialects.Dialect) (*catalog.Schema, error) {
 
 // Dir returns the migration directory of d's database, after checking it
 // against its atlas.sum.
-func Dir(d dialects.Dialect) (atlasmigrate.Dir, error) {
+func Dir(d dialects.Migratable) (atlasmigrate.Dir, error) {
 	root := path.Join("migrations", string(d.Kind()))
 	entries, err := fs.ReadDir(embedded, root)
 	if err != nil {
@@ -81,7 +81,7 @@ func Dir(d dialects.Dialect) (atlasmigrate.Dir, error) {
 }
 
 // downFile returns the down migration of the file with the given name.
-func downFile(d dialects.Dialect, name string) (atlasmigrate.File, error) {
+func downFile(d dialects.Migratable, name string) (atlasmigrate.File, error) {
 	b, err := embedded.ReadFile(path.Join("migrations", string(d.Kind()), "down", name))
 	if err != nil {
 		return nil, fmt.Errorf("migrate: no down migration for %s: %w", name, err)

@@ -64,7 +64,7 @@ type Level struct {
 // alembic_version (or prefectdb's own records). An empty database, which
 // migrations will take to head, and one at a revision prefectdb does not
 // know are at head.
-func LevelOf(ctx context.Context, d dialects.Dialect, q schema.ExecQuerier) (*Level, error) {
+func LevelOf(ctx context.Context, d dialects.Migratable, q schema.ExecQuerier) (*Level, error) {
 	chain, err := ChainOf(d)
 	if err != nil {
 		return nil, err

@@ -65,14 +65,14 @@ type Options struct {
 // Migrator migrates one database.
 type Migrator struct {
 	db     *sql.DB
-	d      dialects.Dialect
+	d      dialects.Migratable
 	log    *slog.Logger
 	onStep func(Step)
 	dir    atlasmigrate.Dir
 }
 
 // New returns a Migrator for db, a database of dialect d.
-func New(db *sql.DB, d dialects.Dialect, o Options) *Migrator {
+func New(db *sql.DB, d dialects.Migratable, o Options) *Migrator {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
