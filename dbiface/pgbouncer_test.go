@@ -59,7 +59,8 @@ func viaBouncer(t *testing.T, b *pgbouncer.Bouncer, url string, query string) st
 }
 
 // TestPgBouncerConformance runs the PostgreSQL half of the conformance
-// suite (dialects/conformance) and of dbiface's own tests (transitions,
+// suite (dialects/dialecttest, as dialects/postgres runs it) and of
+// dbiface's own tests (transitions,
 // polls with FOR UPDATE SKIP LOCKED, COPY, events, upserts, migrations of
 // fresh databases) through a PgBouncer in transaction mode, every test
 // database reached with statement_cache_size=0 as Prefect's users write it.
@@ -72,11 +73,18 @@ func TestPgBouncerConformance(t *testing.T) {
 	}
 	b := startBouncer(t, pgbouncer.Options{DefaultPoolSize: 20})
 	began := time.Now()
-	cmd := exec.Command("go", "test", "-count=1", "-run", "/postgres$", "../dialects/conformance", ".")
-	cmd.Env = append(os.Environ(), testutil.PoolerVariable+"=127.0.0.1:"+strconv.Itoa(b.Port()))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the PostgreSQL tests through PgBouncer failed: %v\n%s", err, out)
+	var out []byte
+	for _, args := range [][]string{
+		{"-run", "TestConformance", "../dialects/postgres"}, // the suite, as the PostgreSQL dialect runs it
+		{"-run", "/postgres$", "."},                         // dbiface's tests, PostgreSQL half
+	} {
+		cmd := exec.Command("go", append([]string{"test", "-count=1"}, args...)...)
+		cmd.Env = append(os.Environ(), testutil.PoolerVariable+"=127.0.0.1:"+strconv.Itoa(b.Port()))
+		o, err := cmd.CombinedOutput()
+		out = append(out, o...)
+		if err != nil {
+			t.Fatalf("the PostgreSQL tests through PgBouncer failed (go test %v): %v\n%s", args, err, o)
+		}
 	}
 	t.Logf("conformance and dbiface PostgreSQL tests through PgBouncer (transaction mode): passed in %s\n%s",
 		time.Since(began).Round(time.Millisecond), out)
@@ -103,6 +111,12 @@ func TestPgBouncerMisconfigured(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "\n") {
 		t.Errorf("the error is not one line: %q", err)
+	}
+	// search_path cannot travel as a startup parameter through the pooler.
+	pooled := viaBouncer(t, b, testutil.MigratedPostgres(t), "sslmode=disable&statement_cache_size=0")
+	_, err = dbiface.Open(testutil.Context(t), dbiface.Config{URL: pooled, Options: dialects.Options{SearchPath: "prefect, public"}})
+	if err == nil || !strings.Contains(err.Error(), "ALTER ROLE") {
+		t.Errorf("search_path behind the pooler: %v; want the advice to set it for the role", err)
 	}
 }
 

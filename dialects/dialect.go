@@ -18,7 +18,8 @@ import (
 // its catalog, migrations, the query components, and error
 // classification. The PostgreSQL and SQLite packages implement it; nothing
 // outside dialects/ switches on the database's name. A new dialect proves
-// itself with the conformance suite (dialects/conformance).
+// itself by running the conformance suite (dialects/dialecttest) from its
+// own package test.
 type Dialect interface {
 	Identity
 	Opener

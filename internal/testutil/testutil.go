@@ -76,14 +76,20 @@ func ForEachDialect(t *testing.T, fn func(t *testing.T, db *DB)) {
 func ForEachDialectAt(t *testing.T, target string, fn func(t *testing.T, db *DB)) {
 	t.Helper()
 	for _, d := range Dialects() {
-		t.Run(d.Name, func(t *testing.T) {
-			db := Open(t, d.Empty(t))
-			if _, err := db.Migrator().UpTo(Context(t), target); err != nil {
-				t.Fatalf("migrate up to %s: %v", target, err)
-			}
-			fn(t, db)
-		})
+		t.Run(d.Name, func(t *testing.T) { fn(t, OpenAt(t, d.Empty(t), target)) })
 	}
+}
+
+// OpenAt opens the empty database at url and migrates it to target (a
+// Prefect release such as "3.3", an Alembic revision or a prefectdb
+// version).
+func OpenAt(t *testing.T, url, target string) *DB {
+	t.Helper()
+	db := Open(t, url)
+	if _, err := db.Migrator().UpTo(Context(t), target); err != nil {
+		t.Fatalf("migrate up to %s: %v", target, err)
+	}
+	return db
 }
 
 // ForEachEmptyDialect runs fn as a subtest with the URL of an empty database

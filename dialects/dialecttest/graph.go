@@ -1,4 +1,4 @@
-package conformance_test
+package dialecttest
 
 import (
 	"bytes"
@@ -330,63 +330,55 @@ func graphTaskInput(trs ...*ent.TaskRun) []any {
 
 // TestFlowRunGraphNotFound checks that an unknown flow run gives ErrFlowRunNotFound, as a *FlowRunNotFoundError
 // saying "flow run <id> not found" (test_reading_graph_for_nonexistant_flow_run).
-func TestFlowRunGraphNotFound(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		id := uuid.New()
-		g, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: id, Since: time.Time{}, MaxNodes: 10, MaxArtifacts: 10})
-		if !errors.Is(err, dialects.ErrFlowRunNotFound) {
-			t.Fatalf("FlowRunGraph(unknown) = %v, %v; want ErrFlowRunNotFound", g, err)
-		}
-		var nf *dialects.FlowRunNotFoundError
-		if !errors.As(err, &nf) || nf.ID != id {
-			t.Errorf("error %#v is not a *FlowRunNotFoundError for %s", err, id)
-		}
-		if want := "flow run " + id.String() + " not found"; err.Error() != want {
-			t.Errorf("error = %q, want %q", err, want)
-		}
-	})
+func testFlowRunGraphNotFound(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	id := uuid.New()
+	g, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: id, Since: time.Time{}, MaxNodes: 10, MaxArtifacts: 10})
+	if !errors.Is(err, dialects.ErrFlowRunNotFound) {
+		t.Fatalf("FlowRunGraph(unknown) = %v, %v; want ErrFlowRunNotFound", g, err)
+	}
+	var nf *dialects.FlowRunNotFoundError
+	if !errors.As(err, &nf) || nf.ID != id {
+		t.Errorf("error %#v is not a *FlowRunNotFoundError for %s", err, id)
+	}
+	if want := "flow run " + id.String() + " not found"; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
 }
 
 // TestFlowRunGraphNegativeLimits checks that negative max nodes or max artifacts are refused.
-func TestFlowRunGraphNegativeLimits(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		for _, lim := range [][2]int{{-1, 10}, {10, -1}} {
-			if _, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, Since: time.Time{}, MaxNodes: lim[0], MaxArtifacts: lim[1]}); err == nil {
-				t.Errorf("FlowRunGraph(max nodes %d, max artifacts %d): no error", lim[0], lim[1])
-			}
+func testFlowRunGraphNegativeLimits(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	for _, lim := range [][2]int{{-1, 10}, {10, -1}} {
+		if _, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, Since: time.Time{}, MaxNodes: lim[0], MaxArtifacts: lim[1]}); err == nil {
+			t.Errorf("FlowRunGraph(max nodes %d, max artifacts %d): no error", lim[0], lim[1])
 		}
-	})
+	}
 }
 
 // TestFlowRunGraphUnstartedFlowRun checks that the graph of a flow run that has not started starts at
 // its expected start time and has nothing in it.
-func TestFlowRunGraphUnstartedFlowRun(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.flowRun(graphRunSpec{expected: e.atp(-time.Second)})
-		g := e.graph(fr.ID, time.Time{})
-		e.checkTimes(g, fr.ExpectedStartTime, nil)
-		e.checkRoots(g)
-		e.checkNodes(g, nil)
-		if len(g.Artifacts) != 0 || len(g.States) != 0 {
-			t.Errorf("artifacts, states = %v, %v; want none", g.Artifacts, g.States)
-		}
-	})
+func testFlowRunGraphUnstartedFlowRun(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.flowRun(graphRunSpec{expected: e.atp(-time.Second)})
+	g := e.graph(fr.ID, time.Time{})
+	e.checkTimes(g, fr.ExpectedStartTime, nil)
+	e.checkRoots(g)
+	e.checkNodes(g, nil)
+	if len(g.Artifacts) != 0 || len(g.States) != 0 {
+		t.Errorf("artifacts, states = %v, %v; want none", g.Artifacts, g.States)
+	}
 }
 
 // TestFlowRunGraphNoTasks checks that a flow run without task runs has the run's times and no nodes.
-func TestFlowRunGraphNoTasks(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		g := e.graph(fr.ID, time.Time{})
-		e.checkTimes(g, fr.StartTime, fr.EndTime)
-		e.checkRoots(g)
-		e.checkNodes(g, nil)
-	})
+func testFlowRunGraphNoTasks(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	g := e.graph(fr.ID, time.Time{})
+	e.checkTimes(g, fr.StartTime, fr.EndTime)
+	e.checkRoots(g)
+	e.checkNodes(g, nil)
 }
 
 // flatTasks is Prefect's flat_tasks fixture: task-0 … task-4, of which task-2
@@ -421,80 +413,74 @@ func (e *graphEnv) flatTasks(fr *ent.FlowRun) []*ent.TaskRun {
 // Prefect 3.7.5 and later read the graph, the PENDING task and the task
 // without a state are nodes too; the RUNNING task without any times is still
 // left out (no start time).
-func TestFlowRunGraphIncludesPendingFrom375(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		e.flatTasks(fr)
-		g, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, MaxNodes: 100, MaxArtifacts: 100,
-			IncludePendingTaskRuns: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for _, n := range g.Nodes {
-			names = append(names, n.Label)
-		}
-		slices.Sort(names)
-		want := []string{"task-0", "task-1", "task-2", "task-3", "task-4", "task-null-state", "task-pending"}
-		if !slices.Equal(names, want) {
-			t.Fatalf("nodes = %v, want %v", names, want)
-		}
-	})
+func testFlowRunGraphIncludesPendingFrom375(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	e.flatTasks(fr)
+	g, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, MaxNodes: 100, MaxArtifacts: 100,
+		IncludePendingTaskRuns: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, n := range g.Nodes {
+		names = append(names, n.Label)
+	}
+	slices.Sort(names)
+	want := []string{"task-0", "task-1", "task-2", "task-3", "task-4", "task-null-state", "task-pending"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("nodes = %v, want %v", names, want)
+	}
 }
 
 // TestFlowRunGraphFlatTasks checks that unrelated tasks are all roots, in start-time order; a cached
 // task starts and ends at its expected start; PENDING, NULL-state and RUNNING
 // tasks without times are left out.
-func TestFlowRunGraphFlatTasks(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		trs := e.flatTasks(fr)
-		g := e.graph(fr.ID, time.Time{})
-		e.checkTimes(g, fr.StartTime, fr.EndTime)
-		// Every task is a root: none has data dependencies.
-		e.checkRoots(g, graphIDList(trs...)...)
-		cachedAt := e.at(2*time.Second - time.Microsecond)
-		e.checkNodes(g, []dialects.GraphNode{
-			ranNode(trs[0]),
-			ranNode(trs[1]),
-			// The cached task starts and ends at its expected start time.
-			graphNode(trs[2], cachedAt, &cachedAt),
-			ranNode(trs[3]),
-			ranNode(trs[4]),
-		})
-		for _, n := range g.Nodes {
-			if n.StartTime.Location() != time.UTC || (n.EndTime != nil && n.EndTime.Location() != time.UTC) {
-				t.Errorf("node %s: times %v, %v not in UTC", e.name(n.ID), n.StartTime, n.EndTime)
-			}
-		}
+func testFlowRunGraphFlatTasks(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	trs := e.flatTasks(fr)
+	g := e.graph(fr.ID, time.Time{})
+	e.checkTimes(g, fr.StartTime, fr.EndTime)
+	// Every task is a root: none has data dependencies.
+	e.checkRoots(g, graphIDList(trs...)...)
+	cachedAt := e.at(2*time.Second - time.Microsecond)
+	e.checkNodes(g, []dialects.GraphNode{
+		ranNode(trs[0]),
+		ranNode(trs[1]),
+		// The cached task starts and ends at its expected start time.
+		graphNode(trs[2], cachedAt, &cachedAt),
+		ranNode(trs[3]),
+		ranNode(trs[4]),
 	})
+	for _, n := range g.Nodes {
+		if n.StartTime.Location() != time.UTC || (n.EndTime != nil && n.EndTime.Location() != time.UTC) {
+			t.Errorf("node %s: times %v, %v not in UTC", e.name(n.ID), n.StartTime, n.EndTime)
+		}
+	}
 }
 
 // TestFlowRunGraphNestedTasks checks that "__parents__" inputs are encapsulating links, not parents.
-func TestFlowRunGraphNestedTasks(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		// flow
-		//  └── task-0
-		//       └── task-1 -> task-2
-		t0 := e.completedTask(fr, "task-0", 1, map[string]any{})
-		t1 := e.completedTask(fr, "task-1", 2, map[string]any{"__parents__": graphTaskInput(t0)})
-		t2 := e.completedTask(fr, "task-2", 3, map[string]any{
-			"x":           graphTaskInput(t1),
-			"__parents__": graphTaskInput(t0),
-		})
-		g := e.graph(fr.ID, time.Time{})
-		e.checkTimes(g, fr.StartTime, fr.EndTime)
-		// task-1 is a root: encapsulation is not a data dependency.
-		e.checkRoots(g, t0.ID, t1.ID)
-		n0, n1, n2 := ranNode(t0), ranNode(t1), ranNode(t2)
-		n1.Children, n1.Encapsulating = graphIDList(t2), graphIDList(t0)
-		n2.Parents, n2.Encapsulating = graphIDList(t1), graphIDList(t0)
-		e.checkNodes(g, []dialects.GraphNode{n0, n1, n2})
+func testFlowRunGraphNestedTasks(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	// flow
+	//  └── task-0
+	//       └── task-1 -> task-2
+	t0 := e.completedTask(fr, "task-0", 1, map[string]any{})
+	t1 := e.completedTask(fr, "task-1", 2, map[string]any{"__parents__": graphTaskInput(t0)})
+	t2 := e.completedTask(fr, "task-2", 3, map[string]any{
+		"x":           graphTaskInput(t1),
+		"__parents__": graphTaskInput(t0),
 	})
+	g := e.graph(fr.ID, time.Time{})
+	e.checkTimes(g, fr.StartTime, fr.EndTime)
+	// task-1 is a root: encapsulation is not a data dependency.
+	e.checkRoots(g, t0.ID, t1.ID)
+	n0, n1, n2 := ranNode(t0), ranNode(t1), ranNode(t2)
+	n1.Children, n1.Encapsulating = graphIDList(t2), graphIDList(t0)
+	n2.Parents, n2.Encapsulating = graphIDList(t1), graphIDList(t0)
+	e.checkNodes(g, []dialects.GraphNode{n0, n1, n2})
 }
 
 // linkedTasks is Prefect's linked_tasks fixture: task-0 … task-3 at the top
@@ -537,69 +523,63 @@ func linkedNodes(trs []*ent.TaskRun, start func(tr *ent.TaskRun) time.Time) []di
 
 // TestFlowRunGraphLinkedTasks checks that data dependencies give parents and children in start-time
 // order.
-func TestFlowRunGraphLinkedTasks(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		trs := e.linkedTasks(fr)
-		g := e.graph(fr.ID, time.Time{})
-		e.checkTimes(g, fr.StartTime, fr.EndTime)
-		e.checkRoots(g, graphIDList(trs[:4]...)...)
-		e.checkNodes(g, linkedNodes(trs, func(tr *ent.TaskRun) time.Time { return *tr.StartTime }))
-	})
+func testFlowRunGraphLinkedTasks(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	trs := e.linkedTasks(fr)
+	g := e.graph(fr.ID, time.Time{})
+	e.checkTimes(g, fr.StartTime, fr.EndTime)
+	e.checkRoots(g, graphIDList(trs[:4]...)...)
+	e.checkNodes(g, linkedNodes(trs, func(tr *ent.TaskRun) time.Time { return *tr.StartTime }))
 }
 
 // TestFlowRunGraphLinkedUnstartedTasks checks that tasks without start times use their expected start
 // times, for the nodes and for the order of the edges.
-func TestFlowRunGraphLinkedUnstartedTasks(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		trs := e.linkedTasks(fr)
-		for _, tr := range trs {
-			if err := e.c.TaskRun.UpdateOneID(tr.ID).ClearStartTime().Exec(e.ctx); err != nil {
-				t.Fatalf("clear start time: %v", err)
-			}
+func testFlowRunGraphLinkedUnstartedTasks(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	trs := e.linkedTasks(fr)
+	for _, tr := range trs {
+		if err := e.c.TaskRun.UpdateOneID(tr.ID).ClearStartTime().Exec(e.ctx); err != nil {
+			t.Fatalf("clear start time: %v", err)
 		}
-		g := e.graph(fr.ID, time.Time{})
-		e.checkTimes(g, fr.StartTime, fr.EndTime)
-		e.checkRoots(g, graphIDList(trs[:4]...)...)
-		e.checkNodes(g, linkedNodes(trs, func(tr *ent.TaskRun) time.Time { return *tr.ExpectedStartTime }))
-	})
+	}
+	g := e.graph(fr.ID, time.Time{})
+	e.checkTimes(g, fr.StartTime, fr.EndTime)
+	e.checkRoots(g, graphIDList(trs[:4]...)...)
+	e.checkNodes(g, linkedNodes(trs, func(tr *ent.TaskRun) time.Time { return *tr.ExpectedStartTime }))
 }
 
 // TestFlowRunGraphIncremental checks that since drops the nodes that ended before it but keeps edges
 // to them; it is compared as an instant, inclusively.
-func TestFlowRunGraphIncremental(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		trs := e.linkedTasks(fr)
-		started := func(tr *ent.TaskRun) time.Time { return *tr.StartTime }
+func testFlowRunGraphIncremental(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	trs := e.linkedTasks(fr)
+	started := func(tr *ent.TaskRun) time.Time { return *tr.StartTime }
 
-		// since just after task-1 ended: task-2 … task-5 remain, and task-4
-		// still names task-0 and task-1 as parents.
-		since := e.at(time.Minute + time.Second + time.Millisecond)
-		if !trs[1].EndTime.Before(since) || !since.Before(*trs[2].EndTime) {
-			t.Fatalf("setup: since %v is not between the end of task-1 and task-2", since)
-		}
-		// The same instant in another zone selects the same nodes: since is
-		// compared as a time.
-		for _, s := range []time.Time{since, since.In(time.FixedZone("UTC+5", 5*3600))} {
-			g := e.graph(fr.ID, s)
-			e.checkTimes(g, fr.StartTime, fr.EndTime)
-			e.checkRoots(g, trs[2].ID, trs[3].ID)
-			e.checkNodes(g, linkedNodes(trs, started)[2:])
-		}
-
-		// since equal to task-2's end keeps task-2 (end_time >= since).
-		g := e.graph(fr.ID, *trs[2].EndTime)
+	// since just after task-1 ended: task-2 … task-5 remain, and task-4
+	// still names task-0 and task-1 as parents.
+	since := e.at(time.Minute + time.Second + time.Millisecond)
+	if !trs[1].EndTime.Before(since) || !since.Before(*trs[2].EndTime) {
+		t.Fatalf("setup: since %v is not between the end of task-1 and task-2", since)
+	}
+	// The same instant in another zone selects the same nodes: since is
+	// compared as a time.
+	for _, s := range []time.Time{since, since.In(time.FixedZone("UTC+5", 5*3600))} {
+		g := e.graph(fr.ID, s)
+		e.checkTimes(g, fr.StartTime, fr.EndTime)
+		e.checkRoots(g, trs[2].ID, trs[3].ID)
 		e.checkNodes(g, linkedNodes(trs, started)[2:])
-		// One microsecond later drops it; its edges stay on task-5.
-		g = e.graph(fr.ID, trs[2].EndTime.Add(time.Microsecond))
-		e.checkRoots(g, trs[3].ID)
-		e.checkNodes(g, linkedNodes(trs, started)[3:])
-	})
+	}
+
+	// since equal to task-2's end keeps task-2 (end_time >= since).
+	g := e.graph(fr.ID, *trs[2].EndTime)
+	e.checkNodes(g, linkedNodes(trs, started)[2:])
+	// One microsecond later drops it; its edges stay on task-5.
+	g = e.graph(fr.ID, trs[2].EndTime.Add(time.Microsecond))
+	e.checkRoots(g, trs[3].ID)
+	e.checkNodes(g, linkedNodes(trs, started)[3:])
 }
 
 // subflowRun is Prefect's subflow_run fixture: the wrapper task task-0 (run
@@ -627,38 +607,34 @@ func (e *graphEnv) subflowNode(sub *ent.FlowRun, start time.Time) dialects.Graph
 }
 
 // TestFlowRunGraphSubflow checks that a task run with a subflow run is shown as the subflow run.
-func TestFlowRunGraphSubflow(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		sub := e.subflowRun(fr)
-		g := e.graph(fr.ID, time.Time{})
-		e.checkTimes(g, fr.StartTime, fr.EndTime)
-		e.checkRoots(g, sub.ID)
-		e.checkNodes(g, []dialects.GraphNode{e.subflowNode(sub, *sub.StartTime)})
-		// The state type is the enum type (test_state_types_are_true_state_type_enums).
-		if len(g.Nodes) > 0 {
-			if st := g.Nodes[0].StateType; st == nil || *st != types.StateCompleted {
-				t.Errorf("state type = %v, want COMPLETED", st)
-			}
+func testFlowRunGraphSubflow(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	sub := e.subflowRun(fr)
+	g := e.graph(fr.ID, time.Time{})
+	e.checkTimes(g, fr.StartTime, fr.EndTime)
+	e.checkRoots(g, sub.ID)
+	e.checkNodes(g, []dialects.GraphNode{e.subflowNode(sub, *sub.StartTime)})
+	// The state type is the enum type (test_state_types_are_true_state_type_enums).
+	if len(g.Nodes) > 0 {
+		if st := g.Nodes[0].StateType; st == nil || *st != types.StateCompleted {
+			t.Errorf("state type = %v, want COMPLETED", st)
 		}
-	})
+	}
 }
 
 // TestFlowRunGraphUnstartedSubflow checks that an unstarted subflow run starts at its expected start
 // time.
-func TestFlowRunGraphUnstartedSubflow(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		sub := e.subflowRun(fr)
-		if err := e.c.FlowRun.UpdateOneID(sub.ID).ClearStartTime().Exec(e.ctx); err != nil {
-			t.Fatalf("clear start time: %v", err)
-		}
-		g := e.graph(fr.ID, time.Time{})
-		e.checkRoots(g, sub.ID)
-		e.checkNodes(g, []dialects.GraphNode{e.subflowNode(sub, *sub.ExpectedStartTime)})
-	})
+func testFlowRunGraphUnstartedSubflow(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	sub := e.subflowRun(fr)
+	if err := e.c.FlowRun.UpdateOneID(sub.ID).ClearStartTime().Exec(e.ctx); err != nil {
+		t.Fatalf("clear start time: %v", err)
+	}
+	g := e.graph(fr.ID, time.Time{})
+	e.checkRoots(g, sub.ID)
+	e.checkNodes(g, []dialects.GraphNode{e.subflowNode(sub, *sub.ExpectedStartTime)})
 }
 
 // graphArtifactFixture is Prefect's flow_run_artifacts and
@@ -762,249 +738,235 @@ func graphPtr[T any](v T) *T { return &v }
 // TestFlowRunGraphArtifacts checks that the flow run's own artifacts are at the root, task
 // artifacts on their nodes sorted by created; results are left out, is_latest
 // follows the key's collection, and only progress artifacts carry data.
-func TestFlowRunGraphArtifacts(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		f := e.artifactFixture()
-		g := e.graph(f.fr.ID, time.Time{})
+func testFlowRunGraphArtifacts(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	f := e.artifactFixture()
+	g := e.graph(f.fr.ID, time.Time{})
 
-		describe := func(as []dialects.GraphArtifact) string {
-			out := make([]string, len(as))
-			for k, a := range as {
-				out[k] = e.describeArtifact(a)
-			}
-			return strings.Join(out, " ")
+	describe := func(as []dialects.GraphArtifact) string {
+		out := make([]string, len(as))
+		for k, a := range as {
+			out[k] = e.describeArtifact(a)
 		}
-		if got, want := describe(g.Artifacts), describe([]dialects.GraphArtifact{f.top}); got != want {
-			t.Errorf("graph artifacts:\n got %s\nwant %s", got, want)
+		return strings.Join(out, " ")
+	}
+	if got, want := describe(g.Artifacts), describe([]dialects.GraphArtifact{f.top}); got != want {
+		t.Errorf("graph artifacts:\n got %s\nwant %s", got, want)
+	}
+	for _, n := range g.Nodes {
+		if got, want := describe(n.Artifacts), describe(f.perTask[n.ID]); got != want {
+			t.Errorf("artifacts of %s:\n got %s\nwant %s", e.name(n.ID), got, want)
 		}
-		for _, n := range g.Nodes {
-			if got, want := describe(n.Artifacts), describe(f.perTask[n.ID]); got != want {
-				t.Errorf("artifacts of %s:\n got %s\nwant %s", e.name(n.ID), got, want)
-			}
+	}
+	// The progress artifact's data is the JSON number 0 (SQLite's JSON
+	// columns have NUMERIC affinity and may keep it as 0).
+	for _, a := range g.Nodes[0].Artifacts {
+		if a.Type == "progress" && !(bytes.Equal(a.Data, []byte("0")) || bytes.Equal(a.Data, []byte("0.0"))) {
+			t.Errorf("progress data = %q, want 0", a.Data)
 		}
-		// The progress artifact's data is the JSON number 0 (SQLite's JSON
-		// columns have NUMERIC affinity and may keep it as 0).
-		for _, a := range g.Nodes[0].Artifacts {
-			if a.Type == "progress" && !(bytes.Equal(a.Data, []byte("0")) || bytes.Equal(a.Data, []byte("0.0"))) {
-				t.Errorf("progress data = %q, want 0", a.Data)
-			}
-		}
-	})
+	}
 }
 
 // TestFlowRunGraphMaxArtifacts checks that max artifacts keeps the earliest created artifacts.
-func TestFlowRunGraphMaxArtifacts(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		f := e.artifactFixture()
-		g := e.graphLimited(f.fr.ID, time.Time{}, dialects.DefaultGraphMaxNodes, 2)
-		total := len(g.Artifacts)
-		var names []string
-		for _, a := range g.Artifacts {
+func testFlowRunGraphMaxArtifacts(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	f := e.artifactFixture()
+	g := e.graphLimited(f.fr.ID, time.Time{}, dialects.DefaultGraphMaxNodes, 2)
+	total := len(g.Artifacts)
+	var names []string
+	for _, a := range g.Artifacts {
+		names = append(names, e.name(a.ID))
+	}
+	for _, n := range g.Nodes {
+		total += len(n.Artifacts)
+		for _, a := range n.Artifacts {
 			names = append(names, e.name(a.ID))
 		}
-		for _, n := range g.Nodes {
-			total += len(n.Artifacts)
-			for _, a := range n.Artifacts {
-				names = append(names, e.name(a.ID))
-			}
-		}
-		if total > 2 {
-			t.Errorf("%d artifacts, want at most 2", total)
-		}
-		// The two earliest created (the result at +2s is not counted).
-		slices.Sort(names)
-		if want := []string{"flow-markdown", "task0-markdown"}; !slices.Equal(names, want) {
-			t.Errorf("artifacts = %v, want %v", names, want)
-		}
-		if g = e.graphLimited(f.fr.ID, time.Time{}, dialects.DefaultGraphMaxNodes, 0); len(g.Artifacts) != 0 {
-			t.Errorf("max artifacts 0: graph artifacts %v", g.Artifacts)
-		}
-	})
+	}
+	if total > 2 {
+		t.Errorf("%d artifacts, want at most 2", total)
+	}
+	// The two earliest created (the result at +2s is not counted).
+	slices.Sort(names)
+	if want := []string{"flow-markdown", "task0-markdown"}; !slices.Equal(names, want) {
+		t.Errorf("artifacts = %v, want %v", names, want)
+	}
+	if g = e.graphLimited(f.fr.ID, time.Time{}, dialects.DefaultGraphMaxNodes, 0); len(g.Artifacts) != 0 {
+		t.Errorf("max artifacts 0: graph artifacts %v", g.Artifacts)
+	}
 }
 
 // TestFlowRunGraphStates checks that the flow run's states come sorted by timestamp.
-func TestFlowRunGraphStates(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		specs := []struct {
-			st   types.StateType
-			name string
-			at   time.Time
-		}{
-			{types.StateRunning, "Running", now.Add(-time.Minute)},
-			{types.StateCompleted, "Completed", now},
-			{types.StateScheduled, "Scheduled", now.Add(-3 * time.Minute)},
-			{types.StatePending, "Pending", now.Add(-2 * time.Second)},
+func testFlowRunGraphStates(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	specs := []struct {
+		st   types.StateType
+		name string
+		at   time.Time
+	}{
+		{types.StateRunning, "Running", now.Add(-time.Minute)},
+		{types.StateCompleted, "Completed", now},
+		{types.StateScheduled, "Scheduled", now.Add(-3 * time.Minute)},
+		{types.StatePending, "Pending", now.Add(-2 * time.Second)},
+	}
+	var want []dialects.GraphState
+	for _, s := range specs {
+		st, err := e.c.FlowRunState.Create().SetFlowRunID(fr.ID).SetType(s.st).SetName(s.name).
+			SetTimestamp(s.at).Save(e.ctx)
+		if err != nil {
+			t.Fatalf("create state: %v", err)
 		}
-		var want []dialects.GraphState
-		for _, s := range specs {
-			st, err := e.c.FlowRunState.Create().SetFlowRunID(fr.ID).SetType(s.st).SetName(s.name).
-				SetTimestamp(s.at).Save(e.ctx)
-			if err != nil {
-				t.Fatalf("create state: %v", err)
-			}
-			want = append(want, dialects.GraphState{ID: st.ID, Timestamp: s.at, Type: string(s.st), Name: s.name})
+		want = append(want, dialects.GraphState{ID: st.ID, Timestamp: s.at, Type: string(s.st), Name: s.name})
+	}
+	slices.SortFunc(want, func(a, b dialects.GraphState) int { return a.Timestamp.Compare(b.Timestamp) })
+	g := e.graph(fr.ID, time.Time{})
+	render := func(ss []dialects.GraphState) string {
+		var b strings.Builder
+		for _, s := range ss {
+			fmt.Fprintf(&b, "{%s %s %s %s %s} ", s.ID, s.Timestamp.Format(time.RFC3339Nano), s.Timestamp.Location(), s.Type, s.Name)
 		}
-		slices.SortFunc(want, func(a, b dialects.GraphState) int { return a.Timestamp.Compare(b.Timestamp) })
-		g := e.graph(fr.ID, time.Time{})
-		render := func(ss []dialects.GraphState) string {
-			var b strings.Builder
-			for _, s := range ss {
-				fmt.Fprintf(&b, "{%s %s %s %s %s} ", s.ID, s.Timestamp.Format(time.RFC3339Nano), s.Timestamp.Location(), s.Type, s.Name)
-			}
-			return b.String()
-		}
-		if got, w := render(g.States), render(want); got != w {
-			t.Errorf("states:\n got %s\nwant %s", got, w)
-		}
-	})
+		return b.String()
+	}
+	if got, w := render(g.States), render(want); got != w {
+		t.Errorf("states:\n got %s\nwant %s", got, w)
+	}
 }
 
 // TestFlowRunGraphTooManyNodes checks that more than max nodes nodes is a *GraphTooLargeError.
-func TestFlowRunGraphTooManyNodes(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		e.linkedTasks(fr) // 6 nodes
-		g, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, Since: time.Time{}, MaxNodes: 4, MaxArtifacts: 10})
-		var tl *dialects.GraphTooLargeError
-		if !errors.As(err, &tl) {
-			t.Fatalf("FlowRunGraph(max nodes 4) = %v, %v; want *GraphTooLargeError", g, err)
-		}
-		if tl.FlowRunID != fr.ID || tl.MaxNodes != 4 {
-			t.Errorf("error fields = %+v", tl)
-		}
-		if !strings.Contains(err.Error(), "has more than 4 nodes") {
-			t.Errorf("error %q does not say it has more than 4 nodes", err)
-		}
-		if want := fmt.Sprintf("The graph of flow run %s has more than 4 nodes.", fr.ID); err.Error() != want {
-			t.Errorf("error = %q, want %q", err, want)
-		}
-		// Exactly max nodes is fine; one fewer is not.
-		if g := e.graphLimited(fr.ID, time.Time{}, 6, 10); len(g.Nodes) != 6 {
-			t.Errorf("max nodes 6: %d nodes, want 6", len(g.Nodes))
-		}
-		if _, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, Since: time.Time{}, MaxNodes: 5, MaxArtifacts: 10}); !errors.As(err, &tl) {
-			t.Errorf("max nodes 5: err = %v, want *GraphTooLargeError", err)
-		}
-		// Nodes left out by since do not count.
-		if g := e.graphLimited(fr.ID, e.at(time.Minute+time.Second+time.Millisecond), 4, 10); len(g.Nodes) != 4 {
-			t.Errorf("incremental with max nodes 4: %d nodes, want 4", len(g.Nodes))
-		}
-	})
+func testFlowRunGraphTooManyNodes(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	e.linkedTasks(fr) // 6 nodes
+	g, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, Since: time.Time{}, MaxNodes: 4, MaxArtifacts: 10})
+	var tl *dialects.GraphTooLargeError
+	if !errors.As(err, &tl) {
+		t.Fatalf("FlowRunGraph(max nodes 4) = %v, %v; want *GraphTooLargeError", g, err)
+	}
+	if tl.FlowRunID != fr.ID || tl.MaxNodes != 4 {
+		t.Errorf("error fields = %+v", tl)
+	}
+	if !strings.Contains(err.Error(), "has more than 4 nodes") {
+		t.Errorf("error %q does not say it has more than 4 nodes", err)
+	}
+	if want := fmt.Sprintf("The graph of flow run %s has more than 4 nodes.", fr.ID); err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+	// Exactly max nodes is fine; one fewer is not.
+	if g := e.graphLimited(fr.ID, time.Time{}, 6, 10); len(g.Nodes) != 6 {
+		t.Errorf("max nodes 6: %d nodes, want 6", len(g.Nodes))
+	}
+	if _, err := e.q.FlowRunGraph(e.ctx, db.SQL, dialects.GraphQuery{FlowRunID: fr.ID, Since: time.Time{}, MaxNodes: 5, MaxArtifacts: 10}); !errors.As(err, &tl) {
+		t.Errorf("max nodes 5: err = %v, want *GraphTooLargeError", err)
+	}
+	// Nodes left out by since do not count.
+	if g := e.graphLimited(fr.ID, e.at(time.Minute+time.Second+time.Millisecond), 4, 10); len(g.Nodes) != 4 {
+		t.Errorf("incremental with max nodes 4: %d nodes, want 4", len(g.Nodes))
+	}
 }
 
 // TestFlowRunGraphDeduplicatesAndOrdersEdges checks that each related id appears once in parents,
 // children and encapsulating, however often the task inputs name it, ordered
 // by the related node's start time, then id; nodes with equal times are
 // ordered by id.
-func TestFlowRunGraphDeduplicatesAndOrdersEdges(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		param := map[string]any{"input_type": "parameter", "name": "p"}
-		constant := map[string]any{"input_type": "constant", "type": "int"}
-		// wrapper encapsulates everything; early and late are two wrappers
-		// listed in reverse start order.
-		wrapper := e.completedTask(fr, "wrapper", 0, nil)
-		late := e.completedTask(fr, "late", 2, nil)
-		early := e.completedTask(fr, "early", 1, nil)
-		// source has three input keys, so it has three edge rows of its own.
-		source := e.completedTask(fr, "source", 3, map[string]any{
-			"a":           []any{param},
-			"b":           []any{constant},
-			"__parents__": graphTaskInput(wrapper),
-		})
-		// twinA and twinB start at the same instant: ordered by id.
-		twinA := e.completedTask(fr, "twin-a", 4, nil)
-		twinB := e.completedTask(fr, "twin-b", 4, map[string]any{"q": []any{param}})
-		// sink names source under two keys and twice in one key, the twins in
-		// reverse id order, and each wrapper twice, in reverse start order.
-		twins := []*ent.TaskRun{twinA, twinB}
-		slices.SortFunc(twins, func(a, b *ent.TaskRun) int { return strings.Compare(a.ID.String(), b.ID.String()) })
-		sink := e.completedTask(fr, "sink", 5, map[string]any{
-			"x":           graphTaskInput(source, source),
-			"y":           graphTaskInput(source),
-			"z":           graphTaskInput(twins[1], twins[0]),
-			"__parents__": graphTaskInput(late, early, late, early),
-		})
-		// second also takes source's result: source's children are ordered
-		// by start time.
-		second := e.completedTask(fr, "second", 6, map[string]any{"x": graphTaskInput(source)})
-
-		g := e.graph(fr.ID, time.Time{})
-		nWrapper, nLate, nEarly, nSource := ranNode(wrapper), ranNode(late), ranNode(early), ranNode(source)
-		nA, nB, nSink, nSecond := ranNode(twinA), ranNode(twinB), ranNode(sink), ranNode(second)
-		nSource.Encapsulating = graphIDList(wrapper)
-		nSource.Children = graphIDList(sink, second)
-		nSink.Parents = graphIDList(source, twins[0], twins[1])
-		nSink.Encapsulating = graphIDList(early, late)
-		nSecond.Parents = graphIDList(source)
-		for _, n := range []*dialects.GraphNode{&nA, &nB} {
-			n.Children = graphIDList(sink)
-		}
-		// Nodes with equal start and end times are ordered by id.
-		pair := []dialects.GraphNode{nA, nB}
-		slices.SortFunc(pair, func(a, b dialects.GraphNode) int { return strings.Compare(a.ID.String(), b.ID.String()) })
-		e.checkNodes(g, []dialects.GraphNode{nWrapper, nEarly, nLate, nSource, pair[0], pair[1], nSink, nSecond})
-		e.checkRoots(g, wrapper.ID, early.ID, late.ID, source.ID, pair[0].ID, pair[1].ID)
+func testFlowRunGraphDeduplicatesAndOrdersEdges(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	param := map[string]any{"input_type": "parameter", "name": "p"}
+	constant := map[string]any{"input_type": "constant", "type": "int"}
+	// wrapper encapsulates everything; early and late are two wrappers
+	// listed in reverse start order.
+	wrapper := e.completedTask(fr, "wrapper", 0, nil)
+	late := e.completedTask(fr, "late", 2, nil)
+	early := e.completedTask(fr, "early", 1, nil)
+	// source has three input keys, so it has three edge rows of its own.
+	source := e.completedTask(fr, "source", 3, map[string]any{
+		"a":           []any{param},
+		"b":           []any{constant},
+		"__parents__": graphTaskInput(wrapper),
 	})
+	// twinA and twinB start at the same instant: ordered by id.
+	twinA := e.completedTask(fr, "twin-a", 4, nil)
+	twinB := e.completedTask(fr, "twin-b", 4, map[string]any{"q": []any{param}})
+	// sink names source under two keys and twice in one key, the twins in
+	// reverse id order, and each wrapper twice, in reverse start order.
+	twins := []*ent.TaskRun{twinA, twinB}
+	slices.SortFunc(twins, func(a, b *ent.TaskRun) int { return strings.Compare(a.ID.String(), b.ID.String()) })
+	sink := e.completedTask(fr, "sink", 5, map[string]any{
+		"x":           graphTaskInput(source, source),
+		"y":           graphTaskInput(source),
+		"z":           graphTaskInput(twins[1], twins[0]),
+		"__parents__": graphTaskInput(late, early, late, early),
+	})
+	// second also takes source's result: source's children are ordered
+	// by start time.
+	second := e.completedTask(fr, "second", 6, map[string]any{"x": graphTaskInput(source)})
+
+	g := e.graph(fr.ID, time.Time{})
+	nWrapper, nLate, nEarly, nSource := ranNode(wrapper), ranNode(late), ranNode(early), ranNode(source)
+	nA, nB, nSink, nSecond := ranNode(twinA), ranNode(twinB), ranNode(sink), ranNode(second)
+	nSource.Encapsulating = graphIDList(wrapper)
+	nSource.Children = graphIDList(sink, second)
+	nSink.Parents = graphIDList(source, twins[0], twins[1])
+	nSink.Encapsulating = graphIDList(early, late)
+	nSecond.Parents = graphIDList(source)
+	for _, n := range []*dialects.GraphNode{&nA, &nB} {
+		n.Children = graphIDList(sink)
+	}
+	// Nodes with equal start and end times are ordered by id.
+	pair := []dialects.GraphNode{nA, nB}
+	slices.SortFunc(pair, func(a, b dialects.GraphNode) int { return strings.Compare(a.ID.String(), b.ID.String()) })
+	e.checkNodes(g, []dialects.GraphNode{nWrapper, nEarly, nLate, nSource, pair[0], pair[1], nSink, nSecond})
+	e.checkRoots(g, wrapper.ID, early.ID, late.ID, source.ID, pair[0].ID, pair[1].ID)
 }
 
 // TestFlowRunGraphNodeOrderAndOpenNodes checks that nodes that have not ended come after those that
 // have, for equal start times, and are returned whatever since is.
-func TestFlowRunGraphNodeOrderAndOpenNodes(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		// Same start: the one that ended comes first, the running one (no
-		// end) last, as on PostgreSQL (NULLS LAST).
-		running := e.task(fr, graphTaskSpec{name: "running", state: types.StateRunning, start: e.atp(time.Second)})
-		done := e.task(fr, graphTaskSpec{name: "done", start: e.atp(time.Second), end: e.atp(2 * time.Second)})
-		first := e.task(fr, graphTaskSpec{name: "first", start: e.atp(0), end: e.atp(10 * time.Second)})
-		st := types.StateRunning
-		nRunning := ranNode(running)
-		nRunning.StateType = &st
-		g := e.graph(fr.ID, time.Time{})
-		e.checkNodes(g, []dialects.GraphNode{ranNode(first), ranNode(done), nRunning})
-		// A node that has not ended is returned whatever since is.
-		g = e.graph(fr.ID, e.at(time.Hour))
-		e.checkNodes(g, []dialects.GraphNode{nRunning})
-		e.checkRoots(g, running.ID)
-	})
+func testFlowRunGraphNodeOrderAndOpenNodes(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	// Same start: the one that ended comes first, the running one (no
+	// end) last, as on PostgreSQL (NULLS LAST).
+	running := e.task(fr, graphTaskSpec{name: "running", state: types.StateRunning, start: e.atp(time.Second)})
+	done := e.task(fr, graphTaskSpec{name: "done", start: e.atp(time.Second), end: e.atp(2 * time.Second)})
+	first := e.task(fr, graphTaskSpec{name: "first", start: e.atp(0), end: e.atp(10 * time.Second)})
+	st := types.StateRunning
+	nRunning := ranNode(running)
+	nRunning.StateType = &st
+	g := e.graph(fr.ID, time.Time{})
+	e.checkNodes(g, []dialects.GraphNode{ranNode(first), ranNode(done), nRunning})
+	// A node that has not ended is returned whatever since is.
+	g = e.graph(fr.ID, e.at(time.Hour))
+	e.checkNodes(g, []dialects.GraphNode{nRunning})
+	e.checkRoots(g, running.ID)
 }
 
 // TestFlowRunGraphUnusualInputs checks that task inputs that are not task-run references link
 // nothing and fail nothing, on both databases.
-func TestFlowRunGraphUnusualInputs(t *testing.T) {
-	testutil.ForEachDialect(t, func(t *testing.T, db *testutil.DB) {
-		e := newGraphEnv(t, db)
-		fr := e.mainRun()
-		parent := e.completedTask(fr, "parent", 0, nil)
-		// Inputs that are not lists, elements that are not objects, objects
-		// without an id or with one that is not a UUID, an id of a task run of
-		// another flow run: none of them links anything, and none fails. An
-		// upper-case id still links its task run.
-		other := e.mainRun()
-		stranger := e.completedTask(other, "stranger", 0, nil)
-		child := e.completedTask(fr, "child", 1, map[string]any{
-			"scalar":   "text",
-			"object":   map[string]any{"id": parent.ID.String()},
-			"elements": []any{"text", 1, nil, []any{}, map[string]any{"input_type": "parameter"}},
-			"bad-id":   []any{map[string]any{"input_type": "task_run", "id": "not-a-uuid"}},
-			"number":   []any{map[string]any{"input_type": "task_run", "id": 7}},
-			"other":    graphTaskInput(stranger),
-			"upper":    []any{map[string]any{"input_type": "task_run", "id": strings.ToUpper(parent.ID.String())}},
-		})
-		g := e.graph(fr.ID, time.Time{})
-		nParent, nChild := ranNode(parent), ranNode(child)
-		nParent.Children = graphIDList(child)
-		nChild.Parents = graphIDList(parent)
-		e.checkNodes(g, []dialects.GraphNode{nParent, nChild})
-		e.checkRoots(g, parent.ID)
+func testFlowRunGraphUnusualInputs(t *testing.T, db *testutil.DB) {
+	e := newGraphEnv(t, db)
+	fr := e.mainRun()
+	parent := e.completedTask(fr, "parent", 0, nil)
+	// Inputs that are not lists, elements that are not objects, objects
+	// without an id or with one that is not a UUID, an id of a task run of
+	// another flow run: none of them links anything, and none fails. An
+	// upper-case id still links its task run.
+	other := e.mainRun()
+	stranger := e.completedTask(other, "stranger", 0, nil)
+	child := e.completedTask(fr, "child", 1, map[string]any{
+		"scalar":   "text",
+		"object":   map[string]any{"id": parent.ID.String()},
+		"elements": []any{"text", 1, nil, []any{}, map[string]any{"input_type": "parameter"}},
+		"bad-id":   []any{map[string]any{"input_type": "task_run", "id": "not-a-uuid"}},
+		"number":   []any{map[string]any{"input_type": "task_run", "id": 7}},
+		"other":    graphTaskInput(stranger),
+		"upper":    []any{map[string]any{"input_type": "task_run", "id": strings.ToUpper(parent.ID.String())}},
 	})
+	g := e.graph(fr.ID, time.Time{})
+	nParent, nChild := ranNode(parent), ranNode(child)
+	nParent.Children = graphIDList(child)
+	nChild.Parents = graphIDList(parent)
+	e.checkNodes(g, []dialects.GraphNode{nParent, nChild})
+	e.checkRoots(g, parent.ID)
 }
