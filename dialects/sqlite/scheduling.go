@@ -96,11 +96,15 @@ func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
 			ORDER BY fr.next_scheduled_start_time ASC NULLS LAST, fr.id ASC) AS queue_rank
 	FROM work_pool wp
 	JOIN work_queue wq ON wq.work_pool_id = wp.id
-	JOIN flow_run fr ON fr.work_queue_id = wq.id
+	JOIN flow_run fr ON fr.id IN (
+		-- Each queue's first runs only: no more of them can be handed out.
+		SELECT fr.id FROM flow_run fr
+		WHERE fr.work_queue_id = wq.id AND fr.state_type = 'SCHEDULED'` + p.TimeFilter + retryFilter(o) + `
+		ORDER BY fr.next_scheduled_start_time ASC NULLS LAST, fr.id ASC
+		LIMIT ` + p.QueueLimit + `)
 	LEFT JOIN pool_slots ps ON ps.id = wp.id
 	LEFT JOIN queue_slots qs ON qs.id = wq.id
-	WHERE fr.state_type = 'SCHEDULED' AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE` +
-		p.PoolFilter + p.QueueFilter + p.TimeFilter + retryFilter(o) + `
+	WHERE wp.is_paused IS FALSE AND wq.is_paused IS FALSE` + p.PoolFilter + p.QueueFilter + `
 ), queue_runs AS (
 	SELECT work_pool_id, work_queue_id, priority, id, next_scheduled_start_time, pool_slots,
 		ROW_NUMBER() OVER (PARTITION BY work_pool_id
