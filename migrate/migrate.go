@@ -540,7 +540,7 @@ func (m *Migrator) checkPrefect30(ctx context.Context, tx dialects.MigrationTx, 
 	if err != nil {
 		return err
 	}
-	live, err := m.d.ReadCatalog(ctx, tx, AlembicTable, RevisionTable)
+	live, err := m.readCatalog(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("migrate: read catalog: %w", err)
 	}
@@ -762,7 +762,7 @@ func (m *Migrator) DownLosses(ctx context.Context, target string) ([]Loss, error
 			if err != nil || len(revert) == 0 {
 				return false, err
 			}
-			if before, err = m.d.ReadCatalog(ctx, tx, AlembicTable, RevisionTable); err != nil {
+			if before, err = m.readCatalog(ctx, tx); err != nil {
 				return false, fmt.Errorf("migrate: read catalog: %w", err)
 			}
 			if beforeRows, err = countRows(ctx, tx, before); err != nil {
@@ -787,7 +787,7 @@ func (m *Migrator) DownLosses(ctx context.Context, target string) ([]Loss, error
 					}
 				}
 			}
-			if after, err = m.d.ReadCatalog(ctx, tx, AlembicTable, RevisionTable); err != nil {
+			if after, err = m.readCatalog(ctx, tx); err != nil {
 				return false, fmt.Errorf("migrate: read catalog: %w", err)
 			}
 			afterRows, err := countRows(ctx, tx, after)
@@ -1047,7 +1047,7 @@ func (m *Migrator) Drift(ctx context.Context) ([]string, error) {
 	default:
 		return nil, ErrNoReference
 	}
-	live, err := m.d.ReadCatalog(ctx, m.db, AlembicTable, RevisionTable)
+	live, err := m.readCatalog(ctx, m.db)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read catalog: %w", err)
 	}

@@ -40,6 +40,7 @@ func benchCmd(ctx context.Context, flagArgs []string, stdout, stderr io.Writer) 
 	fs.SetOutput(io.Discard)
 	url := fs.String("url", "", "PostgreSQL server to benchmark on (default: SQLite)")
 	quick := fs.Bool("quick", false, "small version")
+	perfIndexes := fs.Bool("perf-indexes", false, "turn on prefectdb's opt-in performance indexes on every benchmark database")
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	runs := fs.Int("runs", 0, "N")
 	conc := fs.Int("concurrency", 0, "C")
@@ -90,6 +91,7 @@ func benchCmd(ctx context.Context, flagArgs []string, stdout, stderr io.Writer) 
 		return usageError{err.Error()}
 	}
 	cfg.PostgresURL, cfg.Dir, cfg.Progress, cfg.Child = *url, *dir, stderr, benchChild
+	cfg.PerformanceIndexes = *perfIndexes
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

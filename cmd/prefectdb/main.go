@@ -4,6 +4,7 @@
 //	prefectdb migrate down [--to TARGET]  revert one step (default), to a target, or to base
 //	prefectdb migrate status              applied and pending migrations, and schema drift
 //	prefectdb migrate stamp REVISION      record the database as at REVISION, running nothing
+//	prefectdb perf-indexes [on|off]        show or switch prefectdb's opt-in performance indexes
 //	prefectdb reset --yes                 drop everything, then migrate up
 //	prefectdb graph [--out DIR]           draw the schema: DIR/schema.html and DIR/schema.md
 //	prefectdb bench [--url URL] [--quick] [--json FILE]
@@ -59,6 +60,8 @@ commands:
 
 TARGET is a Prefect release (3.4.0, or 3.4 for the newest 3.4.x), a Prefect Alembic revision,
 a prefectdb version, or head.
+  perf-indexes [on|off]          show, add (on) or drop (off) prefectdb's opt-in performance indexes,
+                                 which Prefect's schema does not have (off by default; drift ignores them)
   reset --yes                    drop every prefectdb table and migrate up again
   graph [--out DIR]              write the schema drawing (schema.html, schema.md) into DIR
                                  (default .); reads no database
@@ -151,6 +154,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// as Prefect's CLI takes its revision.
 		flagArgs, words = append(flagArgs, "--to", words[0]), nil
 	}
+	perfSwitch := ""
+	if cmd == "perf-indexes" && len(words) == 1 {
+		if words[0] != "on" && words[0] != "off" {
+			return usageError{fmt.Sprintf("perf-indexes takes on or off, not %q", words[0])}
+		}
+		perfSwitch, words = words[0], nil
+	}
 	if len(words) > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", words[0])}
 	}
@@ -172,7 +182,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usageError{err.Error()}
 	}
 	switch cmd {
-	case "migrate up", "migrate down", "migrate status", "migrate stamp", "reset":
+	case "migrate up", "migrate down", "migrate status", "migrate stamp", "perf-indexes", "reset":
 	default:
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
@@ -211,7 +221,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	opts.Logger, opts.Echo = logger, opts.Echo || *verbose
 	openDB := connect.Open
-	if cmd == "migrate status" || cmd == "migrate down" || cmd == "migrate stamp" || *dryRun {
+	if cmd == "migrate status" || cmd == "migrate down" || cmd == "migrate stamp" || cmd == "perf-indexes" || *dryRun {
 		openDB = connect.OpenExisting // read or remove: create nothing
 	}
 	db, err := openDB(ctx, *url, opts)
@@ -259,6 +269,29 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stdout, "nothing to revert")
 		}
 		return err
+	case "perf-indexes":
+		if perfSwitch != "" {
+			changed, err := m.SetPerformanceIndexes(ctx, perfSwitch == "on")
+			if err != nil {
+				return err
+			}
+			verb := map[string]string{"on": "created", "off": "dropped"}[perfSwitch]
+			for _, name := range changed {
+				fmt.Fprintf(stdout, "%s %s\n", verb, name)
+			}
+		}
+		have, err := m.PerformanceIndexesOn(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range migrate.PerformanceIndexes() {
+			state := "off"
+			if have[p.Name] {
+				state = "on"
+			}
+			fmt.Fprintf(stdout, "%-4s %s on %s (%s) WHERE %s: %s\n", state, p.Name, p.Table, p.Columns, p.Where, p.Serves)
+		}
+		return nil
 	case "migrate stamp":
 		if _, err := m.Stamp(ctx, *to); err != nil {
 			return err

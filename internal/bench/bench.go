@@ -43,6 +43,7 @@ import (
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
+	"github.com/prefectdb/prefectdb/migrate"
 )
 
 // Workloads are the workloads' names, in the order they run.
@@ -69,6 +70,10 @@ type Config struct {
 	ScaleSmall     int `json:"scale_small"`
 	ScaleLarge     int `json:"scale_large"`
 	ScaleScheduled int `json:"scale_scheduled"`
+	// PerformanceIndexes turns on prefectdb's opt-in performance indexes
+	// (migrate.PerformanceIndexes) on every benchmark database, prefectdb's
+	// and the baseline's alike, so that both sides still do the same work.
+	PerformanceIndexes bool `json:"performance_indexes"`
 	// Only, if not empty, names the workloads to run (see Workloads);
 	// schedule always runs when poll or transition does, since they work
 	// on its runs.
@@ -209,7 +214,7 @@ func poolOptions(c int) dialects.Options {
 
 // openMigrated creates a database for role, migrates it through dbiface and
 // creates the fixture; it returns the open interface.
-func openMigrated(ctx context.Context, scratch *Scratch, role string, c int) (*dbiface.Interface, *Fixture, string, error) {
+func openMigrated(ctx context.Context, scratch *Scratch, role string, c int, perfIndexes bool) (*dbiface.Interface, *Fixture, string, error) {
 	url, err := scratch.New(ctx, role)
 	if err != nil {
 		return nil, nil, "", err
@@ -222,6 +227,12 @@ func openMigrated(ctx context.Context, scratch *Scratch, role string, c int) (*d
 		db.Close()
 		return nil, nil, "", err
 	}
+	if perfIndexes {
+		if _, err := migrate.New(db.Engine(), db.Dialect(), migrate.Options{}).SetPerformanceIndexes(ctx, true); err != nil {
+			db.Close()
+			return nil, nil, "", err
+		}
+	}
 	f, err := CreateFixture(ctx, db.Client)
 	if err != nil {
 		db.Close()
@@ -233,12 +244,12 @@ func openMigrated(ctx context.Context, scratch *Scratch, role string, c int) (*d
 // openSides creates the prefectdb and the baseline databases and opens
 // their targets.
 func openSides(ctx context.Context, scratch *Scratch, cfg Config) (lib, base *side, err error) {
-	db, f, url, err := openMigrated(ctx, scratch, "prefectdb", cfg.Concurrency)
+	db, f, url, err := openMigrated(ctx, scratch, "prefectdb", cfg.Concurrency, cfg.PerformanceIndexes)
 	if err != nil {
 		return nil, nil, err
 	}
 	lib = &side{kind: scratch.Kind(), target: NewLibTarget(db, f), fixture: f, url: url}
-	bdb, bf, burl, err := openMigrated(ctx, scratch, "baseline", cfg.Concurrency)
+	bdb, bf, burl, err := openMigrated(ctx, scratch, "baseline", cfg.Concurrency, cfg.PerformanceIndexes)
 	if err != nil {
 		lib.target.Close()
 		return nil, nil, err

@@ -289,11 +289,13 @@ const sqlitePoll = `WITH queue_slots AS (
 	SELECT wq.priority, f.id, f.next_scheduled_start_time, qs.available_slots,
 		row_number() OVER (PARTITION BY wq.id
 			ORDER BY f.next_scheduled_start_time IS NULL, f.next_scheduled_start_time, f.id) AS queue_rank
-	FROM flow_run f
-	JOIN work_queue wq ON wq.id = +f.work_queue_id
-	JOIN work_pool wp ON wp.id = wq.work_pool_id
+	FROM work_pool wp
+	JOIN work_queue wq ON wq.work_pool_id = wp.id
+	JOIN flow_run f ON f.id IN (
+		SELECT s.id FROM flow_run s WHERE s.work_queue_id = wq.id AND s.state_type = 'SCHEDULED'
+		ORDER BY s.next_scheduled_start_time ASC NULLS LAST, s.id LIMIT ?2)
 	LEFT JOIN queue_slots qs ON qs.id = wq.id
-	WHERE f.state_type = 'SCHEDULED' AND wp.id = ?1 AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE
+	WHERE wp.id = ?1 AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE
 )
 SELECT fr.id, fr.created, fr.updated, fr.name, fr.state_type, fr.run_count, fr.expected_start_time,
 	fr.next_scheduled_start_time, fr.start_time, fr.end_time, fr.total_run_time, fr.flow_version, fr.parameters,

@@ -111,7 +111,7 @@ func addHistory(ctx context.Context, kind dialects.Kind, dbURL string, f *Fixtur
 func runScale(ctx context.Context, cfg Config, rep *Report, p *progress, scratch *Scratch) error {
 	kind, c := scratch.Kind(), cfg.Concurrency
 	p.show(rep.Database + ": creating the scale database")
-	db, f, dbURL, err := openMigrated(ctx, scratch, "scale", c)
+	db, f, dbURL, err := openMigrated(ctx, scratch, "scale", c, cfg.PerformanceIndexes)
 	if err != nil {
 		return fmt.Errorf("bench: scale: %w", err)
 	}
