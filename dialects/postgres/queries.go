@@ -55,7 +55,7 @@ func (Dialect) CastToJSON(expr string) string { return expr }
 
 // BuildJSONObject implements dialects.Queries with jsonb_build_object.
 func (Dialect) BuildJSONObject(pairs ...string) string {
-	return "jsonb_build_object(" + rawsql.JSONPairs("postgres", pairs) + ")"
+	return "jsonb_build_object(" + rawsql.JSONPairs("postgres", rawsql.PostgresLiteral, pairs) + ")"
 }
 
 // JSONArrAgg implements dialects.Queries with jsonb_agg.

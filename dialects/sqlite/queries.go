@@ -88,7 +88,7 @@ func (Dialect) CastToJSON(expr string) string { return "json(" + expr + ")" }
 
 // BuildJSONObject implements dialects.Queries with json_object.
 func (Dialect) BuildJSONObject(pairs ...string) string {
-	return "json_object(" + rawsql.JSONPairs("sqlite", pairs) + ")"
+	return "json_object(" + rawsql.JSONPairs("sqlite", rawsql.Literal, pairs) + ")"
 }
 
 // JSONArrAgg implements dialects.Queries with json_group_array, which (unlike

@@ -27,21 +27,16 @@ func PostgresLiteral(s string) string {
 
 // JSONPairs returns the arguments of a JSON object constructor
 // (dialects.Queries.BuildJSONObject) for alternating keys and value
-// expressions: each key as a Literal (a PostgresLiteral for "postgres"),
-// each value verbatim, comma separated.
-// It panics on an odd number of arguments, with a message that dialect
-// ("postgres", "sqlite") begins.
-func JSONPairs(dialect string, pairs []string) string {
+// expressions: each key quoted by quote (the dialect's string literal),
+// each value verbatim, comma separated. It panics on an odd number of
+// arguments, with a message that name (the dialect's) begins.
+func JSONPairs(name string, quote func(string) string, pairs []string) string {
 	if len(pairs)%2 != 0 {
-		panic(fmt.Sprintf("%s: BuildJSONObject needs key/value pairs, got %d arguments", dialect, len(pairs)))
+		panic(fmt.Sprintf("%s: BuildJSONObject needs key/value pairs, got %d arguments", name, len(pairs)))
 	}
 	parts := make([]string, 0, len(pairs))
 	for k := 0; k < len(pairs); k += 2 {
-		key := Literal(pairs[k])
-		if dialect == "postgres" {
-			key = PostgresLiteral(pairs[k])
-		}
-		parts = append(parts, key, pairs[k+1])
+		parts = append(parts, quote(pairs[k]), pairs[k+1])
 	}
 	return strings.Join(parts, ", ")
 }
