@@ -171,7 +171,7 @@ func TestPgBouncerMigrations(t *testing.T) {
 		t.Fatalf("three migrators applied %v (%d in all); the database has %d applied, %d pending", applied, total, len(st.Applied), len(st.Pending))
 	}
 	var locks int
-	if err := direct.DB.QueryRowContext(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").Scan(&locks); err != nil || locks != 0 {
+	if err := direct.DB.QueryRowContext(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&locks); err != nil || locks != 0 {
 		t.Fatalf("advisory locks left after migrating through PgBouncer: %d, %v", locks, err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"reflect"
 
 	"entgo.io/ent"
 	entsql "entgo.io/ent/dialect/sql"
@@ -109,16 +108,26 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// upsertBuilder is what upsert needs of a create builder. Every create
+// builder of package ent has these methods, generated from
+// ent/template/create_upsert.tmpl.
+type upsertBuilder interface {
+	// PrefectdbMutation returns the builder's mutation.
+	PrefectdbMutation() ent.Mutation
+	// PrefectdbSetID sets the id of the row to create.
+	PrefectdbSetID(id uuid.UUID)
+	// PrefectdbUpsert executes the INSERT with columns as the conflict
+	// target, overwriting the existing row if update is true and keeping it
+	// otherwise.
+	PrefectdbUpsert(ctx context.Context, columns []string, update bool) error
+}
+
 func upsert(ctx context.Context, q querier, entDialect string, create any, onConflict OnConflict) (uuid.UUID, bool, error) {
-	cv := reflect.ValueOf(create)
-	mutate := cv.MethodByName("Mutation")
-	if !mutate.IsValid() {
+	b, ok := create.(upsertBuilder)
+	if !ok {
 		return uuid.Nil, false, fmt.Errorf("dbiface: upsert: %T is not an Ent create builder", create)
 	}
-	m, ok := mutate.Call(nil)[0].Interface().(ent.Mutation)
-	if !ok {
-		return uuid.Nil, false, fmt.Errorf("dbiface: upsert: %T has no Ent mutation", create)
-	}
+	m := b.PrefectdbMutation()
 	target, ok := uniqueUpsertColumns[m.Type()]
 	if !ok {
 		return uuid.Nil, false, fmt.Errorf("dbiface: upsert: %s has no unique upsert columns (Prefect upserts only flows, flow runs, task runs, deployments, saved searches, concurrency limits, artifact collections, block types, block schemas and block documents)", m.Type())
@@ -128,22 +137,21 @@ func upsert(ctx context.Context, q querier, entDialect string, create any, onCon
 	newID, err := mutationID(m)
 	if err != nil {
 		newID = uuid.New()
-		cv.MethodByName("SetID").Call([]reflect.Value{reflect.ValueOf(newID)})
+		b.PrefectdbSetID(newID)
 	}
-	cols := reflect.ValueOf(target.columns)
-	up := cv.MethodByName("OnConflictColumns").CallSlice([]reflect.Value{cols})[0]
+	var update bool
 	switch onConflict {
 	case DoNothing:
 		// Ent's DoNothing still expects a returned id and fails when the
-		// row exists; Ignore (SET id = id) keeps the row unchanged instead.
-		up = up.MethodByName("Ignore").Call(nil)[0]
+		// row exists; PrefectdbUpsert uses Ignore (SET id = id), which keeps
+		// the row unchanged, instead.
+		update = false
 	case DoUpdate:
-		up = up.MethodByName("UpdateNewValues").Call(nil)[0]
+		update = true
 	default:
 		return uuid.Nil, false, fmt.Errorf("dbiface: upsert: unknown OnConflict %d", onConflict)
 	}
-	out := up.MethodByName("Exec").Call([]reflect.Value{reflect.ValueOf(ctx)})
-	if err, _ := out[0].Interface().(error); err != nil {
+	if err := b.PrefectdbUpsert(ctx, target.columns, update); err != nil {
 		return uuid.Nil, false, fmt.Errorf("dbiface: upsert %s: %w", m.Type(), err)
 	}
 	// Ent's returned id is not reliable after a conflict (on SQLite it is
@@ -190,10 +198,18 @@ func mutationID(m ent.Mutation) (uuid.UUID, error) {
 	return id, nil
 }
 
+// isNil reports whether v, the value of a key field of a mutation, is NULL.
+// Mutations report set values by value (string, uuid.UUID); a nil pointer of
+// the types the key fields hold counts as NULL too.
 func isNil(v any) bool {
-	if v == nil {
+	switch v := v.(type) {
+	case nil:
 		return true
+	case *string:
+		return v == nil
+	case *uuid.UUID:
+		return v == nil
+	default:
+		return false
 	}
-	rv := reflect.ValueOf(v)
-	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }

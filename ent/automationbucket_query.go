@@ -560,6 +560,23 @@ func (_q *AutomationBucketQuery) Modify(modifiers ...func(s *sql.Selector)) *Aut
 	return _q.Select()
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *AutomationBucketQuery) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *AutomationBucketQuery) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // AutomationBucketGroupBy is the group-by builder for AutomationBucket entities.
 type AutomationBucketGroupBy struct {
 	selector

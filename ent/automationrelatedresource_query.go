@@ -560,6 +560,23 @@ func (_q *AutomationRelatedResourceQuery) Modify(modifiers ...func(s *sql.Select
 	return _q.Select()
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *AutomationRelatedResourceQuery) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *AutomationRelatedResourceQuery) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // AutomationRelatedResourceGroupBy is the group-by builder for AutomationRelatedResource entities.
 type AutomationRelatedResourceGroupBy struct {
 	selector

@@ -634,6 +634,23 @@ func (_q *BlockSchemaReferenceQuery) Modify(modifiers ...func(s *sql.Selector)) 
 	return _q.Select()
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *BlockSchemaReferenceQuery) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *BlockSchemaReferenceQuery) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // BlockSchemaReferenceGroupBy is the group-by builder for BlockSchemaReference entities.
 type BlockSchemaReferenceGroupBy struct {
 	selector

@@ -430,6 +430,1310 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	}
 }
 
+// NewNotFoundError returns the error the client's queries return when no
+// entity of the label (e.g. flowrun.Label) matches, for raw-SQL paths that
+// find nothing: IsNotFound reports true for it.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func NewNotFoundError(label string) *NotFoundError {
+	return &NotFoundError{label: label}
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AgentClient) Bind(e *Agent) *Agent {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new Agent bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the agent columns named by columns
+// (agent.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AgentClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*Agent, error) {
+	values, err := (*Agent)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &Agent{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ArtifactClient) Bind(e *Artifact) *Artifact {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new Artifact bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the artifact columns named by columns
+// (artifact.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ArtifactClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*Artifact, error) {
+	values, err := (*Artifact)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &Artifact{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ArtifactCollectionClient) Bind(e *ArtifactCollection) *ArtifactCollection {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new ArtifactCollection bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the artifact_collection columns named by columns
+// (artifactcollection.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ArtifactCollectionClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*ArtifactCollection, error) {
+	values, err := (*ArtifactCollection)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &ArtifactCollection{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AutomationClient) Bind(e *Automation) *Automation {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new Automation bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the automation columns named by columns
+// (automation.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AutomationClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*Automation, error) {
+	values, err := (*Automation)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &Automation{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AutomationBucketClient) Bind(e *AutomationBucket) *AutomationBucket {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new AutomationBucket bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the automation_bucket columns named by columns
+// (automationbucket.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AutomationBucketClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*AutomationBucket, error) {
+	values, err := (*AutomationBucket)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &AutomationBucket{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AutomationEventFollowerClient) Bind(e *AutomationEventFollower) *AutomationEventFollower {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new AutomationEventFollower bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the automation_event_follower columns named by columns
+// (automationeventfollower.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AutomationEventFollowerClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*AutomationEventFollower, error) {
+	values, err := (*AutomationEventFollower)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &AutomationEventFollower{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AutomationRelatedResourceClient) Bind(e *AutomationRelatedResource) *AutomationRelatedResource {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new AutomationRelatedResource bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the automation_related_resource columns named by columns
+// (automationrelatedresource.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *AutomationRelatedResourceClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*AutomationRelatedResource, error) {
+	values, err := (*AutomationRelatedResource)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &AutomationRelatedResource{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockDocumentClient) Bind(e *BlockDocument) *BlockDocument {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new BlockDocument bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the block_document columns named by columns
+// (blockdocument.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockDocumentClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*BlockDocument, error) {
+	values, err := (*BlockDocument)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &BlockDocument{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockDocumentReferenceClient) Bind(e *BlockDocumentReference) *BlockDocumentReference {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new BlockDocumentReference bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the block_document_reference columns named by columns
+// (blockdocumentreference.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockDocumentReferenceClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*BlockDocumentReference, error) {
+	values, err := (*BlockDocumentReference)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &BlockDocumentReference{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockSchemaClient) Bind(e *BlockSchema) *BlockSchema {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new BlockSchema bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the block_schema columns named by columns
+// (blockschema.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockSchemaClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*BlockSchema, error) {
+	values, err := (*BlockSchema)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &BlockSchema{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockSchemaReferenceClient) Bind(e *BlockSchemaReference) *BlockSchemaReference {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new BlockSchemaReference bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the block_schema_reference columns named by columns
+// (blockschemareference.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockSchemaReferenceClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*BlockSchemaReference, error) {
+	values, err := (*BlockSchemaReference)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &BlockSchemaReference{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockTypeClient) Bind(e *BlockType) *BlockType {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new BlockType bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the block_type columns named by columns
+// (blocktype.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *BlockTypeClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*BlockType, error) {
+	values, err := (*BlockType)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &BlockType{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *CompositeTriggerChildFiringClient) Bind(e *CompositeTriggerChildFiring) *CompositeTriggerChildFiring {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new CompositeTriggerChildFiring bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the composite_trigger_child_firing columns named by columns
+// (compositetriggerchildfiring.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *CompositeTriggerChildFiringClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*CompositeTriggerChildFiring, error) {
+	values, err := (*CompositeTriggerChildFiring)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &CompositeTriggerChildFiring{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ConcurrencyLimitClient) Bind(e *ConcurrencyLimit) *ConcurrencyLimit {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new ConcurrencyLimit bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the concurrency_limit columns named by columns
+// (concurrencylimit.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ConcurrencyLimitClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*ConcurrencyLimit, error) {
+	values, err := (*ConcurrencyLimit)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &ConcurrencyLimit{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ConcurrencyLimitV2Client) Bind(e *ConcurrencyLimitV2) *ConcurrencyLimitV2 {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new ConcurrencyLimitV2 bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the concurrency_limit_v2 columns named by columns
+// (concurrencylimitv2.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ConcurrencyLimitV2Client) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*ConcurrencyLimitV2, error) {
+	values, err := (*ConcurrencyLimitV2)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &ConcurrencyLimitV2{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ConfigurationClient) Bind(e *Configuration) *Configuration {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new Configuration bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the configuration columns named by columns
+// (configuration.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *ConfigurationClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*Configuration, error) {
+	values, err := (*Configuration)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &Configuration{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *CsrfTokenClient) Bind(e *CsrfToken) *CsrfToken {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new CsrfToken bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the csrf_token columns named by columns
+// (csrftoken.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *CsrfTokenClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*CsrfToken, error) {
+	values, err := (*CsrfToken)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &CsrfToken{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *DeploymentClient) Bind(e *Deployment) *Deployment {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new Deployment bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the deployment columns named by columns
+// (deployment.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *DeploymentClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*Deployment, error) {
+	values, err := (*Deployment)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &Deployment{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *DeploymentScheduleClient) Bind(e *DeploymentSchedule) *DeploymentSchedule {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new DeploymentSchedule bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the deployment_schedule columns named by columns
+// (deploymentschedule.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *DeploymentScheduleClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*DeploymentSchedule, error) {
+	values, err := (*DeploymentSchedule)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &DeploymentSchedule{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *DeploymentVersionClient) Bind(e *DeploymentVersion) *DeploymentVersion {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new DeploymentVersion bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the deployment_version columns named by columns
+// (deploymentversion.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *DeploymentVersionClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*DeploymentVersion, error) {
+	values, err := (*DeploymentVersion)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &DeploymentVersion{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *EventClient) Bind(e *Event) *Event {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new Event bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the events columns named by columns
+// (event.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *EventClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*Event, error) {
+	values, err := (*Event)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &Event{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *EventResourceClient) Bind(e *EventResource) *EventResource {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new EventResource bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the event_resources columns named by columns
+// (eventresource.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *EventResourceClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*EventResource, error) {
+	values, err := (*EventResource)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &EventResource{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowClient) Bind(e *Flow) *Flow {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new Flow bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the flow columns named by columns
+// (flow.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*Flow, error) {
+	values, err := (*Flow)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &Flow{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunClient) Bind(e *FlowRun) *FlowRun {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new FlowRun bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the flow_run columns named by columns
+// (flowrun.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*FlowRun, error) {
+	values, err := (*FlowRun)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &FlowRun{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunInputClient) Bind(e *FlowRunInput) *FlowRunInput {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new FlowRunInput bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the flow_run_input columns named by columns
+// (flowruninput.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunInputClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*FlowRunInput, error) {
+	values, err := (*FlowRunInput)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &FlowRunInput{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunNotificationPolicyClient) Bind(e *FlowRunNotificationPolicy) *FlowRunNotificationPolicy {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new FlowRunNotificationPolicy bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the flow_run_notification_policy columns named by columns
+// (flowrunnotificationpolicy.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunNotificationPolicyClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*FlowRunNotificationPolicy, error) {
+	values, err := (*FlowRunNotificationPolicy)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &FlowRunNotificationPolicy{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunNotificationQueueClient) Bind(e *FlowRunNotificationQueue) *FlowRunNotificationQueue {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new FlowRunNotificationQueue bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the flow_run_notification_queue columns named by columns
+// (flowrunnotificationqueue.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunNotificationQueueClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*FlowRunNotificationQueue, error) {
+	values, err := (*FlowRunNotificationQueue)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &FlowRunNotificationQueue{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunStateClient) Bind(e *FlowRunState) *FlowRunState {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new FlowRunState bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the flow_run_state columns named by columns
+// (flowrunstate.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *FlowRunStateClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*FlowRunState, error) {
+	values, err := (*FlowRunState)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &FlowRunState{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *LogEntryClient) Bind(e *LogEntry) *LogEntry {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new LogEntry bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the log columns named by columns
+// (logentry.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *LogEntryClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*LogEntry, error) {
+	values, err := (*LogEntry)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &LogEntry{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *SavedSearchClient) Bind(e *SavedSearch) *SavedSearch {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new SavedSearch bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the saved_search columns named by columns
+// (savedsearch.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *SavedSearchClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*SavedSearch, error) {
+	values, err := (*SavedSearch)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &SavedSearch{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *TaskRunClient) Bind(e *TaskRun) *TaskRun {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new TaskRun bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the task_run columns named by columns
+// (taskrun.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *TaskRunClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*TaskRun, error) {
+	values, err := (*TaskRun)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &TaskRun{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *TaskRunStateClient) Bind(e *TaskRunState) *TaskRunState {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new TaskRunState bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the task_run_state columns named by columns
+// (taskrunstate.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *TaskRunStateClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*TaskRunState, error) {
+	values, err := (*TaskRunState)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &TaskRunState{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *TaskRunStateCacheClient) Bind(e *TaskRunStateCache) *TaskRunStateCache {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new TaskRunStateCache bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the task_run_state_cache columns named by columns
+// (taskrunstatecache.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *TaskRunStateCacheClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*TaskRunStateCache, error) {
+	values, err := (*TaskRunStateCache)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &TaskRunStateCache{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *VariableClient) Bind(e *Variable) *Variable {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new Variable bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the variable columns named by columns
+// (variable.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *VariableClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*Variable, error) {
+	values, err := (*Variable)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &Variable{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *WorkPoolClient) Bind(e *WorkPool) *WorkPool {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new WorkPool bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the work_pool columns named by columns
+// (workpool.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *WorkPoolClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*WorkPool, error) {
+	values, err := (*WorkPool)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &WorkPool{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *WorkQueueClient) Bind(e *WorkQueue) *WorkQueue {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new WorkQueue bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the work_queue columns named by columns
+// (workqueue.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *WorkQueueClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*WorkQueue, error) {
+	values, err := (*WorkQueue)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &WorkQueue{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bind attaches e to the client's configuration (driver, hooks,
+// interceptors), as the entities the client's own queries return are, so
+// that e's edge queries run through the client, inside its transaction if it
+// has one. It returns e. It is for entities whose rows were written or read
+// with raw SQL.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *WorkerClient) Bind(e *Worker) *Worker {
+	e.config = c.config
+	return e
+}
+
+// ScanRow reads the current row of rows into a new Worker bound to
+// the client. The row's first len(lead) columns are scanned into lead; the
+// rest are the worker columns named by columns
+// (worker.Columns or a subset), as Ent's own queries read them. It
+// lets a raw query that selects such rows (dialects' work-pool poll selects
+// flow runs) return entities in the same statement.
+//
+// It is generated from ent/template/raw_rows.tmpl.
+func (c *WorkerClient) ScanRow(rows *stdsql.Rows, columns []string, lead ...any) (*Worker, error) {
+	values, err := (*Worker)(nil).scanValues(columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Scan(append(lead, values...)...); err != nil {
+		return nil, err
+	}
+	e := &Worker{config: c.config}
+	if err := e.assignValues(columns, values); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
 // readColumnsKey carries the column filter of WithReadColumns.
 type readColumnsKey struct{}
 

@@ -716,6 +716,37 @@ func (u *ConcurrencyLimitV2UpsertOne) IDX(ctx context.Context) uuid.UUID {
 	return id
 }
 
+// PrefectdbMutation returns the builder's mutation as an ent.Mutation, which
+// tells dbiface.Upsert the entity type and the values the builder sets.
+//
+// It is generated from ent/template/create_upsert.tmpl.
+func (_c *ConcurrencyLimitV2Create) PrefectdbMutation() Mutation {
+	return _c.mutation
+}
+
+// PrefectdbSetID sets the id of the ConcurrencyLimitV2 to create, as SetID does.
+//
+// It is generated from ent/template/create_upsert.tmpl.
+func (_c *ConcurrencyLimitV2Create) PrefectdbSetID(id uuid.UUID) {
+	_c.SetID(id)
+}
+
+// PrefectdbUpsert executes the builder's INSERT with columns as the conflict
+// target (OnConflictColumns). On a conflict the existing row is overwritten
+// with the builder's values (UpdateNewValues) if update is true, and kept as
+// it is (Ignore) otherwise.
+//
+// It is generated from ent/template/create_upsert.tmpl.
+func (_c *ConcurrencyLimitV2Create) PrefectdbUpsert(ctx context.Context, columns []string, update bool) error {
+	upsert := _c.OnConflictColumns(columns...)
+	if update {
+		upsert = upsert.UpdateNewValues()
+	} else {
+		upsert = upsert.Ignore()
+	}
+	return upsert.Exec(ctx)
+}
+
 // ConcurrencyLimitV2CreateBulk is the builder for creating many ConcurrencyLimitV2 entities in bulk.
 type ConcurrencyLimitV2CreateBulk struct {
 	config

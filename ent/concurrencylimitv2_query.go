@@ -585,6 +585,23 @@ func (_q *ConcurrencyLimitV2Query) WithNamedDeployments(name string, opts ...fun
 	return _q
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *ConcurrencyLimitV2Query) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *ConcurrencyLimitV2Query) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // ConcurrencyLimitV2GroupBy is the group-by builder for ConcurrencyLimitV2 entities.
 type ConcurrencyLimitV2GroupBy struct {
 	selector

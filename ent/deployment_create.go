@@ -1942,6 +1942,37 @@ func (u *DeploymentUpsertOne) IDX(ctx context.Context) uuid.UUID {
 	return id
 }
 
+// PrefectdbMutation returns the builder's mutation as an ent.Mutation, which
+// tells dbiface.Upsert the entity type and the values the builder sets.
+//
+// It is generated from ent/template/create_upsert.tmpl.
+func (_c *DeploymentCreate) PrefectdbMutation() Mutation {
+	return _c.mutation
+}
+
+// PrefectdbSetID sets the id of the Deployment to create, as SetID does.
+//
+// It is generated from ent/template/create_upsert.tmpl.
+func (_c *DeploymentCreate) PrefectdbSetID(id uuid.UUID) {
+	_c.SetID(id)
+}
+
+// PrefectdbUpsert executes the builder's INSERT with columns as the conflict
+// target (OnConflictColumns). On a conflict the existing row is overwritten
+// with the builder's values (UpdateNewValues) if update is true, and kept as
+// it is (Ignore) otherwise.
+//
+// It is generated from ent/template/create_upsert.tmpl.
+func (_c *DeploymentCreate) PrefectdbUpsert(ctx context.Context, columns []string, update bool) error {
+	upsert := _c.OnConflictColumns(columns...)
+	if update {
+		upsert = upsert.UpdateNewValues()
+	} else {
+		upsert = upsert.Ignore()
+	}
+	return upsert.Exec(ctx)
+}
+
 // DeploymentCreateBulk is the builder for creating many Deployment entities in bulk.
 type DeploymentCreateBulk struct {
 	config

@@ -737,6 +737,23 @@ func (_q *DeploymentVersionQuery) WithNamedCurrentOf(name string, opts ...func(*
 	return _q
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *DeploymentVersionQuery) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *DeploymentVersionQuery) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // DeploymentVersionGroupBy is the group-by builder for DeploymentVersion entities.
 type DeploymentVersionGroupBy struct {
 	selector

@@ -757,6 +757,23 @@ func (_q *EventQuery) WithNamedFollowers(name string, opts ...func(*EventQuery))
 	return _q
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *EventQuery) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *EventQuery) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // EventGroupBy is the group-by builder for Event entities.
 type EventGroupBy struct {
 	selector

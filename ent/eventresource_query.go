@@ -560,6 +560,23 @@ func (_q *EventResourceQuery) Modify(modifiers ...func(s *sql.Selector)) *EventR
 	return _q.Select()
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *EventResourceQuery) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *EventResourceQuery) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // EventResourceGroupBy is the group-by builder for EventResource entities.
 type EventResourceGroupBy struct {
 	selector

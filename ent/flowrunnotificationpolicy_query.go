@@ -661,6 +661,23 @@ func (_q *FlowRunNotificationPolicyQuery) WithNamedQueuedNotifications(name stri
 	return _q
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *FlowRunNotificationPolicyQuery) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *FlowRunNotificationPolicyQuery) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // FlowRunNotificationPolicyGroupBy is the group-by builder for FlowRunNotificationPolicy entities.
 type FlowRunNotificationPolicyGroupBy struct {
 	selector

@@ -1007,6 +1007,23 @@ func (_q *TaskRunQuery) WithNamedStates(name string, opts ...func(*TaskRunStateQ
 	return _q
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *TaskRunQuery) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *TaskRunQuery) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // TaskRunGroupBy is the group-by builder for TaskRun entities.
 type TaskRunGroupBy struct {
 	selector

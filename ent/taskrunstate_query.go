@@ -735,6 +735,23 @@ func (_q *TaskRunStateQuery) WithNamedCacheEntries(name string, opts ...func(*Ta
 	return _q
 }
 
+// IsEdgeTraversal reports whether the query starts from another query, as an
+// edge traversal such as flowRun.QueryArtifacts() does, rather than from the
+// client.
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *TaskRunStateQuery) IsEdgeTraversal() bool {
+	return _q.path != nil
+}
+
+// ModifySelector adds a query modifier, as Modify does, for callers that
+// cannot name the query's select builder (interceptors in ent/schema).
+//
+// It is generated from ent/template/query_traversal.tmpl.
+func (_q *TaskRunStateQuery) ModifySelector(modifier func(s *sql.Selector)) {
+	_q.modifiers = append(_q.modifiers, modifier)
+}
+
 // TaskRunStateGroupBy is the group-by builder for TaskRunState entities.
 type TaskRunStateGroupBy struct {
 	selector

@@ -2,7 +2,6 @@ package schema
 
 import (
 	"context"
-	"reflect"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -21,30 +20,27 @@ func groupTraversalsByID(idColumn string) ent.Interceptor {
 	return ent.InterceptFunc(func(next ent.Querier) ent.Querier {
 		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
 			qc := ent.QueryFromContext(ctx)
-			if qc != nil && qc.Unique == nil && isTraversal(q) &&
+			if tq, ok := q.(traversalQuery); ok && qc != nil && qc.Unique == nil && tq.IsEdgeTraversal() &&
 				(qc.Op == ent.OpQueryAll || qc.Op == ent.OpQueryFirst || qc.Op == ent.OpQueryOnly) {
 				unique := false
 				qc.Unique = &unique
-				modify := reflect.ValueOf(q).MethodByName("Modify")
-				if modify.IsValid() {
-					modify.Call([]reflect.Value{reflect.ValueOf(func(s *sql.Selector) {
-						s.GroupBy(s.C(idColumn))
-					})})
-				}
+				tq.ModifySelector(func(s *sql.Selector) {
+					s.GroupBy(s.C(idColumn))
+				})
 			}
 			return next.Query(ctx, q)
 		})
 	})
 }
 
-// isTraversal reports whether q starts from another query (an edge
-// traversal such as flowRun.QueryArtifacts()): Ent keeps that start in the
-// unexported field path of every generated query.
-func isTraversal(q ent.Query) bool {
-	v := reflect.ValueOf(q)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return false
-	}
-	path := v.Elem().FieldByName("path")
-	return path.IsValid() && path.Kind() == reflect.Func && !path.IsNil()
+// traversalQuery is what groupTraversalsByID needs of a query. Every query
+// builder of package ent has these methods, generated from
+// ent/template/query_traversal.tmpl; package ent cannot be imported here (it
+// is generated from this package). IsEdgeTraversal reports whether the query
+// starts from another query (an edge traversal such as
+// flowRun.QueryArtifacts()); ModifySelector adds a modifier to the query's
+// SELECT, as the query's Modify does.
+type traversalQuery interface {
+	IsEdgeTraversal() bool
+	ModifySelector(func(*sql.Selector))
 }
