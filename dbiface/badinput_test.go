@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
@@ -260,7 +261,7 @@ func TestInterfaceNeverPrintsPassword(t *testing.T) {
 	r := dbiface.NewRegistry()
 	t.Cleanup(func() { _ = r.CloseAll() })
 	url := "postgresql+asyncpg://prefect:" + secret + "@127.0.0.1:1/prefect?password=" + secret
-	db, err := r.Provide(ctx, dbiface.Config{URL: url, Options: dialects.Options{ConnectTimeout: time.Second}})
+	db, err := r.Provide(ctx, dbiface.Config{URL: url, Options: config.Options{ConnectTimeout: time.Second}})
 	if err != nil {
 		t.Fatalf("open an interface (no server needed): %v", err)
 	}

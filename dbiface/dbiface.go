@@ -18,6 +18,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/ent"
@@ -31,13 +32,13 @@ type Config struct {
 	// postgresql+asyncpg:// and sqlite+aiosqlite:// forms included).
 	URL string
 	// Options are the connection settings (timeouts, pool size, logging).
-	Options dialects.Options
+	Options config.Options
 }
 
 // String describes the configuration with the URL's password redacted, so
 // that printing a Config (%v, %+v) or logging it never shows the password.
 func (c Config) String() string {
-	return fmt.Sprintf("dbiface.Config{URL: %s, Options: %+v}", dialects.Redact(c.URL), c.Options)
+	return fmt.Sprintf("dbiface.Config{URL: %s, Options: %+v}", config.Redact(c.URL), c.Options)
 }
 
 // GoString implements fmt.GoStringer (%#v) with the password redacted.
@@ -55,7 +56,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	o, err := dialects.OptionsFromEnv(getenv)
+	o, err := config.OptionsFromEnv(getenv)
 	if err != nil {
 		return Config{}, err
 	}
@@ -74,8 +75,8 @@ type Interface struct {
 	key      string
 	registry *Registry
 	dialect  dialects.Dialect
-	target   *dialects.Target
-	options  dialects.Options
+	target   *config.Target
+	options  config.Options
 	db       *sql.DB
 	config   *dialects.ConfigurationCache
 	levels   levelCache

@@ -11,8 +11,8 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
-	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/internal/testutil"
 	"github.com/prefectdb/prefectdb/migrate"
@@ -94,7 +94,7 @@ func TestProvideIsOnePerURL(t *testing.T) {
 
 func TestProvideRejectsUnsupportedDialect(t *testing.T) {
 	_, err := dbiface.NewRegistry().Provide(testutil.Context(t), dbiface.Config{URL: "mysql+aiomysql://u:secret@localhost/prefect"})
-	var unsupported *dialects.UnsupportedDialectError
+	var unsupported *config.UnsupportedDialectError
 	if !errors.As(err, &unsupported) || unsupported.Scheme != "mysql+aiomysql" || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("err = %v, want an UnsupportedDialectError for mysql+aiomysql without the password", err)
 	}
@@ -109,7 +109,7 @@ func TestIsDBConnectable(t *testing.T) {
 		}
 	})
 	db, err := dbiface.Open(testutil.Context(t), dbiface.Config{
-		URL: "postgresql+asyncpg://prefect:pw@127.0.0.1:1/prefect", Options: dialects.Options{ConnectTimeout: time.Second},
+		URL: "postgresql+asyncpg://prefect:pw@127.0.0.1:1/prefect", Options: config.Options{ConnectTimeout: time.Second},
 	})
 	if err != nil {
 		t.Fatalf("opening an interface must not need the server: %v", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
@@ -47,7 +48,7 @@ func TestFailoverToPromotedStandby(t *testing.T) {
 
 	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d,127.0.0.1:%d/postgres?sslmode=disable&target_session_attrs=read-write",
 		primary.Port(), standby.Port())
-	db, err := dbiface.Open(ctx, dbiface.Config{URL: url, Options: dialects.Options{ConnectTimeout: 2 * time.Second}})
+	db, err := dbiface.Open(ctx, dbiface.Config{URL: url, Options: config.Options{ConnectTimeout: 2 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
@@ -107,7 +108,7 @@ func TestServerRestartDuringTransitions(t *testing.T) {
 	cluster := pgcluster.Start(t)
 	ctx := testutil.Context(t)
 	const connectTimeout = 2 * time.Second
-	db, err := dbiface.Open(ctx, dbiface.Config{URL: cluster.URL(), Options: dialects.Options{ConnectTimeout: connectTimeout}})
+	db, err := dbiface.Open(ctx, dbiface.Config{URL: cluster.URL(), Options: config.Options{ConnectTimeout: connectTimeout}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +367,7 @@ func TestServerRestartDuringTransitions(t *testing.T) {
 	if err := cluster.Restart(pgcluster.Fast, 0); err != nil {
 		t.Fatal(err)
 	}
-	limit := dialects.Options{}.MaxOpenConns()
+	limit := config.Options{}.MaxOpenConns()
 	failed := 0
 	for {
 		_, err := db.FlowRun.Query().Count(vctx)
@@ -400,7 +401,7 @@ func TestPoolExhaustionTimesOut(t *testing.T) {
 	const connectTimeout = 2 * time.Second
 	const poolTimeout = 1500 * time.Millisecond
 	db, err := dbiface.Open(ctx, dbiface.Config{URL: url,
-		Options: dialects.Options{PoolSize: 2, MaxOverflow: -1, ConnectTimeout: connectTimeout, PoolTimeout: poolTimeout}})
+		Options: config.Options{PoolSize: 2, MaxOverflow: -1, ConnectTimeout: connectTimeout, PoolTimeout: poolTimeout}})
 	if err != nil {
 		t.Fatal(err)
 	}

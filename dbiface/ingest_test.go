@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
@@ -246,7 +247,7 @@ func compareStored(t *testing.T, ctx context.Context, db *dbiface.Interface, tab
 	exprs := make([]string, 0, 2*len(cols))
 	for _, c := range cols {
 		exprs = append(exprs, "COALESCE(CAST("+c+" AS TEXT), 'NULL')")
-		if db.Dialect().Kind() == dialects.SQLite {
+		if db.Dialect().Kind() == config.SQLite {
 			exprs = append(exprs, "typeof("+c+")")
 		}
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
-	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/dialects/postgres"
 	"github.com/prefectdb/prefectdb/internal/pgbouncer"
@@ -114,7 +114,7 @@ func TestPgBouncerMisconfigured(t *testing.T) {
 	}
 	// search_path cannot travel as a startup parameter through the pooler.
 	pooled := viaBouncer(t, b, testutil.MigratedPostgres(t), "sslmode=disable&statement_cache_size=0")
-	_, err = dbiface.Open(testutil.Context(t), dbiface.Config{URL: pooled, Options: dialects.Options{SearchPath: "prefect, public"}})
+	_, err = dbiface.Open(testutil.Context(t), dbiface.Config{URL: pooled, Options: config.Options{SearchPath: "prefect, public"}})
 	if err == nil || !strings.Contains(err.Error(), "ALTER ROLE") {
 		t.Errorf("search_path behind the pooler: %v; want the advice to set it for the role", err)
 	}
@@ -140,7 +140,7 @@ func TestPgBouncerMigrations(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			db, err := connect.Open(ctx, url, dialects.Options{})
+			db, err := connect.Open(ctx, url, config.Options{})
 			if err != nil {
 				errs[i] = err
 				return
@@ -158,7 +158,7 @@ func TestPgBouncerMigrations(t *testing.T) {
 		}
 		total += applied[i]
 	}
-	direct, err := connect.Open(ctx, empty, dialects.Options{})
+	direct, err := connect.Open(ctx, empty, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 )
 
 // Default is the registry that the package-level Provide uses: the one
@@ -41,7 +41,7 @@ func NewRegistry() *Registry {
 // Provide returns the interface for cfg, opening it on first use. While an
 // override is active (see Override), it returns the override instead.
 func (r *Registry) Provide(ctx context.Context, cfg Config) (*Interface, error) {
-	target, err := dialects.ParseURL(cfg.URL)
+	target, err := config.ParseURL(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("dbiface: %w", err)
 	}

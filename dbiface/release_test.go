@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent/deployment"
@@ -194,7 +195,7 @@ func TestWriteOutsideOwnTransaction(t *testing.T) {
 		t.Run(d.Name, func(t *testing.T) {
 			ctx := testutil.Context(t)
 			url := d.Migrated(t)
-			db, err := dbiface.Open(ctx, dbiface.Config{URL: url, Options: dialects.Options{PoolTimeout: 300 * time.Millisecond}})
+			db, err := dbiface.Open(ctx, dbiface.Config{URL: url, Options: config.Options{PoolTimeout: 300 * time.Millisecond}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,8 +16,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
-	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/internal/testutil"
 	"github.com/prefectdb/prefectdb/types"
 )
@@ -43,7 +43,7 @@ func TestTelemetrySpansAndMetrics(t *testing.T) {
 				// show anywhere.
 				url = strings.Replace(url, "postgres@", "postgres:pw"+marker+"@", 1)
 			}
-			db, err := dbiface.Open(ctx, dbiface.Config{URL: url, Options: dialects.Options{TracerProvider: tp, MeterProvider: mp}})
+			db, err := dbiface.Open(ctx, dbiface.Config{URL: url, Options: config.Options{TracerProvider: tp, MeterProvider: mp}})
 			if err != nil {
 				t.Fatal(err)
 			}

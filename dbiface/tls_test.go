@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
-	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/internal/pgcluster"
 	"github.com/prefectdb/prefectdb/internal/testutil"
 	"github.com/prefectdb/prefectdb/migrate"
@@ -50,7 +50,7 @@ func TestTLSVerifiesTheServer(t *testing.T) {
 		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED": "true",
 		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE": c.CAFile(),
 	}
-	opts, err := dialects.OptionsFromEnv(func(k string) string { return env[k] })
+	opts, err := config.OptionsFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestTLSClientCertificate(t *testing.T) {
 		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CERT_FILE": c.ClientCertFile(),
 		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_KEY_FILE":  c.ClientKeyFile(),
 	}
-	opts, err := dialects.OptionsFromEnv(func(k string) string { return env[k] })
+	opts, err := config.OptionsFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestSearchPathOtherSchema(t *testing.T) {
 	}
 	_ = setup.Close()
 	env := map[string]string{"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH": "prefect, public"}
-	opts, err := dialects.OptionsFromEnv(func(k string) string { return env[k] })
+	opts, err := config.OptionsFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"ariga.io/atlas/sql/schema"
 	entdialect "entgo.io/ent/dialect"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/internal/catalog"
 )
 
@@ -47,7 +48,7 @@ type Migratable interface {
 // Identity names a database and says what kind of locking it has.
 type Identity interface {
 	// Kind names the database.
-	Kind() Kind
+	Kind() config.Kind
 	// EntDialect is the dialect name Ent uses ("postgres", "sqlite3").
 	EntDialect() string
 	// RowLocks reports whether the database locks single rows (SELECT ...
@@ -59,13 +60,13 @@ type Identity interface {
 // Opener opens connection pools and Ent drivers.
 type Opener interface {
 	// Open opens a connection pool with Prefect's per-connection settings.
-	Open(ctx context.Context, t *Target, o Options) (*sql.DB, error)
+	Open(ctx context.Context, t *config.Target, o config.Options) (*sql.DB, error)
 	// IsConnectable reports whether the database answers within the
 	// connection timeout. It never panics and never returns an error.
-	IsConnectable(ctx context.Context, t *Target, o Options) bool
+	IsConnectable(ctx context.Context, t *config.Target, o config.Options) bool
 	// EntDriver returns the Ent driver over db, the pool Open returned.
 	// Closing the driver closes db and whatever the driver opened itself.
-	EntDriver(ctx context.Context, t *Target, o Options, db *sql.DB) (entdialect.Driver, error)
+	EntDriver(ctx context.Context, t *config.Target, o config.Options, db *sql.DB) (entdialect.Driver, error)
 }
 
 // SchemaRenderer turns the logical schema into this database's physical one

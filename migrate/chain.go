@@ -9,6 +9,7 @@ import (
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 )
 
@@ -32,7 +33,7 @@ type Link struct {
 // Chain is the ordered migration chain of one database kind, with the Prefect
 // releases mapped onto it.
 type Chain struct {
-	Kind  dialects.Kind
+	Kind  config.Kind
 	Links []Link
 	// releases are every known release in tag order with their head.
 	releases []release

@@ -11,6 +11,7 @@ import (
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/sqlite"
 	"github.com/prefectdb/prefectdb/internal/catalog"
@@ -596,7 +597,7 @@ func TestSQLiteMigrationWithBrokenForeignKeyRollsBack(t *testing.T) {
 func tableExists(t *testing.T, db *testutil.DB, name string) bool {
 	t.Helper()
 	query := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
-	if db.Dialect.Kind() == dialects.Postgres {
+	if db.Dialect.Kind() == config.Postgres {
 		query = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
 	}
 	var n int

@@ -15,6 +15,7 @@ import (
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/internal/catalog"
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 
 func migrateChild(url, dir string) int {
 	ctx := context.Background()
-	db, err := connect.Open(ctx, url, dialects.Options{})
+	db, err := connect.Open(ctx, url, config.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -13,6 +13,7 @@ import (
 	atlasmigrate "ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/schema"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/internal/catalog"
 )
@@ -115,7 +116,7 @@ func (e *UnknownRevisionError) Error() string {
 // that prefectdb does not know: a newer Prefect, Prefect 2.x, or a branch.
 // Nothing in the database is changed.
 type AdoptError struct {
-	Dialect   dialects.Kind
+	Dialect   config.Kind
 	Revision  string
 	Supported string
 }
@@ -948,7 +949,7 @@ func (m *Migrator) PendingFiles(ctx context.Context, target string) ([]atlasmigr
 // Status describes where a database stands.
 type Status struct {
 	// Dialect is the database's kind.
-	Dialect dialects.Kind
+	Dialect config.Kind
 	// Current is the newest applied version, "" when none is.
 	Current string
 	// Applied are the recorded revisions, oldest first.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/internal/catalog"
@@ -16,7 +17,7 @@ import (
 // openURL opens url for the test, with its own connection pool.
 func openURL(t *testing.T, url string) *connect.Database {
 	t.Helper()
-	db, err := connect.Open(testutil.Context(t), url, dialects.Options{})
+	db, err := connect.Open(testutil.Context(t), url, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@
 //
 // Getenv gives the result as a function of the setting's environment name,
 // for the functions that take one (connect.DefaultURLSource,
-// dialects.OptionsFromEnv).
+// config.OptionsFromEnv).
 package settings
 
 import (

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/internal/bench"
 )
 
@@ -147,12 +147,12 @@ func benchCommandLine(flagArgs []string) string {
 		a := flagArgs[i]
 		name := strings.TrimLeft(a, "-")
 		if name == "url" && i+1 < len(flagArgs) {
-			parts = append(parts, a, dialects.Redact(flagArgs[i+1]))
+			parts = append(parts, a, config.Redact(flagArgs[i+1]))
 			i++
 			continue
 		}
 		if v, ok := strings.CutPrefix(name, "url="); ok {
-			parts = append(parts, "--url="+dialects.Redact(v))
+			parts = append(parts, "--url="+config.Redact(v))
 			continue
 		}
 		parts = append(parts, a)

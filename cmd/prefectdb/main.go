@@ -37,7 +37,7 @@ import (
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/migrate"
 	"github.com/prefectdb/prefectdb/settings"
@@ -215,7 +215,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			source = origin
 		}
 	}
-	opts, err := dialects.OptionsFromEnv(st.Getenv)
+	opts, err := config.OptionsFromEnv(st.Getenv)
 	if err != nil {
 		return err
 	}
@@ -331,7 +331,7 @@ func versionLine() string {
 	}
 	// Both databases' chains cover the same Prefect releases.
 	supported := "unknown"
-	if d, err := connect.Dialect(dialects.SQLite); err == nil {
+	if d, err := connect.Dialect(config.SQLite); err == nil {
 		if chain, err := migrate.ChainOf(d); err == nil {
 			supported = chain.SupportedReleases()
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/postgres"
 	"github.com/prefectdb/prefectdb/dialects/sqlite"
@@ -24,20 +25,20 @@ import (
 var URLVariables = []string{"PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL"}
 
 // Dialect returns the dialect of the given kind.
-func Dialect(k dialects.Kind) (dialects.Dialect, error) {
+func Dialect(k config.Kind) (dialects.Dialect, error) {
 	switch k {
-	case dialects.Postgres:
+	case config.Postgres:
 		return postgres.New(), nil
-	case dialects.SQLite:
+	case config.SQLite:
 		return sqlite.New(), nil
 	}
-	return nil, &dialects.UnsupportedDialectError{Scheme: string(k)}
+	return nil, &config.UnsupportedDialectError{Scheme: string(k)}
 }
 
 // Database is an open database with its dialect.
 type Database struct {
 	Dialect dialects.Dialect
-	Target  *dialects.Target
+	Target  *config.Target
 	DB      *sql.DB
 }
 
@@ -47,14 +48,14 @@ func (d *Database) Close() error { return d.DB.Close() }
 // Open parses rawURL, opens the database it names and checks that it answers
 // within the connection timeout. For a SQLite file whose directory does not
 // exist yet, the directory is created.
-func Open(ctx context.Context, rawURL string, o dialects.Options) (*Database, error) {
+func Open(ctx context.Context, rawURL string, o config.Options) (*Database, error) {
 	return open(ctx, rawURL, o, true)
 }
 
 // OpenExisting is Open for commands that only read or remove: a SQLite file
 // that does not exist is an error (*NoDatabaseError), and neither it nor its
 // directory is created.
-func OpenExisting(ctx context.Context, rawURL string, o dialects.Options) (*Database, error) {
+func OpenExisting(ctx context.Context, rawURL string, o config.Options) (*Database, error) {
 	return open(ctx, rawURL, o, false)
 }
 
@@ -66,7 +67,7 @@ func (e *NoDatabaseError) Error() string {
 	return fmt.Sprintf("no SQLite database at %s (check the path; `prefectdb migrate up` creates one)", e.Path)
 }
 
-func open(ctx context.Context, rawURL string, o dialects.Options, create bool) (*Database, error) {
+func open(ctx context.Context, rawURL string, o config.Options, create bool) (*Database, error) {
 	db, err := openLazy(ctx, rawURL, o, create)
 	if err != nil {
 		return nil, err
@@ -82,12 +83,12 @@ func open(ctx context.Context, rawURL string, o dialects.Options, create bool) (
 
 // OpenLazy is Open without the check: a PostgreSQL server is contacted on
 // first use, so a server that is down now does not make it fail.
-func OpenLazy(ctx context.Context, rawURL string, o dialects.Options) (*Database, error) {
+func OpenLazy(ctx context.Context, rawURL string, o config.Options) (*Database, error) {
 	return openLazy(ctx, rawURL, o, true)
 }
 
-func openLazy(ctx context.Context, rawURL string, o dialects.Options, create bool) (*Database, error) {
-	t, err := dialects.ParseURL(rawURL)
+func openLazy(ctx context.Context, rawURL string, o config.Options, create bool) (*Database, error) {
+	t, err := config.ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}

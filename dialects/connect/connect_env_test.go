@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 )
 
@@ -33,7 +33,7 @@ func TestDefaultURLFollowsPrefectSettings(t *testing.T) {
 			t.Errorf("%v: %q from %s (%v), want %q from %s", tc.env, got, source, err, tc.want, tc.source)
 		}
 	}
-	o, err := dialects.OptionsFromEnv(func(k string) string {
+	o, err := config.OptionsFromEnv(func(k string) string {
 		return map[string]string{"PREFECT_SERVER_DATABASE_TIMEOUT": "3", "PREFECT_API_DATABASE_TIMEOUT": "9",
 			"PREFECT_SQLALCHEMY_POOL_SIZE": "7"}[k]
 	})
@@ -46,7 +46,7 @@ func TestDefaultURLFollowsPrefectSettings(t *testing.T) {
 // its WAL, are readable by their owner only.
 func TestNewSQLiteFileIsPrivate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new", "prefect.db")
-	db, err := connect.Open(t.Context(), "sqlite+aiosqlite:///"+path, dialects.Options{})
+	db, err := connect.Open(t.Context(), "sqlite+aiosqlite:///"+path, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

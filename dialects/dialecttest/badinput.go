@@ -37,6 +37,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
 	"github.com/prefectdb/prefectdb/ent/configuration"
@@ -203,7 +204,7 @@ func testBadInputBuildJSONObject(t *testing.T, db *testutil.DB) {
 	ctx := testutil.Context(t)
 	qs := db.Dialect.(dialects.Queries)
 	value := qs.Placeholder(1)
-	if db.Dialect.Kind() == dialects.Postgres {
+	if db.Dialect.Kind() == config.Postgres {
 		value = "CAST(" + value + " AS text)"
 	}
 	check := func(t *testing.T, q interface {
@@ -228,7 +229,7 @@ func testBadInputBuildJSONObject(t *testing.T, db *testutil.DB) {
 	check(t, db.SQL)
 	biIntact(t, ctx, db, 0)
 
-	if db.Dialect.Kind() != dialects.Postgres {
+	if db.Dialect.Kind() != config.Postgres {
 		return
 	}
 	t.Run("standard_conforming_strings off", func(t *testing.T) {
@@ -277,7 +278,7 @@ func biBlockDocument(t *testing.T, ctx context.Context, c *ent.Client) *ent.Bloc
 // and fails the test if that fails.
 func biBeginWrite(t *testing.T, ctx context.Context, db *testutil.DB) (q dialects.Querier, end func(commit bool)) {
 	t.Helper()
-	if db.Dialect.Kind() == dialects.SQLite {
+	if db.Dialect.Kind() == config.SQLite {
 		conn, err := db.SQL.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -671,7 +672,7 @@ func testBadInputWrongUUIDs(t *testing.T, db *testutil.DB) {
 	insert := "INSERT INTO flow (id, created, updated, name, tags) VALUES (" + biPlaceholder(t, db, 1) + ", " +
 		biPlaceholder(t, db, 2) + ", " + biPlaceholder(t, db, 2) + ", 'bad id', '[]')"
 	_, err := db.SQL.ExecContext(ctx, insert, "not-a-uuid", time.Now())
-	if db.Dialect.Kind() == dialects.Postgres {
+	if db.Dialect.Kind() == config.Postgres {
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || pgErr.Code != "22P02" || !strings.Contains(pgErr.Message, "uuid") {
 			t.Fatalf("a non-UUID id on PostgreSQL: %v; want SQLSTATE 22P02 about uuid", err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
 	"github.com/prefectdb/prefectdb/ent/configuration"
@@ -50,7 +51,7 @@ type qtTx struct {
 }
 
 func qtBegin(ctx context.Context, db *testutil.DB) (*qtTx, error) {
-	if db.Dialect.Kind() == dialects.SQLite {
+	if db.Dialect.Kind() == config.SQLite {
 		conn, err := db.SQL.Conn(ctx)
 		if err != nil {
 			return nil, err
@@ -160,7 +161,7 @@ var qtDay = 24 * time.Hour
 func testQueriesPlaceholder(t *testing.T, db *testutil.DB) {
 	ctx := testutil.Context(t)
 	qs := qtQueries(t, db)
-	want := map[dialects.Kind][2]string{dialects.Postgres: {"$1", "$12"}, dialects.SQLite: {"?1", "?12"}}[db.Dialect.Kind()]
+	want := map[config.Kind][2]string{config.Postgres: {"$1", "$12"}, config.SQLite: {"?1", "?12"}}[db.Dialect.Kind()]
 	if got := [2]string{qs.Placeholder(1), qs.Placeholder(12)}; got != want {
 		t.Fatalf("placeholders = %v, want %v", got, want)
 	}
@@ -238,7 +239,7 @@ func qtInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: true} 
 func testQueriesJSONHelpers(t *testing.T, db *testutil.DB) {
 	ctx := testutil.Context(t)
 	qs := qtQueries(t, db)
-	if got, want := qs.UsesJSONStrings(), db.Dialect.Kind() == dialects.SQLite; got != want {
+	if got, want := qs.UsesJSONStrings(), db.Dialect.Kind() == config.SQLite; got != want {
 		t.Errorf("UsesJSONStrings = %v, want %v", got, want)
 	}
 
@@ -405,7 +406,7 @@ func testQueriesDateArithmetic(t *testing.T, db *testutil.DB) {
 
 	// SQLite's text form: six fractional digits, 1970-based intervals
 	// (Prefect's example: 00:00:00 − 00:00:03 = 1969-12-31 23:59:57).
-	if db.Dialect.Kind() == dialects.SQLite {
+	if db.Dialect.Kind() == config.SQLite {
 		var text string
 		qtRow(t, ctx, db.SQL, "SELECT "+qs.DateDiff(p(1), p(2)), []any{d2021, d2021.Add(3 * time.Second)}, &text)
 		if text != "1969-12-31 23:59:57.000000" {

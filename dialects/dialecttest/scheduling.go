@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
 	"github.com/prefectdb/prefectdb/ent/deployment"
@@ -813,7 +814,7 @@ func testScheduledFlowRunsConcurrentPollers(t *testing.T, newDB func(t *testing.
 			}
 			var got [3][]uuid.UUID
 			want := tc.lite
-			if db.Dialect.Kind() == dialects.Postgres {
+			if db.Dialect.Kind() == config.Postgres {
 				want = tc.postgres
 				tx1, err := db.SQL.BeginTx(ctx, nil)
 				if err != nil {

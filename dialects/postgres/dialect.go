@@ -16,7 +16,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/internal/catalog"
 )
 
@@ -31,7 +31,7 @@ type Dialect struct{}
 func New() Dialect { return Dialect{} }
 
 // Kind implements dialects.Dialect.
-func (Dialect) Kind() dialects.Kind { return dialects.Postgres }
+func (Dialect) Kind() config.Kind { return config.Postgres }
 
 // EntDialect implements dialects.Dialect.
 func (Dialect) EntDialect() string { return "postgres" }
@@ -54,12 +54,12 @@ func (Dialect) ReadCatalog(ctx context.Context, q catalog.Querier, exclude ...st
 }
 
 // Open implements dialects.Dialect.
-func (Dialect) Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB, error) {
+func (Dialect) Open(ctx context.Context, t *config.Target, o config.Options) (*sql.DB, error) {
 	return Open(ctx, t, o)
 }
 
 // IsConnectable implements dialects.Dialect.
-func (Dialect) IsConnectable(ctx context.Context, t *dialects.Target, o dialects.Options) bool {
+func (Dialect) IsConnectable(ctx context.Context, t *config.Target, o config.Options) bool {
 	return IsConnectable(ctx, t, o)
 }
 
@@ -72,7 +72,7 @@ func (Dialect) RowLocks() bool { return true }
 
 // EntDriver implements dialects.Dialect: PostgreSQL needs no more than the
 // pool itself.
-func (Dialect) EntDriver(_ context.Context, _ *dialects.Target, _ dialects.Options, db *sql.DB) (entdialect.Driver, error) {
+func (Dialect) EntDriver(_ context.Context, _ *config.Target, _ config.Options, db *sql.DB) (entdialect.Driver, error) {
 	return entsql.OpenDB(entdialect.Postgres, db), nil
 }
 

@@ -7,7 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 )
 
 // TestUUIDIsEncodedNatively: on a connection opened by Open, uuid.UUID and
@@ -17,7 +17,7 @@ import (
 func TestUUIDIsEncodedNatively(t *testing.T) {
 	target := openTestTarget(t)
 	ctx := t.Context()
-	db, err := Open(ctx, target, dialects.Options{})
+	db, err := Open(ctx, target, config.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

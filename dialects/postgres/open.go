@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 )
 
@@ -62,11 +63,11 @@ const EntDialect = "postgres"
 // and (*sql.DB).Close calls it, so closing the *sql.DB also closes the
 // pgxpool.Pool. That Close blocks until connections the caller still holds
 // (sql.Conn, sql.Tx, open sql.Rows) are released.
-func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB, error) {
+func Open(ctx context.Context, t *config.Target, o config.Options) (*sql.DB, error) {
 	if t == nil {
 		return nil, errors.New("postgres: open: nil target")
 	}
-	if t.Kind != dialects.Postgres {
+	if t.Kind != config.Postgres {
 		return nil, fmt.Errorf("postgres: open %s: not a PostgreSQL URL (dialect %q)", t.Redacted(), t.Kind)
 	}
 	o = o.WithDefaults()
@@ -115,13 +116,13 @@ func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB,
 // 5 s by default, or the URL's connect_timeout) and before ctx ends. It
 // opens one connection outside any pool and closes it again. It never
 // panics: any error, a panic included, gives false.
-func IsConnectable(ctx context.Context, t *dialects.Target, o dialects.Options) (ok bool) {
+func IsConnectable(ctx context.Context, t *config.Target, o config.Options) (ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false
 		}
 	}()
-	if t == nil || t.Kind != dialects.Postgres {
+	if t == nil || t.Kind != config.Postgres {
 		return false
 	}
 	o = o.WithDefaults()
@@ -241,7 +242,7 @@ func (p uuidScanPlan) Scan(src []byte, target any) error {
 
 // configureConn applies o (and what the target says) to a pgx connection
 // configuration; see Open.
-func configureConn(cfg *pgx.ConnConfig, t *dialects.Target, o dialects.Options) error {
+func configureConn(cfg *pgx.ConnConfig, t *config.Target, o config.Options) error {
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
 	}
@@ -323,7 +324,7 @@ func setParam(params map[string]string, name, value string, override bool) {
 }
 
 // dsnHasParam reports whether the target's URL sets the query parameter.
-func dsnHasParam(t *dialects.Target, name string) bool {
+func dsnHasParam(t *config.Target, name string) bool {
 	u, err := url.Parse(t.PostgresDSN())
 	if err != nil {
 		return false
@@ -447,7 +448,7 @@ func (e *scrubbedError) Unwrap() error { return e.err }
 // scrubbed masks every password of t (user-info password, password= and
 // sslpassword= query values) in err's message. pgx already redacts its own
 // parse errors; this is a second line of defence.
-func scrubbed(t *dialects.Target, err error) error {
+func scrubbed(t *config.Target, err error) error {
 	u, perr := url.Parse(t.PostgresDSN())
 	if perr != nil {
 		return &scrubbedError{msg: "postgres: invalid connection URL " + t.Redacted(), err: err}
@@ -465,7 +466,7 @@ func scrubbed(t *dialects.Target, err error) error {
 	}
 	msg := err.Error()
 	for _, s := range secrets {
-		msg = strings.ReplaceAll(msg, s, dialects.RedactedPassword)
+		msg = strings.ReplaceAll(msg, s, config.RedactedPassword)
 	}
 	return &scrubbedError{msg: msg, err: err}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/types"
 )
 
@@ -24,17 +24,17 @@ const openTestDefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=
 
 // openTestTarget returns the test server's target. It skips the test when the
 // server is unreachable, except on CI (CI=true), where that is a failure.
-func openTestTarget(t *testing.T) *dialects.Target {
+func openTestTarget(t *testing.T) *config.Target {
 	t.Helper()
 	raw := os.Getenv("PREFECTDB_TEST_POSTGRES_URL")
 	if raw == "" {
 		raw = openTestDefaultURL
 	}
-	target, err := dialects.ParseURL(raw)
+	target, err := config.ParseURL(raw)
 	if err != nil {
 		t.Fatalf("PREFECTDB_TEST_POSTGRES_URL: %v", err)
 	}
-	if !IsConnectable(t.Context(), target, dialects.Options{ConnectTimeout: 3 * time.Second}) {
+	if !IsConnectable(t.Context(), target, config.Options{ConnectTimeout: 3 * time.Second}) {
 		msg := "PostgreSQL at " + target.Redacted() + " is unreachable; set PREFECTDB_TEST_POSTGRES_URL to run the PostgreSQL tests"
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
@@ -45,21 +45,21 @@ func openTestTarget(t *testing.T) *dialects.Target {
 }
 
 // openTestWithQuery returns target's URL with extra query parameters, re-parsed.
-func openTestWithQuery(t *testing.T, target *dialects.Target, extra string) *dialects.Target {
+func openTestWithQuery(t *testing.T, target *config.Target, extra string) *config.Target {
 	t.Helper()
 	dsn := target.PostgresDSN()
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	out, err := dialects.ParseURL(dsn + sep + extra)
+	out, err := config.ParseURL(dsn + sep + extra)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
 
-func openTestPool(t *testing.T, target *dialects.Target, o dialects.Options) *sql.DB {
+func openTestPool(t *testing.T, target *config.Target, o config.Options) *sql.DB {
 	t.Helper()
 	db, err := Open(t.Context(), target, o)
 	if err != nil {
@@ -85,7 +85,7 @@ func openTestShow(t *testing.T, q interface {
 }
 
 func TestRuntimeParameters(t *testing.T) {
-	db := openTestPool(t, openTestTarget(t), dialects.Options{})
+	db := openTestPool(t, openTestTarget(t), config.Options{})
 	want := map[string]string{
 		"application_name":              "prefectdb",
 		"statement_timeout":             "10s",
@@ -123,7 +123,7 @@ func TestRuntimeParameters(t *testing.T) {
 
 func TestOptionsAndURLParameters(t *testing.T) {
 	target := openTestTarget(t)
-	db := openTestPool(t, target, dialects.Options{
+	db := openTestPool(t, target, config.Options{
 		StatementTimeout: 1500 * time.Millisecond,
 		ApplicationName:  "custom-app",
 		PoolSize:         2,
@@ -142,7 +142,7 @@ func TestOptionsAndURLParameters(t *testing.T) {
 	// Parameters in the URL win over Options, except TimeZone and the
 	// isolation level, which prefectdb needs.
 	fromURL := openTestWithQuery(t, target, "application_name=from-url&statement_timeout=2500&timezone=Europe/Paris&pool_max_conns=4")
-	db2 := openTestPool(t, fromURL, dialects.Options{ApplicationName: "ignored"})
+	db2 := openTestPool(t, fromURL, config.Options{ApplicationName: "ignored"})
 	if got := openTestShow(t, db2, "application_name"); got != "from-url" {
 		t.Errorf("application_name = %q, want from-url", got)
 	}
@@ -156,14 +156,14 @@ func TestOptionsAndURLParameters(t *testing.T) {
 		t.Errorf("pool max conns = %d, want 4 (pool_max_conns)", got)
 	}
 
-	db3 := openTestPool(t, target, dialects.Options{StatementTimeout: -1})
+	db3 := openTestPool(t, target, config.Options{StatementTimeout: -1})
 	if got := openTestShow(t, db3, "statement_timeout"); got != "0" {
 		t.Errorf("statement_timeout with a negative timeout = %q, want 0", got)
 	}
 }
 
 func TestStatementTimeoutEnforced(t *testing.T) {
-	db := openTestPool(t, openTestTarget(t), dialects.Options{StatementTimeout: 200 * time.Millisecond})
+	db := openTestPool(t, openTestTarget(t), config.Options{StatementTimeout: 200 * time.Millisecond})
 	start := time.Now()
 	_, err := db.ExecContext(t.Context(), "SELECT pg_sleep(5)")
 	var pgErr *pgconn.PgError
@@ -178,11 +178,11 @@ func TestStatementTimeoutEnforced(t *testing.T) {
 func TestCloseClosesPool(t *testing.T) {
 	target := openTestTarget(t)
 	app := "prefectdb-close-" + uuid.NewString()[:8]
-	db, err := Open(t.Context(), target, dialects.Options{ApplicationName: app})
+	db, err := Open(t.Context(), target, config.Options{ApplicationName: app})
 	if err != nil {
 		t.Fatal(err)
 	}
-	observer := openTestPool(t, target, dialects.Options{ApplicationName: "prefectdb-observer"})
+	observer := openTestPool(t, target, config.Options{ApplicationName: "prefectdb-observer"})
 	count := func() int {
 		var n int
 		if err := observer.QueryRowContext(t.Context(),
@@ -221,7 +221,7 @@ func TestCloseClosesPool(t *testing.T) {
 }
 
 func TestIntervalRoundTrip(t *testing.T) {
-	db := openTestPool(t, openTestTarget(t), dialects.Options{})
+	db := openTestPool(t, openTestTarget(t), config.Options{})
 	ctx := t.Context()
 	cases := []struct {
 		in   time.Duration
@@ -325,7 +325,7 @@ func TestIntervalRoundTrip(t *testing.T) {
 }
 
 func TestUUIDAndTimestamp(t *testing.T) {
-	db := openTestPool(t, openTestTarget(t), dialects.Options{})
+	db := openTestPool(t, openTestTarget(t), config.Options{})
 	id := uuid.New()
 	ts := time.Date(2024, 3, 9, 1, 2, 3, 123456789, time.FixedZone("IST", 5*3600+1800))
 	var backID uuid.UUID
@@ -349,7 +349,7 @@ func TestUUIDAndTimestamp(t *testing.T) {
 func TestEcho(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db := openTestPool(t, openTestTarget(t), dialects.Options{Echo: true, Logger: logger})
+	db := openTestPool(t, openTestTarget(t), config.Options{Echo: true, Logger: logger})
 	if _, err := db.ExecContext(t.Context(), "SELECT $1::text", "marker-arg"); err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestEcho(t *testing.T) {
 		t.Errorf("echo logged an argument's value without EchoValues:\n%s", out)
 	}
 	buf.Reset()
-	withValues := openTestPool(t, openTestTarget(t), dialects.Options{Echo: true, EchoValues: true, Logger: logger})
+	withValues := openTestPool(t, openTestTarget(t), config.Options{Echo: true, EchoValues: true, Logger: logger})
 	if _, err := withValues.ExecContext(t.Context(), "SELECT $1::text", "marker-arg"); err != nil {
 		t.Fatal(err)
 	}
@@ -375,16 +375,16 @@ func TestEcho(t *testing.T) {
 
 func TestIsConnectable(t *testing.T) {
 	target := openTestTarget(t)
-	if !IsConnectable(t.Context(), target, dialects.Options{}) {
+	if !IsConnectable(t.Context(), target, config.Options{}) {
 		t.Error("IsConnectable = false for the test server")
 	}
 
-	closed, err := dialects.ParseURL("postgresql+asyncpg://postgres:secret@127.0.0.1:1/postgres?sslmode=disable")
+	closed, err := config.ParseURL("postgresql+asyncpg://postgres:secret@127.0.0.1:1/postgres?sslmode=disable")
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if IsConnectable(t.Context(), closed, dialects.Options{ConnectTimeout: time.Second}) {
+	if IsConnectable(t.Context(), closed, config.Options{ConnectTimeout: time.Second}) {
 		t.Error("IsConnectable = true for a closed port")
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -413,28 +413,28 @@ func TestIsConnectable(t *testing.T) {
 			held = append(held, c)
 		}
 	}()
-	mute, err := dialects.ParseURL("postgres://postgres@" + silent.Addr().String() + "/postgres?sslmode=disable")
+	mute, err := config.ParseURL("postgres://postgres@" + silent.Addr().String() + "/postgres?sslmode=disable")
 	if err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	if IsConnectable(t.Context(), mute, dialects.Options{ConnectTimeout: 500 * time.Millisecond}) {
+	if IsConnectable(t.Context(), mute, config.Options{ConnectTimeout: 500 * time.Millisecond}) {
 		t.Error("IsConnectable = true for a server that never answers")
 	}
 	if d := time.Since(start); d < 400*time.Millisecond || d > 2*time.Second {
 		t.Errorf("IsConnectable took %v with a 500 ms timeout against a silent server", d)
 	}
 
-	sqliteTarget, err := dialects.ParseURL("sqlite://")
+	sqliteTarget, err := config.ParseURL("sqlite://")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if IsConnectable(t.Context(), sqliteTarget, dialects.Options{}) || IsConnectable(t.Context(), nil, dialects.Options{}) {
+	if IsConnectable(t.Context(), sqliteTarget, config.Options{}) || IsConnectable(t.Context(), nil, config.Options{}) {
 		t.Error("IsConnectable = true for a non-PostgreSQL target")
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if IsConnectable(ctx, target, dialects.Options{}) {
+	if IsConnectable(ctx, target, config.Options{}) {
 		t.Error("IsConnectable = true with a cancelled context")
 	}
 }
@@ -446,11 +446,11 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 		"postgres://u:" + secret + "@h/db?connect_timeout=soon",
 		"postgres://u@h/db?password=" + secret + "&sslmode=bogus",
 	} {
-		target, err := dialects.ParseURL(raw)
+		target, err := config.ParseURL(raw)
 		if err != nil {
 			t.Fatalf("ParseURL(%q): %v", raw, err)
 		}
-		db, err := Open(context.Background(), target, dialects.Options{})
+		db, err := Open(context.Background(), target, config.Options{})
 		if err == nil {
 			_ = db.Close()
 			t.Errorf("Open(%s) succeeded", target)
@@ -461,11 +461,11 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 		}
 	}
 
-	sqliteTarget, err := dialects.ParseURL("sqlite://")
+	sqliteTarget, err := config.ParseURL("sqlite://")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(context.Background(), sqliteTarget, dialects.Options{}); err == nil {
+	if _, err := Open(context.Background(), sqliteTarget, config.Options{}); err == nil {
 		t.Error("Open accepted an SQLite target")
 	}
 }

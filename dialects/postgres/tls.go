@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 )
 
 // configureTLS sets up TLS the way Prefect's TLS settings do: the server's
@@ -18,7 +18,7 @@ import (
 // name checked unless o.SkipHostnameCheck, TLS 1.2 at least, a client
 // certificate when o.CertFile and o.KeyFile are set. There is no plain-text
 // fallback, for any host of the URL.
-func configureTLS(cfg *pgx.ConnConfig, o dialects.TLSOptions) error {
+func configureTLS(cfg *pgx.ConnConfig, o config.TLSOptions) error {
 	roots, err := x509.SystemCertPool()
 	if err != nil || o.CAFile != "" {
 		roots = x509.NewCertPool()

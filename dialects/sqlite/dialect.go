@@ -10,7 +10,7 @@ import (
 
 	sqlitedrv "modernc.org/sqlite"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/internal/catalog"
 )
 
@@ -25,7 +25,7 @@ type Dialect struct{}
 func New() Dialect { return Dialect{} }
 
 // Kind implements dialects.Dialect.
-func (Dialect) Kind() dialects.Kind { return dialects.SQLite }
+func (Dialect) Kind() config.Kind { return config.SQLite }
 
 // EntDialect implements dialects.Dialect.
 func (Dialect) EntDialect() string { return "sqlite3" }
@@ -48,13 +48,13 @@ func (Dialect) ReadCatalog(ctx context.Context, q catalog.Querier, exclude ...st
 }
 
 // Open implements dialects.Dialect.
-func (Dialect) Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB, error) {
+func (Dialect) Open(ctx context.Context, t *config.Target, o config.Options) (*sql.DB, error) {
 	return Open(ctx, t, o)
 }
 
 // IsConnectable implements dialects.Dialect: the database file can be
 // opened (or created) and answers a query within the connection timeout.
-func (Dialect) IsConnectable(ctx context.Context, t *dialects.Target, o dialects.Options) (ok bool) {
+func (Dialect) IsConnectable(ctx context.Context, t *config.Target, o config.Options) (ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false

@@ -12,6 +12,7 @@ import (
 	entdialect "entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects"
 )
 
@@ -24,7 +25,7 @@ import (
 // (SQLITE_BUSY): a transaction that reads and then writes cannot find that
 // another connection of the process wrote in between. An in-memory database
 // keeps one pool for both.
-func (Dialect) EntDriver(ctx context.Context, t *dialects.Target, o dialects.Options, db *stdsql.DB) (entdialect.Driver, error) {
+func (Dialect) EntDriver(ctx context.Context, t *config.Target, o config.Options, db *stdsql.DB) (entdialect.Driver, error) {
 	reader := entsql.OpenDB(entdialect.SQLite, db)
 	if t.Memory {
 		return reader, nil

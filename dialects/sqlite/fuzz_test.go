@@ -28,7 +28,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/types"
 )
 
@@ -37,11 +37,11 @@ import (
 // input.
 var fuzzDB = sync.OnceValues(func() (*sql.DB, error) {
 	ctx := context.Background()
-	target, err := dialects.ParseURL(":memory:")
+	target, err := config.ParseURL(":memory:")
 	if err != nil {
 		return nil, err
 	}
-	db, err := Open(ctx, target, dialects.Options{PoolSize: 1, MaxOverflow: -1})
+	db, err := Open(ctx, target, config.Options{PoolSize: 1, MaxOverflow: -1})
 	if err != nil {
 		return nil, err
 	}

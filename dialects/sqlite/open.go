@@ -26,7 +26,7 @@ import (
 	"github.com/google/uuid"
 	modernc "modernc.org/sqlite"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 )
 
 // EntDialect is the name of Ent's SQLite dialect (entgo.io/ent/dialect.SQLite).
@@ -76,11 +76,11 @@ func (e *VersionError) Error() string {
 // o.PoolSize, no idle or lifetime limit. Open connects once to check the
 // library version (MinSQLiteVersion); an older library gives *VersionError.
 // Closing the returned *sql.DB releases everything.
-func Open(ctx context.Context, t *dialects.Target, o dialects.Options) (*sql.DB, error) {
+func Open(ctx context.Context, t *config.Target, o config.Options) (*sql.DB, error) {
 	if t == nil {
 		return nil, errors.New("sqlite: open: nil target")
 	}
-	if t.Kind != dialects.SQLite {
+	if t.Kind != config.SQLite {
 		return nil, fmt.Errorf("sqlite: open %s: not an SQLite URL (dialect %q)", t.Redacted(), t.Kind)
 	}
 	o = o.WithDefaults()
@@ -173,7 +173,7 @@ const pragmaWAL = "PRAGMA journal_mode = WAL"
 // connectionPragmas returns the statements run on every new connection, in
 // order. busy_timeout comes first so that the journal-mode switch waits for
 // locks instead of failing.
-func connectionPragmas(o dialects.Options, skipWAL bool) []string {
+func connectionPragmas(o config.Options, skipWAL bool) []string {
 	busy := max(o.BusyTimeout.Milliseconds(), 0)
 	p := []string{
 		fmt.Sprintf("PRAGMA busy_timeout = %d", busy),
@@ -203,7 +203,7 @@ func isReadOnly(q url.Values) bool {
 }
 
 // buildDSN renders the modernc DSN (an SQLite URI) for t.
-func buildDSN(t *dialects.Target) (string, error) {
+func buildDSN(t *config.Target) (string, error) {
 	q := url.Values{}
 	for k, vs := range t.Query {
 		q[k] = append([]string(nil), vs...)

@@ -15,14 +15,14 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/types"
 )
 
 // openURL parses raw and opens it, closing the pool at the end of the test.
-func openURL(t *testing.T, raw string, o dialects.Options) *sql.DB {
+func openURL(t *testing.T, raw string, o config.Options) *sql.DB {
 	t.Helper()
-	target, err := dialects.ParseURL(raw)
+	target, err := config.ParseURL(raw)
 	if err != nil {
 		t.Fatalf("ParseURL(%q): %v", raw, err)
 	}
@@ -42,7 +42,7 @@ func openURL(t *testing.T, raw string, o dialects.Options) *sql.DB {
 func openFile(t *testing.T) *sql.DB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "prefect.db")
-	return openURL(t, "sqlite+aiosqlite:///"+path, dialects.Options{})
+	return openURL(t, "sqlite+aiosqlite:///"+path, config.Options{})
 }
 
 // holdConns pins n distinct connections of db.
@@ -100,7 +100,7 @@ func TestFilePragmasOnEveryConnection(t *testing.T) {
 
 func TestBusyTimeoutFromOptions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.sqlite")
-	db := openURL(t, path, dialects.Options{BusyTimeout: 5 * time.Second})
+	db := openURL(t, path, config.Options{BusyTimeout: 5 * time.Second})
 	for _, c := range holdConns(t, db, 2) {
 		if got := pragma(t, c, "busy_timeout"); got != "5000" {
 			t.Errorf("busy_timeout = %s, want 5000", got)
@@ -134,7 +134,7 @@ func TestInMemorySharedAcrossConnections(t *testing.T) {
 		":memory:",
 	} {
 		t.Run(raw, func(t *testing.T) {
-			db := openURL(t, raw, dialects.Options{})
+			db := openURL(t, raw, config.Options{})
 			ctx := t.Context()
 			conns := holdConns(t, db, 4)
 			if _, err := conns[0].ExecContext(ctx, "CREATE TABLE shared (v TEXT)"); err != nil {
@@ -174,8 +174,8 @@ func TestInMemorySharedAcrossConnections(t *testing.T) {
 }
 
 func TestAnonymousInMemoryDatabasesAreDistinct(t *testing.T) {
-	a := openURL(t, "sqlite://", dialects.Options{})
-	b := openURL(t, "sqlite://", dialects.Options{})
+	a := openURL(t, "sqlite://", config.Options{})
+	b := openURL(t, "sqlite://", config.Options{})
 	if _, err := a.ExecContext(t.Context(), "CREATE TABLE only_in_a (v)"); err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +186,8 @@ func TestAnonymousInMemoryDatabasesAreDistinct(t *testing.T) {
 
 func TestNamedInMemoryDatabaseIsShared(t *testing.T) {
 	name := "file:prefectdb-test-" + uuid.NewString() + "?mode=memory"
-	a := openURL(t, name, dialects.Options{})
-	b := openURL(t, name, dialects.Options{})
+	a := openURL(t, name, config.Options{})
+	b := openURL(t, name, config.Options{})
 	if _, err := a.ExecContext(t.Context(), "CREATE TABLE named (v)"); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestNamedInMemoryDatabaseIsShared(t *testing.T) {
 func TestRelativePath(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	db := openURL(t, "sqlite:///rel.db", dialects.Options{})
+	db := openURL(t, "sqlite:///rel.db", config.Options{})
 	if _, err := db.ExecContext(t.Context(), "CREATE TABLE x (v)"); err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +497,7 @@ func TestPreparedStatementsConvert(t *testing.T) {
 func TestEchoLogsStatements(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db := openURL(t, "sqlite://", dialects.Options{Echo: true, Logger: logger})
+	db := openURL(t, "sqlite://", config.Options{Echo: true, Logger: logger})
 	if _, err := db.ExecContext(t.Context(), "SELECT ?", "marker-arg"); err != nil {
 		t.Fatal(err)
 	}
@@ -519,7 +519,7 @@ func TestEchoLogsStatements(t *testing.T) {
 		t.Errorf("echo logged an argument's value without EchoValues:\n%s", out)
 	}
 	buf.Reset()
-	withValues := openURL(t, "sqlite://", dialects.Options{Echo: true, EchoValues: true, Logger: logger})
+	withValues := openURL(t, "sqlite://", config.Options{Echo: true, EchoValues: true, Logger: logger})
 	if _, err := withValues.ExecContext(t.Context(), "SELECT ?", "marker-arg"); err != nil {
 		t.Fatal(err)
 	}
@@ -528,7 +528,7 @@ func TestEchoLogsStatements(t *testing.T) {
 	}
 
 	buf.Reset()
-	quiet := openURL(t, "sqlite://", dialects.Options{Logger: logger})
+	quiet := openURL(t, "sqlite://", config.Options{Logger: logger})
 	if _, err := quiet.ExecContext(t.Context(), "SELECT 1"); err != nil {
 		t.Fatal(err)
 	}
@@ -538,18 +538,18 @@ func TestEchoLogsStatements(t *testing.T) {
 }
 
 func TestPoolLimits(t *testing.T) {
-	db := openURL(t, "sqlite://", dialects.Options{PoolSize: 2, MaxOverflow: 3})
+	db := openURL(t, "sqlite://", config.Options{PoolSize: 2, MaxOverflow: 3})
 	if got := db.Stats().MaxOpenConnections; got != 5 {
 		t.Errorf("MaxOpenConnections = %d, want 5", got)
 	}
-	def := openURL(t, "sqlite://", dialects.Options{})
+	def := openURL(t, "sqlite://", config.Options{})
 	if got := def.Stats().MaxOpenConnections; got != 15 {
 		t.Errorf("default MaxOpenConnections = %d, want 15", got)
 	}
 }
 
 func TestLibraryVersion(t *testing.T) {
-	db := openURL(t, "sqlite://", dialects.Options{})
+	db := openURL(t, "sqlite://", config.Options{})
 	var v string
 	if err := db.QueryRowContext(t.Context(), "select sqlite_version()").Scan(&v); err != nil {
 		t.Fatal(err)
@@ -583,11 +583,11 @@ func TestCheckVersion(t *testing.T) {
 }
 
 func TestOpenRejectsOtherDialects(t *testing.T) {
-	target, err := dialects.ParseURL("postgresql+asyncpg://u:secret@localhost/db")
+	target, err := config.ParseURL("postgresql+asyncpg://u:secret@localhost/db")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(context.Background(), target, dialects.Options{})
+	_, err = Open(context.Background(), target, config.Options{})
 	if err == nil {
 		t.Fatal("Open accepted a PostgreSQL target")
 	}
@@ -598,11 +598,11 @@ func TestOpenRejectsOtherDialects(t *testing.T) {
 
 func TestOpenMissingDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing", "dir", "x.db")
-	target, err := dialects.ParseURL(path)
+	target, err := config.ParseURL(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(t.Context(), target, dialects.Options{})
+	db, err := Open(t.Context(), target, config.Options{})
 	if err == nil {
 		_ = db.Close()
 		t.Fatal("Open succeeded in a missing directory")

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 )
 
 // makeReadOnly makes path unwritable for this process until the test ends:
@@ -37,11 +37,11 @@ func makeReadOnly(t *testing.T, path string) {
 // openErr opens raw and returns the error (closing the pool if it opened).
 func openErr(t *testing.T, raw string) error {
 	t.Helper()
-	target, err := dialects.ParseURL(raw)
+	target, err := config.ParseURL(raw)
 	if err != nil {
 		t.Fatalf("ParseURL(%q): %v", raw, err)
 	}
-	db, err := Open(t.Context(), target, dialects.Options{})
+	db, err := Open(t.Context(), target, config.Options{})
 	if err == nil {
 		_ = db.Close()
 	}
@@ -66,7 +66,7 @@ func TestReadOnlyDatabaseOpens(t *testing.T) {
 	_ = setup.Close()
 	makeReadOnly(t, path)
 
-	db := openURL(t, "sqlite:///"+path, dialects.Options{})
+	db := openURL(t, "sqlite:///"+path, config.Options{})
 	var x int
 	if err := db.QueryRow("SELECT x FROM t").Scan(&x); err != nil || x != 7 {
 		t.Fatalf("read a read-only database: %d, %v", x, err)
@@ -89,7 +89,7 @@ func TestOpenErrorsSayWhatToDo(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := filepath.Join(dir, "wal.db")
-		db := openURL(t, "sqlite:///"+path, dialects.Options{})
+		db := openURL(t, "sqlite:///"+path, config.Options{})
 		if _, err := db.Exec("CREATE TABLE t (x int)"); err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestOpenErrorsSayWhatToDo(t *testing.T) {
 			}
 		}
 		// The way out the error gives works.
-		immutable := openURL(t, "sqlite:///"+path+"?immutable=1", dialects.Options{})
+		immutable := openURL(t, "sqlite:///"+path+"?immutable=1", config.Options{})
 		var n int
 		if err := immutable.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil {
 			t.Errorf("read with ?immutable=1: %v", err)

@@ -40,8 +40,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
-	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 	"github.com/prefectdb/prefectdb/migrate"
 )
@@ -149,7 +149,7 @@ func contains(list []string, s string) bool {
 
 // side is one side's open target with its database.
 type side struct {
-	kind    dialects.Kind
+	kind    config.Kind
 	target  Target
 	fixture *Fixture
 	url     string
@@ -208,8 +208,8 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 
 // poolOptions are the interface's connection settings: Prefect's defaults
 // (5 + 10 connections), with room for C workers if C is larger.
-func poolOptions(c int) dialects.Options {
-	return dialects.Options{PoolSize: dialects.DefaultPoolSize, MaxOverflow: max(dialects.DefaultMaxOverflow, c)}
+func poolOptions(c int) config.Options {
+	return config.Options{PoolSize: config.DefaultPoolSize, MaxOverflow: max(config.DefaultMaxOverflow, c)}
 }
 
 // openMigrated creates a database for role, migrates it through dbiface and
@@ -264,11 +264,11 @@ func openSides(ctx context.Context, scratch *Scratch, cfg Config) (lib, base *si
 }
 
 // openBaseline opens the baseline target on the database at url.
-func openBaseline(ctx context.Context, kind dialects.Kind, url string, c int, f *Fixture) (Target, error) {
-	if kind == dialects.Postgres {
+func openBaseline(ctx context.Context, kind config.Kind, url string, c int, f *Fixture) (Target, error) {
+	if kind == config.Postgres {
 		return NewPostgresBaseline(ctx, url, poolOptions(c).MaxOpenConns(), f)
 	}
-	t, err := dialects.ParseURL(url)
+	t, err := config.ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
@@ -277,13 +277,13 @@ func openBaseline(ctx context.Context, kind dialects.Kind, url string, c int, f 
 
 // serverVersion returns "PostgreSQL 15.4" or "SQLite 3.49.1".
 func serverVersion(ctx context.Context, url string) (string, error) {
-	db, err := connect.Open(ctx, url, dialects.Options{})
+	db, err := connect.Open(ctx, url, config.Options{})
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
 	var v string
-	if db.Dialect.Kind() == dialects.Postgres {
+	if db.Dialect.Kind() == config.Postgres {
 		err = db.DB.QueryRowContext(ctx, "SHOW server_version").Scan(&v)
 		v = "PostgreSQL " + strings.Fields(v + " ")[0]
 	} else {
@@ -299,12 +299,12 @@ func serverVersion(ctx context.Context, url string) (string, error) {
 // SQLite checkpoints its WAL. Errors are ignored: a user without the right
 // to CHECKPOINT just measures with more noise.
 func settle(ctx context.Context, url string) {
-	db, err := connect.Open(ctx, url, dialects.Options{})
+	db, err := connect.Open(ctx, url, config.Options{})
 	if err != nil {
 		return
 	}
 	defer db.Close()
-	if db.Dialect.Kind() == dialects.Postgres {
+	if db.Dialect.Kind() == config.Postgres {
 		_, _ = db.DB.ExecContext(ctx, "ANALYZE")
 		_, _ = db.DB.ExecContext(ctx, "CHECKPOINT")
 	} else {
@@ -392,7 +392,7 @@ func runMain(ctx context.Context, cfg Config, rep *Report, p *progress, scratch 
 		}); err != nil {
 			return err
 		}
-		if scratch.Kind() == dialects.Postgres {
+		if scratch.Kind() == config.Postgres {
 			if err := both(ctx, rep, "logs-copy", true, lib, base, func(s *side) (Figures, error) {
 				return ingestLogs(ctx, cfg, s, true, p, label("logs-copy", s))
 			}); err != nil {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
-	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
 )
 
@@ -26,13 +26,13 @@ type ChildCommand func(ctx context.Context) (*exec.Cmd, error)
 // on the child's standard input (so that the URL, which may carry a
 // password, never appears in a process list).
 type childSpec struct {
-	Side        Side          `json:"side"`
-	Kind        dialects.Kind `json:"kind"`
-	URL         string        `json:"url"`
-	Copy        bool          `json:"copy"`
-	Rows        int           `json:"rows"`
-	Concurrency int           `json:"concurrency"`
-	Label       string        `json:"label"`
+	Side        Side        `json:"side"`
+	Kind        config.Kind `json:"kind"`
+	URL         string      `json:"url"`
+	Copy        bool        `json:"copy"`
+	Rows        int         `json:"rows"`
+	Concurrency int         `json:"concurrency"`
+	Label       string      `json:"label"`
 }
 
 // runInChild runs one log ingestion in a child process and returns its
@@ -110,7 +110,7 @@ func RunChild(ctx context.Context, stdin io.Reader, stdout, progressOut io.Write
 
 // runIDs reads the ids of the flow runs of the database at url.
 func runIDs(ctx context.Context, url string) ([]uuid.UUID, error) {
-	db, err := connect.Open(ctx, url, dialects.Options{})
+	db, err := connect.Open(ctx, url, config.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func runIDs(ctx context.Context, url string) ([]uuid.UUID, error) {
 		ids = append(ids, id)
 	}
 	if len(ids) == 0 && rows.Err() == nil {
-		return nil, fmt.Errorf("no flow runs in %s", dialects.Redact(url))
+		return nil, fmt.Errorf("no flow runs in %s", config.Redact(url))
 	}
 	return ids, rows.Err()
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 )
 
 // ScaleChunk is the number of finished runs the scale workload inserts per
@@ -55,8 +55,8 @@ FROM (SELECT n, ?3 - n * 60 AS u, strftime('%Y-%m-%d %H:%M:%S.000000', ?3 - n * 
 // gather statistics as it would on its own (PostgreSQL: VACUUM ANALYZE,
 // which autovacuum runs after a bulk load; SQLite: nothing, since neither
 // Prefect nor prefectdb runs ANALYZE on SQLite).
-func addHistory(ctx context.Context, kind dialects.Kind, dbURL string, f *Fixture, first, last int, done *atomic.Int64) error {
-	if kind == dialects.Postgres {
+func addHistory(ctx context.Context, kind config.Kind, dbURL string, f *Fixture, first, last int, done *atomic.Int64) error {
+	if kind == config.Postgres {
 		conn, err := pgx.Connect(ctx, dbURL)
 		if err != nil {
 			return err
@@ -74,7 +74,7 @@ func addHistory(ctx context.Context, kind dialects.Kind, dbURL string, f *Fixtur
 		}
 		return nil
 	}
-	t, err := dialects.ParseURL(dbURL)
+	t, err := config.ParseURL(dbURL)
 	if err != nil {
 		return err
 	}

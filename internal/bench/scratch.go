@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 )
 
 // Scratch hands out fresh, empty databases of one kind and removes them
@@ -23,7 +23,7 @@ import (
 // writes to a database it did not create: the database a PostgreSQL URL
 // names is only connected to, to run CREATE DATABASE and DROP DATABASE.
 type Scratch struct {
-	kind    dialects.Kind
+	kind    config.Kind
 	dir     string // SQLite: the temporary directory, removed by Close
 	admin   string // PostgreSQL: the pgx URL of the server's database named in the URL
 	prefix  string // PostgreSQL: prefectdb_bench_<random>
@@ -46,18 +46,18 @@ func NewScratch(ctx context.Context, serverURL, dir string) (*Scratch, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bench: temporary directory for SQLite: %w", err)
 		}
-		return &Scratch{kind: dialects.SQLite, dir: tmp}, nil
+		return &Scratch{kind: config.SQLite, dir: tmp}, nil
 	}
-	t, err := dialects.ParseURL(serverURL)
+	t, err := config.ParseURL(serverURL)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	if t.Kind != dialects.Postgres {
+	if t.Kind != config.Postgres {
 		return nil, fmt.Errorf("bench: --url must be a PostgreSQL server (%s is %s); "+
 			"SQLite benchmarks always run on fresh files in a temporary directory (--dir chooses where)",
 			t.Redacted(), t.Kind)
 	}
-	s := &Scratch{kind: dialects.Postgres, admin: t.PostgresDSN(), prefix: "prefectdb_bench_" + randomHex(4)}
+	s := &Scratch{kind: config.Postgres, admin: t.PostgresDSN(), prefix: "prefectdb_bench_" + randomHex(4)}
 	conn, err := s.connectAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -66,31 +66,31 @@ func NewScratch(ctx context.Context, serverURL, dir string) (*Scratch, error) {
 	var canCreate bool
 	err = conn.QueryRow(ctx, `SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&canCreate)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %s: %w", dialects.Redact(serverURL), err)
+		return nil, fmt.Errorf("bench: %s: %w", config.Redact(serverURL), err)
 	}
 	if !canCreate {
 		return nil, fmt.Errorf("bench: the user of %s may not create databases; "+
-			"bench runs on scratch databases it creates and drops, so it needs CREATEDB", dialects.Redact(serverURL))
+			"bench runs on scratch databases it creates and drops, so it needs CREATEDB", config.Redact(serverURL))
 	}
 	return s, nil
 }
 
 // Kind is the kind of database the scratch space hands out.
-func (s *Scratch) Kind() dialects.Kind { return s.kind }
+func (s *Scratch) Kind() config.Kind { return s.kind }
 
 // Location describes where the databases are made, without any password:
 // the SQLite directory, or the PostgreSQL server and the database name prefix.
 func (s *Scratch) Location() string {
-	if s.kind == dialects.SQLite {
+	if s.kind == config.SQLite {
 		return s.dir
 	}
-	return dialects.Redact(s.urlOf(s.prefix + "_*"))
+	return config.Redact(s.urlOf(s.prefix + "_*"))
 }
 
 // New creates a new empty database for role (a short lower-case word) and
 // returns its URL.
 func (s *Scratch) New(ctx context.Context, role string) (string, error) {
-	if s.kind == dialects.SQLite {
+	if s.kind == config.SQLite {
 		path := filepath.Join(s.dir, role+".db")
 		if _, err := os.Stat(path); err == nil {
 			return "", fmt.Errorf("bench: %s exists already", path)
@@ -116,7 +116,7 @@ func (s *Scratch) New(ctx context.Context, role string) (string, error) {
 func (s *Scratch) Close(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if s.kind == dialects.SQLite {
+	if s.kind == config.SQLite {
 		return os.RemoveAll(s.dir)
 	}
 	if len(s.created) == 0 {
@@ -142,7 +142,7 @@ func (s *Scratch) connectAdmin(ctx context.Context) (*pgx.Conn, error) {
 	defer cancel()
 	conn, err := pgx.Connect(cctx, s.admin)
 	if err != nil {
-		return nil, fmt.Errorf("bench: cannot connect to %s: %s", dialects.Redact(s.admin), scrub(err.Error(), s.admin))
+		return nil, fmt.Errorf("bench: cannot connect to %s: %s", config.Redact(s.admin), scrub(err.Error(), s.admin))
 	}
 	return conn, nil
 }
@@ -165,7 +165,7 @@ func scrub(msg, rawURL string) string {
 		return msg
 	}
 	if pw, ok := u.User.Password(); ok && pw != "" {
-		msg = strings.ReplaceAll(msg, pw, dialects.RedactedPassword)
+		msg = strings.ReplaceAll(msg, pw, config.RedactedPassword)
 	}
 	return msg
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver for admin connections
 
-	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dialects/postgres"
 	"github.com/prefectdb/prefectdb/migrate"
 )
@@ -71,7 +71,7 @@ func RequirePostgres(t testing.TB) string {
 	})
 	if pgServer.err != nil {
 		msg := fmt.Sprintf("PostgreSQL is not reachable at %s (%v); set %s to a server where tests may create databases",
-			dialects.Redact(pgServer.admin), pgServer.err, PostgresURLVariable)
+			config.Redact(pgServer.admin), pgServer.err, PostgresURLVariable)
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s (CI=true: PostgreSQL tests must run)", msg)
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/dialects/connect"
@@ -104,12 +105,12 @@ func ForEachEmptyDialect(t *testing.T, fn func(t *testing.T, url string)) {
 // Open opens the database at url for the rest of the test.
 func Open(t testing.TB, url string) *DB {
 	t.Helper()
-	db, err := connect.Open(Context(t), url, dialects.Options{})
+	db, err := connect.Open(Context(t), url, config.Options{})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	drv, err := db.Dialect.EntDriver(Context(t), db.Target, dialects.Options{}, db.DB)
+	drv, err := db.Dialect.EntDriver(Context(t), db.Target, config.Options{}, db.DB)
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
@@ -131,7 +132,7 @@ func (db *DB) Migrator() *migrate.Migrator {
 // MigrateUp migrates the database at url to head.
 func MigrateUp(t testing.TB, url string) {
 	t.Helper()
-	db, err := connect.Open(Context(t), url, dialects.Options{})
+	db, err := connect.Open(Context(t), url, config.Options{})
 	if err != nil {
 		t.Fatalf("open database to migrate: %v", err)
 	}

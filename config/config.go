@@ -1,16 +1,17 @@
-// Package dialects is the dialect-neutral entry point of prefectdb's database
-// connections: it parses Prefect's connection URLs (PREFECT_API_DATABASE_
-// CONNECTION_URL) into a Target, and holds the connection Options with
-// Prefect's defaults.
+// Package config is a database connection's configuration: it parses
+// Prefect's database URLs (PREFECT_SERVER_DATABASE_CONNECTION_URL, in
+// SQLAlchemy's forms and libpq's) into a Target, redacts their passwords
+// for every message, and holds the connection Options with Prefect's
+// defaults, read from Prefect's settings (OptionsFromEnv). It knows the
+// names of the supported databases (Kind) but nothing of how to reach them:
+// opening a connection is the dialects' (dialects/postgres,
+// dialects/sqlite, chosen by dialects/connect).
 //
-// Opening a connection is dialect specific and lives in the subpackages
-// dialects/postgres and dialects/sqlite; this package imports neither.
-//
-// Secrets: a Target never prints its password. Its String, GoString,
-// LogValue and Redacted methods, and every error this package returns,
-// show the URL with the password replaced by "xxxxx". The raw driver DSN is
-// only available through Target.PostgresDSN.
-package dialects
+// Secrets: String, GoString, LogValue and Redacted methods, and every error
+// this package returns, show the URL with the password replaced by
+// "xxxxx". The raw driver DSN is only available through
+// Target.PostgresDSN.
+package config
 
 import (
 	"errors"
@@ -163,7 +164,7 @@ func (t Target) String() string { return t.Redacted() }
 // GoString implements fmt.GoStringer so that %#v does not print the
 // password either.
 func (t Target) GoString() string {
-	return fmt.Sprintf("dialects.Target{Kind: %q, URL: %q}", t.Kind, t.Redacted())
+	return fmt.Sprintf("config.Target{Kind: %q, URL: %q}", t.Kind, t.Redacted())
 }
 
 // LogValue implements slog.LogValuer; it logs Redacted.
@@ -1064,21 +1065,4 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	_, o.TLS.CertFile = lookup(connectArgs + "TLS_CERT_FILE")
 	_, o.TLS.KeyFile = lookup(connectArgs + "TLS_KEY_FILE")
 	return o.WithDefaults(), nil
-}
-
-// PoolTimeoutError reports an operation that found every pooled connection
-// in use for longer than Options.PoolTimeout. Retrying later may succeed;
-// a larger pool (PREFECT_SQLALCHEMY_POOL_SIZE, PREFECT_SQLALCHEMY_MAX_OVERFLOW)
-// may help if it happens often.
-type PoolTimeoutError struct {
-	// Size is the pool's connection limit.
-	Size int
-	// Waited is how long the operation waited.
-	Waited time.Duration
-}
-
-// Error implements error.
-func (e *PoolTimeoutError) Error() string {
-	return fmt.Sprintf("all %d pooled database connections stayed in use for %v: the pool is exhausted "+
-		"(raise PREFECT_SQLALCHEMY_POOL_SIZE / PREFECT_SQLALCHEMY_MAX_OVERFLOW, or retry later)", e.Size, e.Waited)
 }

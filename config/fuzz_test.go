@@ -1,4 +1,4 @@
-package dialects
+package config
 
 // Fuzz tests of URL parsing and redaction (issue 6, items 8 and 9): any input
 // is parsed without a panic into a Target or a typed error, and a password
