@@ -131,12 +131,12 @@ func (s *Session) InsertScheduledFlowRuns(ctx context.Context, runs []dialects.S
 
 // SetStateIDOnInsertedFlowRuns points each listed run at its listed state.
 func (s *Session) SetStateIDOnInsertedFlowRuns(ctx context.Context, flowRunIDs, stateIDs []uuid.UUID) (int64, error) {
-	return s.iface.dialect.SetStateIDOnInsertedFlowRuns(ctx, s.Client, flowRunIDs, stateIDs)
+	return s.iface.dialect.SetStateIDOnInsertedFlowRuns(ctx, s.Client, dialects.RunStates{FlowRunIDs: flowRunIDs, StateIDs: stateIDs})
 }
 
 // MakeTimestampIntervals returns the history buckets from start to end.
 func (s *Session) MakeTimestampIntervals(ctx context.Context, start, end time.Time, interval time.Duration) ([]dialects.Interval, error) {
-	return s.iface.dialect.MakeTimestampIntervals(ctx, s.Client, start, end, interval)
+	return s.iface.dialect.MakeTimestampIntervals(ctx, s.Client, dialects.TimestampIntervals{Start: start, End: end, Interval: interval})
 }
 
 // QueueFlowRunNotifications queues one notification per active policy that
@@ -145,7 +145,7 @@ func (s *Session) QueueFlowRunNotifications(ctx context.Context, flowRunID, stat
 	if err := s.iface.requireTable(ctx, "flow_run_notification_queue"); err != nil {
 		return 0, err
 	}
-	return s.iface.dialect.QueueFlowRunNotifications(ctx, s.Client, flowRunID, stateID, stateName, tags)
+	return s.iface.dialect.QueueFlowRunNotifications(ctx, s.Client, dialects.RunEnteredState{FlowRunID: flowRunID, StateID: stateID, StateName: stateName, Tags: tags})
 }
 
 // GetFlowRunNotificationsFromQueue takes up to limit queued notifications

@@ -287,7 +287,7 @@ type Queries interface {
 	// MinHistoryInterval gives *HistoryIntervalError. start, end and
 	// interval are truncated to microseconds; any zone is accepted and the
 	// result is in UTC.
-	MakeTimestampIntervals(ctx context.Context, q Querier, start, end time.Time, interval time.Duration) ([]Interval, error)
+	MakeTimestampIntervals(ctx context.Context, q Querier, p TimestampIntervals) ([]Interval, error)
 
 	// SetStateIDOnInsertedFlowRuns points each listed flow run at its state
 	// (Prefect's set_state_id_on_inserted_flow_runs_statement, §6.2), in one
@@ -295,7 +295,7 @@ type Queries interface {
 	// flow_run_state in stateIDs that belongs to it (the latest by
 	// timestamp if several do). A listed run with no such state is left
 	// untouched. It returns the number of runs updated.
-	SetStateIDOnInsertedFlowRuns(ctx context.Context, q Querier, flowRunIDs, stateIDs []uuid.UUID) (int64, error)
+	SetStateIDOnInsertedFlowRuns(ctx context.Context, q Querier, p RunStates) (int64, error)
 	// InsertScheduledFlowRuns inserts scheduled flow runs in bulk
 	// (Prefect's models.deployments._insert_scheduled_flow_runs):
 	//  1. the runs, with multi-row INSERT … ON CONFLICT (flow_id,
@@ -319,7 +319,7 @@ type Queries interface {
 	// refers to the state, which refers to the run). Entries are created
 	// and updated at Go's current time. It returns the number of entries
 	// queued.
-	QueueFlowRunNotifications(ctx context.Context, q Querier, flowRunID, stateID uuid.UUID, stateName string, tags []string) (int64, error)
+	QueueFlowRunNotifications(ctx context.Context, q Querier, p RunEnteredState) (int64, error)
 	// GetFlowRunNotificationsFromQueue takes up to limit deliverable
 	// notifications from the queue, oldest (by updated, then id) first, and
 	// deletes them (Prefect's get_flow_run_notifications_from_queue, §6.4).
@@ -418,4 +418,25 @@ func (s timeScanner) parse(text string) error {
 	}
 	*s.dst = t
 	return nil
+}
+
+// TimestampIntervals are the parameters of Queries.MakeTimestampIntervals:
+// buckets of Interval from Start until End.
+type TimestampIntervals struct {
+	Start, End time.Time
+	Interval   time.Duration
+}
+
+// RunStates are the parameters of Queries.SetStateIDOnInsertedFlowRuns: the
+// runs to point at their states, and the candidate states.
+type RunStates struct {
+	FlowRunIDs, StateIDs []uuid.UUID
+}
+
+// RunEnteredState are the parameters of Queries.QueueFlowRunNotifications:
+// the run, the state it entered, that state's name, and the run's tags.
+type RunEnteredState struct {
+	FlowRunID, StateID uuid.UUID
+	StateName          string
+	Tags               []string
 }

@@ -346,12 +346,12 @@ func testBadInputNotificationStateNamesAndTags(t *testing.T, db *testutil.DB) {
 			name string
 			tags []string
 		}{{s + "x", []string{s}}, {s, []string{s + "x"}}, {s, nil}} {
-			n, err := qs.QueueFlowRunNotifications(ctx, db.SQL, run.ID, st.ID, miss.name, miss.tags)
+			n, err := qs.QueueFlowRunNotifications(ctx, db.SQL, dialects.RunEnteredState{FlowRunID: run.ID, StateID: st.ID, StateName: miss.name, Tags: miss.tags})
 			if err != nil || n != 0 {
 				t.Fatalf("QueueFlowRunNotifications(%q, %q) = %d, %v; want 0", miss.name, miss.tags, n, err)
 			}
 		}
-		n, err := qs.QueueFlowRunNotifications(ctx, db.SQL, run.ID, st.ID, s, []string{s, "other"})
+		n, err := qs.QueueFlowRunNotifications(ctx, db.SQL, dialects.RunEnteredState{FlowRunID: run.ID, StateID: st.ID, StateName: s, Tags: []string{s, "other"}})
 		if err != nil || n != 1 {
 			t.Fatalf("QueueFlowRunNotifications(%q) = %d, %v; want 1", s, n, err)
 		}
@@ -642,7 +642,7 @@ func testBadInputWrongUUIDs(t *testing.T, db *testutil.DB) {
 			err.Error() != fmt.Sprintf("flow run %s not found", id) {
 			t.Fatalf("FlowRunGraph(%s) = %v, want a FlowRunNotFoundError naming it", id, err)
 		}
-		if n, err := qs.SetStateIDOnInsertedFlowRuns(ctx, db.SQL, []uuid.UUID{id}, []uuid.UUID{uuid.New()}); err != nil || n != 0 {
+		if n, err := qs.SetStateIDOnInsertedFlowRuns(ctx, db.SQL, dialects.RunStates{FlowRunIDs: []uuid.UUID{id}, StateIDs: []uuid.UUID{uuid.New()}}); err != nil || n != 0 {
 			t.Fatalf("SetStateIDOnInsertedFlowRuns(%s) = %d, %v; want 0", id, n, err)
 		}
 		if runs, err := sq.ScheduledFlowRunsFromWorkPool(ctx, db.SQL, dialects.WorkPoolRunsQuery{WorkPoolIDs: []uuid.UUID{id}}); err != nil || len(runs) != 0 {

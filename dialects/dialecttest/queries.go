@@ -590,7 +590,7 @@ func testQueriesMakeTimestampIntervals(t *testing.T, db *testutil.DB) {
 	ctx := testutil.Context(t)
 	qs := qtQueries(t, db)
 	for _, c := range cases {
-		got, err := qs.MakeTimestampIntervals(ctx, db.SQL, c.start, c.end, c.interval)
+		got, err := qs.MakeTimestampIntervals(ctx, db.SQL, dialects.TimestampIntervals{Start: c.start, End: c.end, Interval: c.interval})
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -631,7 +631,7 @@ func testQueriesMakeTimestampIntervals(t *testing.T, db *testutil.DB) {
 
 	// Intervals below 1 s are refused with a typed error.
 	for _, bad := range []time.Duration{999 * time.Millisecond, 0, -time.Minute} {
-		_, err := qs.MakeTimestampIntervals(ctx, db.SQL, start, start.Add(time.Hour), bad)
+		_, err := qs.MakeTimestampIntervals(ctx, db.SQL, dialects.TimestampIntervals{Start: start, End: start.Add(time.Hour), Interval: bad})
 		var hie *dialects.HistoryIntervalError
 		if !errors.As(err, &hie) || hie.Interval != bad || err.Error() != "history interval must not be less than 1 second" {
 			t.Errorf("interval %v: error %v, want HistoryIntervalError", bad, err)
@@ -675,8 +675,8 @@ func testQueriesSetStateIDOnInsertedFlowRuns(t *testing.T, db *testutil.DB) {
 	su := newState(unlisted, ts)
 	other := newState(newRun("other"), ts) // listed state of an unlisted run
 
-	n, err := qs.SetStateIDOnInsertedFlowRuns(ctx, db.SQL,
-		[]uuid.UUID{a.ID, b.ID, untouched.ID}, []uuid.UUID{sa.ID, sb.ID, sb2.ID, su.ID, other.ID})
+	n, err := qs.SetStateIDOnInsertedFlowRuns(ctx, db.SQL, dialects.RunStates{
+		FlowRunIDs: []uuid.UUID{a.ID, b.ID, untouched.ID}, StateIDs: []uuid.UUID{sa.ID, sb.ID, sb2.ID, su.ID, other.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -693,7 +693,7 @@ func testQueriesSetStateIDOnInsertedFlowRuns(t *testing.T, db *testutil.DB) {
 			t.Errorf("run %s: state_id %v, want %v", w.run.Name, got, w.want)
 		}
 	}
-	if n, err := qs.SetStateIDOnInsertedFlowRuns(ctx, db.SQL, nil, []uuid.UUID{sa.ID}); err != nil || n != 0 {
+	if n, err := qs.SetStateIDOnInsertedFlowRuns(ctx, db.SQL, dialects.RunStates{StateIDs: []uuid.UUID{sa.ID}}); err != nil || n != 0 {
 		t.Errorf("empty run list: %d, %v", n, err)
 	}
 }
@@ -937,7 +937,7 @@ func testQueriesQueueFlowRunNotifications(t *testing.T, db *testutil.DB) {
 		r := n.run(t, ctx, fmt.Sprintf("run-%d", k), c.runTags...)
 		s := n.state(t, ctx, r, types.StateCompleted, c.state, at)
 		before := time.Now().Add(-time.Second)
-		got, err := qs.QueueFlowRunNotifications(ctx, db.SQL, r.ID, s.ID, c.state, c.runTags)
+		got, err := qs.QueueFlowRunNotifications(ctx, db.SQL, dialects.RunEnteredState{FlowRunID: r.ID, StateID: s.ID, StateName: c.state, Tags: c.runTags})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -963,7 +963,7 @@ func testQueriesQueueFlowRunNotifications(t *testing.T, db *testutil.DB) {
 	r := n.run(t, ctx, "two-changes")
 	for k, name := range []string{"Pending", "Running"} {
 		s := n.state(t, ctx, r, types.StatePending, name, at.Add(time.Duration(k)*time.Second))
-		if got, err := qs.QueueFlowRunNotifications(ctx, db.SQL, r.ID, s.ID, name, nil); err != nil || got != 1 {
+		if got, err := qs.QueueFlowRunNotifications(ctx, db.SQL, dialects.RunEnteredState{FlowRunID: r.ID, StateID: s.ID, StateName: name, Tags: nil}); err != nil || got != 1 {
 			t.Fatalf("state %s: %d, %v", name, got, err)
 		}
 	}

@@ -108,7 +108,8 @@ func (Dialect) TimestampIntervalsSQL(start, end, interval string) string {
 }
 
 // MakeTimestampIntervals implements dialects.Queries.
-func (d Dialect) MakeTimestampIntervals(ctx context.Context, q dialects.Querier, start, end time.Time, interval time.Duration) ([]dialects.Interval, error) {
+func (d Dialect) MakeTimestampIntervals(ctx context.Context, q dialects.Querier, p dialects.TimestampIntervals) ([]dialects.Interval, error) {
+	start, end, interval := p.Start, p.End, p.Interval
 	if interval < dialects.MinHistoryInterval {
 		return nil, &dialects.HistoryIntervalError{Interval: interval}
 	}
@@ -122,7 +123,8 @@ func (d Dialect) MakeTimestampIntervals(ctx context.Context, q dialects.Querier,
 
 // SetStateIDOnInsertedFlowRuns implements dialects.Queries. The id lists are
 // bound as two uuid[] parameters, so any number of runs takes one statement.
-func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Querier, flowRunIDs, stateIDs []uuid.UUID) (int64, error) {
+func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Querier, p dialects.RunStates) (int64, error) {
+	flowRunIDs, stateIDs := p.FlowRunIDs, p.StateIDs
 	if len(flowRunIDs) == 0 || len(stateIDs) == 0 {
 		return 0, nil
 	}
@@ -223,7 +225,8 @@ func (Dialect) InsertScheduledFlowRuns(ctx context.Context, q dialects.Querier, 
 
 // QueueFlowRunNotifications implements dialects.Queries. Containment is
 // jsonb_exists_any (the ?| operator), which is false for an empty list.
-func (Dialect) QueueFlowRunNotifications(ctx context.Context, q dialects.Querier, flowRunID, stateID uuid.UUID, stateName string, tags []string) (int64, error) {
+func (Dialect) QueueFlowRunNotifications(ctx context.Context, q dialects.Querier, p dialects.RunEnteredState) (int64, error) {
+	flowRunID, stateID, stateName, tags := p.FlowRunID, p.StateID, p.StateName, p.Tags
 	_ = flowRunID // the entry refers to the state, which refers to the run
 	if tags == nil {
 		tags = []string{}

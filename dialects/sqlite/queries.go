@@ -179,7 +179,8 @@ func (Dialect) TimestampIntervalsSQL(start, end, interval string) string {
 }
 
 // MakeTimestampIntervals implements dialects.Queries.
-func (d Dialect) MakeTimestampIntervals(ctx context.Context, q dialects.Querier, start, end time.Time, interval time.Duration) ([]dialects.Interval, error) {
+func (d Dialect) MakeTimestampIntervals(ctx context.Context, q dialects.Querier, p dialects.TimestampIntervals) ([]dialects.Interval, error) {
+	start, end, interval := p.Start, p.End, p.Interval
 	if interval < dialects.MinHistoryInterval {
 		return nil, &dialects.HistoryIntervalError{Interval: interval}
 	}
@@ -201,7 +202,8 @@ func qIDList(ids []uuid.UUID) string {
 // bound as two JSON arrays (read with json_each), so any number of runs
 // takes one statement. The EXISTS condition leaves a run without a matching
 // state untouched, as PostgreSQL's UPDATE … FROM does.
-func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Querier, flowRunIDs, stateIDs []uuid.UUID) (int64, error) {
+func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Querier, p dialects.RunStates) (int64, error) {
+	flowRunIDs, stateIDs := p.FlowRunIDs, p.StateIDs
 	if len(flowRunIDs) == 0 || len(stateIDs) == 0 {
 		return 0, nil
 	}
@@ -281,7 +283,8 @@ func qValues(b *strings.Builder, rows [][]any, now time.Time, fixed string) []an
 // QueueFlowRunNotifications implements dialects.Queries. "Contains any" is
 // an EXISTS over json_each, which is false for an empty list; an empty
 // policy list is recognised with json_array_length, whatever its spacing.
-func (Dialect) QueueFlowRunNotifications(ctx context.Context, q dialects.Querier, flowRunID, stateID uuid.UUID, stateName string, tags []string) (int64, error) {
+func (Dialect) QueueFlowRunNotifications(ctx context.Context, q dialects.Querier, p dialects.RunEnteredState) (int64, error) {
+	flowRunID, stateID, stateName, tags := p.FlowRunID, p.StateID, p.StateName, p.Tags
 	_ = flowRunID // the entry refers to the state, which refers to the run
 	if tags == nil {
 		tags = []string{}

@@ -51,7 +51,7 @@ type ScheduledInsert struct {
 	InsertStates func(rows [][]any, now time.Time) (string, []any)
 	// SetStateIDs is the dialect's
 	// dialects.Queries.SetStateIDOnInsertedFlowRuns.
-	SetStateIDs func(ctx context.Context, q dialects.Querier, flowRunIDs, stateIDs []uuid.UUID) (int64, error)
+	SetStateIDs func(ctx context.Context, q dialects.Querier, p dialects.RunStates) (int64, error)
 }
 
 // InsertScheduledFlowRuns implements dialects.Queries.InsertScheduledFlowRuns
@@ -113,7 +113,7 @@ func InsertScheduledFlowRuns(ctx context.Context, q dialects.Querier, runs []dia
 	}
 
 	// 3. Point the runs at their states.
-	if _, err := s.SetStateIDs(ctx, q, runIDs, stateIDs); err != nil {
+	if _, err := s.SetStateIDs(ctx, q, dialects.RunStates{FlowRunIDs: runIDs, StateIDs: stateIDs}); err != nil {
 		return nil, err
 	}
 	return runIDs, nil
