@@ -193,7 +193,7 @@ func TestBadInputWrongUUIDs(t *testing.T) {
 			if !errors.Is(err, dialects.ErrFlowRunNotFound) || !strings.Contains(err.Error(), id.String()) {
 				t.Fatalf("FlowRunGraph(%s) = %v; want ErrFlowRunNotFound naming the run", id, err)
 			}
-			err = db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+			err = db.Transaction(ctx, dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
 				runs, err := s.GetScheduledFlowRunsFromWorkPool(ctx, dialects.WorkPoolRunsQuery{WorkPoolIDs: []uuid.UUID{id}})
 				if err == nil && len(runs) != 0 {
 					err = fmt.Errorf("%d runs from a pool that does not exist", len(runs))

@@ -173,7 +173,7 @@ func TestTransactionCommitsAndRollsBack(t *testing.T) {
 	forEach(t, func(t *testing.T, db *dbiface.Interface) {
 		ctx := testutil.Context(t)
 		boom := errors.New("boom")
-		err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+		err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 			if _, err := s.Flow.Create().SetName("rolled back").Save(ctx); err != nil {
 				return err
 			}
@@ -188,7 +188,7 @@ func TestTransactionCommitsAndRollsBack(t *testing.T) {
 					t.Fatal("the panic did not go on")
 				}
 			}()
-			_ = db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+			_ = db.Transaction(ctx, dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
 				if _, err := s.Flow.Create().SetName("panicked").Save(ctx); err != nil {
 					return err
 				}
@@ -235,7 +235,7 @@ func TestLockedTransitionsSerialize(t *testing.T) {
 			t.Fatal(err)
 		}
 		transition := func(from, to types.StateType, locked chan<- struct{}, hold time.Duration) (seen types.StateType, err error) {
-			err = db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+			err = db.Transaction(ctx, dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
 				run, err := dbiface.LockForUpdate(s, s.FlowRun.Query().Where(flowrun.ID(runID))).Only(ctx)
 				if err != nil {
 					return err
@@ -281,7 +281,7 @@ func TestLockedTransitionsSerialize(t *testing.T) {
 func TestWriteLockAtBegin(t *testing.T) {
 	forEach(t, func(t *testing.T, db *dbiface.Interface) {
 		ctx := testutil.Context(t)
-		for _, forUpdate := range []bool{false, true} {
+		for _, forUpdate := range []dbiface.Locking{dbiface.NoLocks, dbiface.ForUpdate} {
 			entered := make(chan struct{})
 			release := make(chan struct{})
 			done := make(chan error)
@@ -345,7 +345,7 @@ func TestUpsert(t *testing.T) {
 		if f, _ := db.Flow.Get(ctx, id1); len(f.Tags) != 1 || f.Tags[0] != "a" {
 			t.Fatalf("DoNothing changed the flow: %v", f.Tags)
 		}
-		err = db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+		err = db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 			d1, ins, err := s.Upsert(ctx, s.Deployment.Create().SetName("nightly").SetFlowID(id1).SetPaused(false), dbiface.DoUpdate)
 			if err != nil || !ins {
 				return errors.Join(err, errors.New("first deployment upsert did not insert"))

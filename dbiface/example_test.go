@@ -55,7 +55,7 @@ func Example() {
 	// A worker polls the pool and claims what it gets, in one locking
 	// transaction: it moves the run out of SCHEDULED before commit, so no
 	// other poller can receive it.
-	err = db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+	err = db.Transaction(ctx, dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
 		runs, err := s.GetScheduledFlowRunsFromWorkPool(ctx, dialects.WorkPoolRunsQuery{WorkPoolIDs: []uuid.UUID{pool.ID}})
 		if err != nil {
 			return err

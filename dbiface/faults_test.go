@@ -424,7 +424,7 @@ func TestPoolExhaustionTimesOut(t *testing.T) {
 		held.Add(1)
 		go func() {
 			defer held.Done()
-			holdErrs <- db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+			holdErrs <- db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 				if _, err := s.Flow.Query().Count(ctx); err != nil {
 					return err
 				}

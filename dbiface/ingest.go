@@ -36,7 +36,7 @@ func (s *Session) insertLogs(ctx context.Context, rows []dialects.LogRow) error 
 	}
 	q := s.iface.dialect
 	if !s.InTransaction() && len(rows) > dialects.LogRowsPerStatement {
-		return s.iface.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
+		return s.iface.Transaction(ctx, NoLocks, func(ctx context.Context, s *Session) error {
 			return s.insertLogs(ctx, rows)
 		})
 	}
@@ -92,7 +92,7 @@ func (s *Session) insertEvents(ctx context.Context, events []dialects.EventRow) 
 	q := s.iface.dialect
 	if !s.InTransaction() {
 		var w dialects.EventsWritten
-		err := s.iface.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
+		err := s.iface.Transaction(ctx, NoLocks, func(ctx context.Context, s *Session) error {
 			var err error
 			w, err = s.insertEvents(ctx, events)
 			return err
@@ -192,7 +192,7 @@ func (i *Interface) copyLogs(ctx context.Context, batches <-chan []dialects.LogR
 		if group == nil {
 			return total, nil
 		}
-		if err := i.Transaction(ctx, false, func(ctx context.Context, s *Session) error {
+		if err := i.Transaction(ctx, NoLocks, func(ctx context.Context, s *Session) error {
 			return s.insertLogs(ctx, group)
 		}); err != nil {
 			return total, err

@@ -352,7 +352,7 @@ func TestInsertEventsIsIdempotent(t *testing.T) {
 						batch = append(batch, pool[(start+k*(1+g%3))%len(pool)])
 					}
 					var w dialects.EventsWritten
-					err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+					err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 						var err error
 						w, err = s.InsertEvents(ctx, batch)
 						return err
@@ -424,7 +424,7 @@ func TestIngestBadInput(t *testing.T) {
 		if n, err := db.LogEntry.Query().Count(ctx); err != nil || n != len(big) {
 			t.Fatalf("%d log rows stored, want %d (%v)", n, len(big), err)
 		}
-		err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+		err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 			return s.InsertLogs(ctx, ingestLogs("tx", 5000, run))
 		})
 		if err != nil {

@@ -114,7 +114,7 @@ func mpChild(url string) int {
 				default:
 					// A read-then-write transaction without locks asked for:
 					// the pattern that SQLite refuses across processes.
-					err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+					err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 						n, err := s.Flow.Query().Count(ctx)
 						if err != nil {
 							return err

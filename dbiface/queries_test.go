@@ -46,7 +46,7 @@ func TestConcurrentPollersNeverShareARun(t *testing.T) {
 			})
 		}
 		var inserted []uuid.UUID
-		if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+		if err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 			inserted, err = s.InsertScheduledFlowRuns(ctx, inserts)
 			return err
 		}); err != nil {
@@ -67,7 +67,7 @@ func TestConcurrentPollersNeverShareARun(t *testing.T) {
 				five := 5
 				for {
 					var got []dbiface.WorkerFlowRun
-					err := db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+					err := db.Transaction(ctx, dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
 						var err error
 						got, err = s.GetScheduledFlowRunsFromWorkPool(ctx, dialects.WorkPoolRunsQuery{
 							WorkPoolIDs: []uuid.UUID{f.WorkPool.ID}, Limit: &five, RespectQueuePriorities: true,
@@ -203,7 +203,7 @@ func TestConcurrentSchedulingIsIdempotent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := db.TransactionWithRetry(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+				err := db.TransactionWithRetry(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 					ids, err := s.InsertScheduledFlowRuns(ctx, window())
 					inserted[k] = len(ids)
 					return err
@@ -269,7 +269,7 @@ func TestWorkPoolPollReturnsWholeRuns(t *testing.T) {
 				Parameters: map[string]any{"k": float64(k)}, Tags: []string{"t"},
 			})
 		}
-		if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+		if err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 			_, err := s.InsertScheduledFlowRuns(ctx, inserts)
 			return err
 		}); err != nil {
@@ -280,7 +280,7 @@ func TestWorkPoolPollReturnsWholeRuns(t *testing.T) {
 			q := dialects.WorkPoolRunsQuery{WorkPoolIDs: []uuid.UUID{f.WorkPool.ID}, Limit: &limit, RespectQueuePriorities: priorities}
 			var got []dbiface.WorkerFlowRun
 			var want []dialects.ScheduledRun
-			if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+			if err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 				if got, err = s.GetScheduledFlowRunsFromWorkPool(ctx, q); err != nil {
 					return err
 				}

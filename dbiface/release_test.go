@@ -77,7 +77,7 @@ func TestClientFollowsTheDatabaseRelease(t *testing.T) {
 				SetActions([]map[string]any{}).Save(ctx); err != nil {
 				t.Fatalf("automation at 3.0 (tags default left out): %v", err)
 			}
-			if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+			if err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 				_, err := s.QueueFlowRunNotifications(ctx, got.ID, got.ID, "Failed", nil)
 				return err
 			}); err != nil {
@@ -93,7 +93,7 @@ func TestClientFollowsTheDatabaseRelease(t *testing.T) {
 			if !errors.As(err, &unavailable) || unavailable.Added || unavailable.ChangedIn != "Prefect 3.4.0" {
 				t.Fatalf("notification policies at head: err = %v, want UnavailableError naming Prefect 3.4.0", err)
 			}
-			err = db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+			err = db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 				_, err := s.QueueFlowRunNotifications(ctx, got.ID, got.ID, "Failed", nil)
 				return err
 			})
@@ -134,7 +134,7 @@ func TestWorkPoolPollFollowsTheRelease(t *testing.T) {
 						SetStateType(types.StateScheduled).SetNextScheduledStartTime(at).SetEmpiricalPolicy(policy).ExecX(ctx)
 				}
 				var got []dbiface.WorkerFlowRun
-				if err := db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+				if err := db.Transaction(ctx, dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
 					var err error
 					got, err = s.GetScheduledFlowRunsFromWorkPool(ctx, dialects.WorkPoolRunsQuery{WorkPoolIDs: []uuid.UUID{pool.ID}})
 					return err
@@ -173,7 +173,7 @@ func TestAutoMigrationIsRefused(t *testing.T) {
 		if err := db.Schema.Create(ctx); !errors.Is(err, dbiface.ErrAutoMigrate) {
 			t.Fatalf("db.Schema.Create = %v, want ErrAutoMigrate", err)
 		}
-		if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+		if err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 			return s.Schema.Create(ctx)
 		}); !errors.Is(err, dbiface.ErrAutoMigrate) {
 			t.Fatalf("s.Schema.Create = %v, want ErrAutoMigrate", err)
@@ -202,7 +202,7 @@ func TestWriteOutsideOwnTransaction(t *testing.T) {
 			t.Cleanup(func() { _ = db.Close() })
 			singleWriter := !db.Dialect().RowLocks()
 			var inner, other error
-			err = db.Transaction(ctx, false, func(txCtx context.Context, s *dbiface.Session) error {
+			err = db.Transaction(ctx, dbiface.NoLocks, func(txCtx context.Context, s *dbiface.Session) error {
 				if _, err := s.Flow.Create().SetName("inside").Save(txCtx); err != nil {
 					return err
 				}

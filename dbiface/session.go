@@ -29,6 +29,22 @@ type SessionOptions struct {
 	WithForUpdate bool
 }
 
+// Locking says which locks a transaction takes: Prefect's
+// begin_transaction(with_for_update=...).
+type Locking bool
+
+// The two kinds of transaction.
+const (
+	// NoLocks is a plain transaction: READ COMMITTED on PostgreSQL; on
+	// SQLite a transaction that may write still holds the write lock.
+	NoLocks Locking = false
+	// ForUpdate takes the locks of a state transition: rows read with
+	// LockForUpdate are locked until the transaction ends on PostgreSQL; on
+	// SQLite the transaction holds the database's write lock from its first
+	// statement.
+	ForUpdate Locking = true
+)
+
 // Session is what a SessionContext function works with: an Ent client bound
 // to the session's transaction (or to no transaction), with the model
 // accessors of every table.
@@ -61,7 +77,7 @@ func (i *Interface) SessionContext(ctx context.Context, opts SessionOptions, fn 
 	if !opts.BeginTransaction {
 		return fn(ctx, &Session{Client: i.Client, iface: i})
 	}
-	return i.Transaction(ctx, opts.WithForUpdate, fn)
+	return i.Transaction(ctx, Locking(opts.WithForUpdate), fn)
 }
 
 // Transaction runs fn in one transaction: it commits if fn returns nil, and
@@ -75,7 +91,8 @@ func (i *Interface) SessionContext(ctx context.Context, opts SessionOptions, fn 
 // writer connection, which is what keeps them from ever failing with
 // "database is locked"; inside fn, use the session s, not the Interface's
 // client, or the statement will wait for fn's own transaction to end.
-func (i *Interface) Transaction(ctx context.Context, forUpdate bool, fn func(ctx context.Context, s *Session) error) (err error) {
+func (i *Interface) Transaction(ctx context.Context, locking Locking, fn func(ctx context.Context, s *Session) error) (err error) {
+	forUpdate := bool(locking)
 	ctx, endSpan := i.tel.span(ctx, "prefectdb.transaction", attribute.Bool("prefectdb.transaction.for_update", forUpdate))
 	defer func() { endSpan(err) }()
 	defer func() {

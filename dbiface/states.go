@@ -111,8 +111,8 @@ const transactionAttempts = 5
 // short random pause, when the database refuses it for a reason that a retry
 // may cure. After five attempts it returns a *RetryableError. fn must be safe
 // to run more than once: its transaction is rolled back each time.
-func (i *Interface) TransactionWithRetry(ctx context.Context, forUpdate bool, fn func(ctx context.Context, s *Session) error) error {
-	return i.withRetry(ctx, func() error { return i.Transaction(ctx, forUpdate, fn) })
+func (i *Interface) TransactionWithRetry(ctx context.Context, locking Locking, fn func(ctx context.Context, s *Session) error) error {
+	return i.withRetry(ctx, func() error { return i.Transaction(ctx, locking, fn) })
 }
 
 // withRetry runs attempt until it succeeds, fails for a reason a retry
@@ -172,7 +172,7 @@ func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t Stat
 		return state, nil
 	}
 	var state *ent.FlowRunState
-	err = i.TransactionWithRetry(ctx, true, func(ctx context.Context, s *Session) error {
+	err = i.TransactionWithRetry(ctx, ForUpdate, func(ctx context.Context, s *Session) error {
 		var err error
 		state, err = s.SetFlowRunState(ctx, runID, t)
 		return err

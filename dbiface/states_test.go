@@ -315,7 +315,7 @@ func TestRetryableErrorsAreTyped(t *testing.T) {
 		release := make(chan struct{})
 		done := make(chan error, 1)
 		go func() {
-			done <- db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+			done <- db.Transaction(ctx, dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
 				if err := s.Flow.UpdateOneID(flow.ID).SetName("held").Exec(ctx); err != nil {
 					return err
 				}
@@ -325,7 +325,7 @@ func TestRetryableErrorsAreTyped(t *testing.T) {
 			})
 		}()
 		<-held
-		err := db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+		err := db.Transaction(ctx, dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
 			if _, err := s.ExecContext(ctx, "SET LOCAL lock_timeout = '100ms'"); err != nil {
 				return err
 			}

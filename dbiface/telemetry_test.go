@@ -56,7 +56,7 @@ func TestTelemetrySpansAndMetrics(t *testing.T) {
 				StateDetails: map[string]any{"k": marker}}); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+			if err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 				return s.Flow.Create().SetName("in-tx-" + marker).Exec(ctx)
 			}); err != nil {
 				t.Fatal(err)

@@ -40,7 +40,7 @@ func TestConcurrentReadThenWriteTransactions(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := 0; time.Now().Before(deadline); i++ {
-					err := db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+					err := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 						n, err := s.FlowRun.Query().Where(flowrun.FlowID(f.Flow.ID)).Count(ctx)
 						if err != nil {
 							return err

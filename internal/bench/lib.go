@@ -41,7 +41,7 @@ func (t *libTarget) Close() error { return t.db.Close() }
 // Schedule implements Target.
 func (t *libTarget) Schedule(ctx context.Context, runs []dialects.ScheduledFlowRunInsert) (int, error) {
 	var n int
-	err := t.db.Transaction(ctx, false, func(ctx context.Context, s *dbiface.Session) error {
+	err := t.db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
 		ids, err := s.InsertScheduledFlowRuns(ctx, runs)
 		n = len(ids)
 		return err
@@ -52,7 +52,7 @@ func (t *libTarget) Schedule(ctx context.Context, runs []dialects.ScheduledFlowR
 // Poll implements Target.
 func (t *libTarget) Poll(ctx context.Context) (int, error) {
 	var n int
-	err := t.db.Transaction(ctx, true, func(ctx context.Context, s *dbiface.Session) error {
+	err := t.db.Transaction(ctx, dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
 		runs, err := s.GetScheduledFlowRunsFromWorkPool(ctx, t.poll)
 		n = len(runs)
 		return err
