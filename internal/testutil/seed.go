@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -92,21 +91,63 @@ func SeedAt(ctx context.Context, client *ent.Client, level *migrate.Level, suffi
 
 // unwrapAll detaches every entity of the fixture from the finished
 // transaction (Ent's Unwrap), so that methods such as Update and QueryX run
-// through the client again.
+// through the client again. A field added to Fixture is added here too.
 func unwrapAll(f *Fixture) {
-	v := reflect.ValueOf(f).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		field := v.Field(i)
-		switch field.Kind() {
-		case reflect.Pointer:
-			if !field.IsNil() {
-				field.MethodByName("Unwrap").Call(nil)
-			}
-		case reflect.Slice:
-			for j := 0; j < field.Len(); j++ {
-				field.Index(j).MethodByName("Unwrap").Call(nil)
-			}
-		}
+	unwrap(f.Flow)
+	unwrap(f.WorkPool)
+	unwrap(f.WorkQueue)
+	unwrap(f.Worker)
+	unwrap(f.Agent)
+	unwrap(f.BlockType)
+	unwrap(f.BlockSchema)
+	unwrap(f.ChildBlockSchema)
+	unwrap(f.BlockSchemaReference)
+	unwrap(f.BlockDocument)
+	unwrap(f.ChildBlockDocument)
+	unwrap(f.BlockDocumentRef)
+	unwrap(f.Deployment)
+	unwrap(f.DeploymentSchedule)
+	unwrap(f.FlowRun)
+	unwrap(f.TaskRun)
+	unwrap(f.TaskRunState)
+	unwrap(f.Subflow)
+	unwrap(f.Artifact)
+	unwrap(f.ArtifactCollection)
+	unwrap(f.TaskRunStateCache)
+	unwrap(f.Log)
+	unwrap(f.FlowRunInput)
+	unwrap(f.DeploymentVersion)
+	unwrap(f.NotificationPolicy)
+	unwrap(f.NotificationQueue)
+	unwrap(f.Automation)
+	unwrap(f.AutomationBucket)
+	unwrap(f.AutomationResource)
+	unwrap(f.ChildFiring)
+	unwrap(f.EventFollower)
+	unwrap(f.Event)
+	unwrap(f.EventResource)
+	unwrap(f.ConcurrencyLimit)
+	unwrap(f.ConcurrencyLimitV2)
+	unwrap(f.Configuration)
+	unwrap(f.CsrfToken)
+	unwrap(f.SavedSearch)
+	unwrap(f.Variable)
+	for _, st := range f.FlowRunStates {
+		unwrap(st)
+	}
+}
+
+// entity is a pointer to an Ent entity, which Unwrap detaches from its
+// transaction.
+type entity[T any] interface {
+	*T
+	Unwrap() *T
+}
+
+// unwrap detaches e (if any) from its finished transaction.
+func unwrap[T any, P entity[T]](e P) {
+	if e != nil {
+		e.Unwrap()
 	}
 }
 
