@@ -218,6 +218,7 @@ const pgPoll = `WITH pool_slots AS (
 		SELECT fr.id, fr.next_scheduled_start_time
 		FROM flow_run fr
 		WHERE fr.work_queue_id = wq.id AND fr.state_type = 'SCHEDULED'
+			AND (fr.empirical_policy->>'retry_type' IS NULL OR fr.empirical_policy->>'retry_type' != 'in_process')
 		ORDER BY fr.next_scheduled_start_time IS NULL, fr.next_scheduled_start_time, fr.id
 		LIMIT LEAST($2, qs.available_slots)
 		FOR UPDATE OF fr SKIP LOCKED

@@ -293,6 +293,7 @@ const sqlitePoll = `WITH queue_slots AS (
 	JOIN work_queue wq ON wq.work_pool_id = wp.id
 	JOIN flow_run f ON f.id IN (
 		SELECT s.id FROM flow_run s WHERE s.work_queue_id = wq.id AND s.state_type = 'SCHEDULED'
+			AND (json_extract(s.empirical_policy, '$.retry_type') IS NULL OR json_extract(s.empirical_policy, '$.retry_type') != 'in_process')
 		ORDER BY s.next_scheduled_start_time ASC NULLS LAST, s.id LIMIT ?2)
 	LEFT JOIN queue_slots qs ON qs.id = wq.id
 	WHERE wp.id = ?1 AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE
