@@ -860,6 +860,10 @@ type Options struct {
 	// When TLS.Enabled is false, the URL's sslmode, sslrootcert, sslcert
 	// and sslkey apply (libpq's names).
 	TLS TLSOptions
+	// MigrationTimeout bounds each statement of a migration on PostgreSQL
+	// (PREFECT_SERVER_DATABASE_MIGRATION_TIMEOUT); 0, the default, means
+	// none: creating an index on a large table may take long.
+	MigrationTimeout time.Duration
 	// PoolRecycle closes a connection once it is this old
 	// (PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE, default 3600 s).
 	// PostgreSQL only. Negative: never.
@@ -941,6 +945,7 @@ func (o Options) MaxOpenConns() int {
 //     ≥ 0; 0 means no overflow);
 //   - PREFECT_SERVER_DATABASE_ECHO: Echo (true/false, 1/0, yes/no, on/off);
 //   - PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT: PoolTimeout, seconds;
+//   - PREFECT_SERVER_DATABASE_MIGRATION_TIMEOUT: MigrationTimeout, seconds;
 //   - PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE: PoolRecycle, whole
 //     seconds (-1: never);
 //   - PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_APPLICATION_NAME,
@@ -1021,6 +1026,9 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		}
 	}
 	if o.PoolTimeout, err = seconds("PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT"); err != nil {
+		return Options{}, err
+	}
+	if o.MigrationTimeout, err = seconds("PREFECT_SERVER_DATABASE_MIGRATION_TIMEOUT"); err != nil {
 		return Options{}, err
 	}
 	if name, v := lookup("PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE"); v != "" {

@@ -407,3 +407,44 @@ func TestOptionsFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionsFromEnvConnectArgs: Prefect's newer database settings (3.x):
+// migration timeout, pool timeout and recycle, and the SQLAlchemy connect
+// args (application name, search path, statement caches, TLS).
+func TestOptionsFromEnvConnectArgs(t *testing.T) {
+	env := map[string]string{
+		"PREFECT_SERVER_DATABASE_MIGRATION_TIMEOUT":                                     "600",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT":                               "7.5",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE":                               "-1",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_APPLICATION_NAME":              "worker-7",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_SEARCH_PATH":                   "prefect, public",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_PREPARED_STATEMENT_CACHE_SIZE": "0",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED":                   "true",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CA_FILE":                   "/ca.pem",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_CHECK_HOSTNAME":            "false",
+	}
+	o, err := OptionsFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TLSOptions{Enabled: true, CAFile: "/ca.pem", SkipHostnameCheck: true}
+	if o.MigrationTimeout != 10*time.Minute || o.PoolTimeout != 7500*time.Millisecond || o.PoolRecycle >= 0 ||
+		o.ApplicationName != "worker-7" || o.SearchPath != "prefect, public" || !o.TransactionPooler || o.TLS != want {
+		t.Errorf("OptionsFromEnv = %+v", o)
+	}
+	for name, bad := range map[string]string{
+		"PREFECT_SERVER_DATABASE_MIGRATION_TIMEOUT":                            "soon",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_RECYCLE":                      "1.5",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_TLS_ENABLED":          "perhaps",
+		"PREFECT_SERVER_DATABASE_SQLALCHEMY_CONNECT_ARGS_STATEMENT_CACHE_SIZE": "-1",
+	} {
+		if _, err := OptionsFromEnv(func(k string) string {
+			if k == name {
+				return bad
+			}
+			return ""
+		}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: %v; want an error naming the variable", name, bad, err)
+		}
+	}
+}

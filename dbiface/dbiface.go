@@ -164,7 +164,7 @@ func (i *Interface) IsDBConnectable(ctx context.Context) bool {
 
 // migrator returns a migrator of the database.
 func (i *Interface) migrator() *migrate.Migrator {
-	return migrate.New(i.db, i.dialect, migrate.Options{Logger: i.options.Logger})
+	return migrate.New(i.db, i.dialect, migrate.Options{Logger: i.options.Logger, StatementTimeout: i.options.MigrationTimeout})
 }
 
 // CreateDB creates every table by applying all pending migrations (Prefect's
@@ -238,7 +238,7 @@ func (i *Interface) DropDB(ctx context.Context) error {
 	if len(left.Tables) == 0 && len(left.Enums) == 0 {
 		return nil
 	}
-	tx, err := i.dialect.BeginMigration(ctx, conn)
+	tx, err := i.dialect.BeginMigration(ctx, conn, i.options.MigrationTimeout)
 	if err != nil {
 		return fmt.Errorf("dbiface: drop: %w", err)
 	}

@@ -3,6 +3,7 @@ package dialects
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/schema"
@@ -97,8 +98,11 @@ type Migrations interface {
 	// PostgreSQL the lock is taken by BeginMigration, per transaction, and
 	// this does nothing.)
 	LockMigrations(ctx context.Context, conn *sql.Conn) (release func(context.Context) error, err error)
-	// BeginMigration starts the transaction in which one migration file runs.
-	BeginMigration(ctx context.Context, conn *sql.Conn) (MigrationTx, error)
+	// BeginMigration starts the transaction in which one migration file
+	// runs. Its statements are bound by timeout where the database has a
+	// statement timeout (PostgreSQL); 0 means none (Prefect's default for
+	// migrations, PREFECT_SERVER_DATABASE_MIGRATION_TIMEOUT).
+	BeginMigration(ctx context.Context, conn *sql.Conn, timeout time.Duration) (MigrationTx, error)
 	// AfterSchemaChange runs after migrations changed the schema of db, so
 	// that its connections hold nothing that refers to dropped objects.
 	AfterSchemaChange(db *sql.DB)

@@ -57,6 +57,10 @@ type Options struct {
 	Logger *slog.Logger
 	// OnStep, if set, is called after every step, e.g. to print progress.
 	OnStep func(Step)
+	// StatementTimeout bounds each statement of a migration where the
+	// database has statement timeouts (PostgreSQL); 0 means none, Prefect's
+	// default (PREFECT_SERVER_DATABASE_MIGRATION_TIMEOUT).
+	StatementTimeout time.Duration
 	// Dir replaces the embedded migration directory of the database's
 	// dialect for Up and Status (tests use it to run extra migrations).
 	// Down still reads the embedded down files, by file name.
@@ -65,11 +69,12 @@ type Options struct {
 
 // Migrator migrates one database.
 type Migrator struct {
-	db     *sql.DB
-	d      dialects.Migratable
-	log    *slog.Logger
-	onStep func(Step)
-	dir    atlasmigrate.Dir
+	db      *sql.DB
+	d       dialects.Migratable
+	log     *slog.Logger
+	onStep  func(Step)
+	dir     atlasmigrate.Dir
+	timeout time.Duration
 }
 
 // New returns a Migrator for db, a database of dialect d.
@@ -78,7 +83,7 @@ func New(db *sql.DB, d dialects.Migratable, o Options) *Migrator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Migrator{db: db, d: d, log: log, onStep: o.OnStep, dir: o.Dir}
+	return &Migrator{db: db, d: d, log: log, onStep: o.OnStep, dir: o.Dir, timeout: max(o.StatementTimeout, 0)}
 }
 
 // migrationDir returns the directory migrations are read from.
@@ -283,7 +288,7 @@ func (m *Migrator) withLock(ctx context.Context, fn func(*sql.Conn) error) (err 
 // inTx runs fn in a migration transaction and commits unless fn fails or
 // asks for a rollback by returning commit=false.
 func (m *Migrator) inTx(ctx context.Context, conn *sql.Conn, fn func(tx dialects.MigrationTx) (commit bool, err error)) error {
-	tx, err := m.d.BeginMigration(ctx, conn)
+	tx, err := m.d.BeginMigration(ctx, conn, m.timeout)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -236,7 +236,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fmt.Fprintf(info, "database: %s (%s)\n", db.Target.Redacted(), db.Dialect.Kind())
 	fmt.Fprintf(stderr, "prefectdb: database from %s\n", source)
 
-	m := migrate.New(db.DB, db.Dialect, migrate.Options{Logger: logger, OnStep: func(s migrate.Step) { printStep(stdout, s) }})
+	m := migrate.New(db.DB, db.Dialect, migrate.Options{Logger: logger, StatementTimeout: opts.MigrationTimeout,
+		OnStep: func(s migrate.Step) { printStep(stdout, s) }})
 	switch cmd {
 	case "migrate up":
 		if *dryRun {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
 	atlaspg "ariga.io/atlas/sql/postgres"
@@ -39,14 +40,16 @@ func (Dialect) LockMigrations(context.Context, *sql.Conn) (func(context.Context)
 // database across processes, waiting for a migration step running
 // elsewhere to commit; everything the step then reads (the applied
 // revisions included) is what that step committed. The statement timeout
-// is lifted for the transaction (SET LOCAL): creating indexes on a large
-// table may take longer than an API query may.
-func (Dialect) BeginMigration(ctx context.Context, conn *sql.Conn) (dialects.MigrationTx, error) {
+// of API queries does not apply: the transaction has its own (SET LOCAL),
+// timeout, none by default, since creating indexes on a large table may
+// take longer than an API query may.
+func (Dialect) BeginMigration(ctx context.Context, conn *sql.Conn, timeout time.Duration) (dialects.MigrationTx, error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: begin migration: %w", err)
 	}
-	for _, q := range []string{"SET LOCAL statement_timeout = 0", "SELECT pg_advisory_xact_lock(hashtext('" + migrationLockKey + "'))"} {
+	setTimeout := fmt.Sprintf("SET LOCAL statement_timeout = %d", max(timeout.Milliseconds(), 0))
+	for _, q := range []string{setTimeout, "SELECT pg_advisory_xact_lock(hashtext('" + migrationLockKey + "'))"} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			_ = tx.Rollback()
 			return nil, fmt.Errorf("postgres: begin migration: take the migration lock: %w", err)

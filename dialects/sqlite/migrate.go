@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/schema"
@@ -35,7 +36,8 @@ func (Dialect) LockMigrations(context.Context, *sql.Conn) (func(context.Context)
 // is a no-op inside one): table rebuilds drop and re-create tables, and with
 // foreign keys on, dropping a parent table would cascade-delete or null its
 // children's rows. Commit checks that every foreign key still resolves.
-func (Dialect) BeginMigration(ctx context.Context, conn *sql.Conn) (dialects.MigrationTx, error) {
+// SQLite has no statement timeout: timeout is not used.
+func (Dialect) BeginMigration(ctx context.Context, conn *sql.Conn, _ time.Duration) (dialects.MigrationTx, error) {
 	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
 		return nil, fmt.Errorf("sqlite: turn foreign keys off for migration: %w", err)
 	}
