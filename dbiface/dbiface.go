@@ -142,7 +142,6 @@ func (i *Interface) LogValue() slog.Value { return slog.StringValue(i.String()) 
 // Engine returns the connection pool.
 func (i *Interface) Engine() *sql.DB { return i.db }
 
-
 // Close closes the connection pool and forgets the interface in its registry,
 // so that the next Provide opens a new one. Closing twice is harmless.
 func (i *Interface) Close() error {
