@@ -51,6 +51,11 @@ func (s *Session) GetScheduledFlowRunsFromWorkPool(ctx context.Context, opts dia
 		return nil, err
 	}
 	opts.ExcludeInProcessRetries = opts.ExcludeInProcessRetries || level.ReleaseAtLeast(inProcessRetriesRelease)
+	if !opts.QueueIndex {
+		if opts.QueueIndex, err = s.iface.hasQueueIndex(ctx); err != nil {
+			return nil, err
+		}
+	}
 	columns := level.Columns(flowrun.Table, flowrun.Columns)
 	// One statement selects, locks and reads the runs.
 	rows, err := s.iface.dialect.ScheduledFlowRunRowsFromWorkPool(ctx, s.Client, opts, columns)

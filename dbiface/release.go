@@ -47,6 +47,9 @@ var releaseGated = map[string]string{
 type levelCache struct {
 	mu    sync.Mutex
 	level *migrate.Level
+	// queueIndex: whether the database has the opt-in queue index (nil:
+	// not read yet).
+	queueIndex *bool
 }
 
 // Level returns the point of Prefect's migration chain the database is at:
@@ -80,7 +83,43 @@ func (i *Interface) requireTable(ctx context.Context, table string) error {
 func (i *Interface) forgetLevel() {
 	i.levels.mu.Lock()
 	i.levels.level = nil
+	i.levels.queueIndex = nil
 	i.levels.mu.Unlock()
+}
+
+// queueIndexName is the opt-in index that serves work-pool polls.
+const queueIndexName = migrate.PerformanceIndexPrefix + "flow_run__scheduled_by_queue"
+
+// hasQueueIndex reports whether the database has the opt-in index of
+// work-pool polls. It is read once and kept until this interface migrates
+// the database or switches the performance indexes: turn them on before
+// starting the processes that poll (or restart them).
+func (i *Interface) hasQueueIndex(ctx context.Context) (bool, error) {
+	i.levels.mu.Lock()
+	defer i.levels.mu.Unlock()
+	if i.levels.queueIndex != nil {
+		return *i.levels.queueIndex, nil
+	}
+	on, err := i.migrator().PerformanceIndexesOn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("dbiface: read the database's performance indexes: %w", err)
+	}
+	has := on[queueIndexName]
+	i.levels.queueIndex = &has
+	return has, nil
+}
+
+// SetPerformanceIndexes turns prefectdb's opt-in performance indexes on or
+// off (see migrate.PerformanceIndexes) and returns the names of those it
+// created or dropped. Queries of this interface use them at once; other
+// processes see them when they next open the database.
+func (i *Interface) SetPerformanceIndexes(ctx context.Context, on bool) ([]string, error) {
+	changed, err := i.migrator().SetPerformanceIndexes(ctx, on)
+	i.forgetLevel()
+	if err != nil {
+		return changed, fmt.Errorf("dbiface: performance indexes: %w", err)
+	}
+	return changed, nil
 }
 
 // GateReleases installs on an Ent client the interceptor and the hook that

@@ -48,6 +48,12 @@ type WorkPoolRunsQuery struct {
 	// process. Prefect polls this way from 3.1.3 on; the interface sets it
 	// from the database's release.
 	ExcludeInProcessRetries bool
+	// QueueIndex says that the database has prefectdb's opt-in index on
+	// flow_run (work_queue_id, next_scheduled_start_time, id) WHERE
+	// state_type = 'SCHEDULED' (migrate.PerformanceIndexes): a dialect may
+	// then read each queue's next runs as one index range. The result is
+	// the same either way; the interface sets it.
+	QueueIndex bool
 }
 
 // Limits returns the total, per-pool and per-queue limits with nil replaced

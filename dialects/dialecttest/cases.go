@@ -53,5 +53,6 @@ func cases() []testCase {
 		{name: "ScheduledFlowRunsFromWorkQueues", fn: testScheduledFlowRunsFromWorkQueues},
 		{name: "ScheduledFlowRunsFromWorkQueuesConcurrency", fn: testScheduledFlowRunsFromWorkQueuesConcurrency},
 		{name: "ScheduledFlowRunsConcurrentPollers", multi: testScheduledFlowRunsConcurrentPollers},
+		{name: "ScheduledFlowRunsQueueIndex", fn: testScheduledFlowRunsQueueIndex},
 	}
 }

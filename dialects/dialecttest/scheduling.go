@@ -19,6 +19,7 @@ import (
 	"github.com/prefectdb/prefectdb/ent/deployment"
 	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/internal/testutil"
+	"github.com/prefectdb/prefectdb/migrate"
 	"github.com/prefectdb/prefectdb/types"
 )
 
@@ -891,3 +892,43 @@ func testScheduledFlowRunsConcurrentPollers(t *testing.T, newDB func(t *testing.
 
 // schedSigned renders n with its sign: "+3", "-1", "+0".
 func schedSigned(n int) string { return fmt.Sprintf("%+d", n) }
+
+// testScheduledFlowRunsQueueIndex: a dialect may read each queue's runs
+// through the opt-in queue index (WorkPoolRunsQuery.QueueIndex); the runs
+// it returns, and their order, are the same with and without the index and
+// with and without the flag, for limits, priorities, time ranges and
+// concurrency slots.
+func testScheduledFlowRunsQueueIndex(t *testing.T, db *testutil.DB) {
+	s := newSched(t, db)
+	ctx := s.ctx
+	schedBuildPoolFixture(t, ctx, db.Client)
+	now := time.Now().UTC()
+	queries := []dialects.WorkPoolRunsQuery{
+		{},
+		{Limit: schedPtr(7)},
+		{QueueLimit: schedPtr(2)},
+		{WorkerLimit: schedPtr(4), RespectQueuePriorities: true},
+		{RespectQueuePriorities: true, Limit: schedPtr(12)},
+		{ScheduledBefore: schedPtr(now.Add(90 * time.Minute)), ScheduledAfter: schedPtr(now.Add(-time.Hour))},
+		{ExcludeInProcessRetries: true, Limit: schedPtr(20)},
+	}
+	without := make([][]uuid.UUID, len(queries))
+	for k, o := range queries {
+		without[k] = schedRunIDs(s.poolRuns(t, db.SQL, o))
+	}
+	m := migrate.New(db.SQL, db.Dialect, migrate.Options{})
+	for _, indexed := range []bool{false, true} {
+		if indexed {
+			if _, err := m.SetPerformanceIndexes(ctx, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for k, o := range queries {
+			o.QueueIndex = true
+			if got := schedRunIDs(s.poolRuns(t, db.SQL, o)); !slices.Equal(got, without[k]) {
+				t.Errorf("query %+v with QueueIndex (index created: %v): %d runs %v, want the %d without it %v",
+					queries[k], indexed, len(got), got, len(without[k]), without[k])
+			}
+		}
+	}
+}

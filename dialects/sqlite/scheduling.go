@@ -65,6 +65,37 @@ func retryFilter(o dialects.WorkPoolRunsQuery) string {
 	return " AND (json_extract(fr.empirical_policy, '$.retry_type') IS NULL OR json_extract(fr.empirical_policy, '$.retry_type') != 'in_process')"
 }
 
+// candidateRuns joins each unpaused queue of the pools to its scheduled
+// runs, in one of two ways with the same result:
+//   - with the opt-in queue index (o.QueueIndex), each queue's first
+//     QueueLimit runs come from a correlated subquery that is one index
+//     range (a poll then reads about as many runs as it returns);
+//   - with Prefect's indexes only, every scheduled run is found once
+//     through ix_flow_run__state_type and numbered per queue by the window
+//     above. Reading each queue's runs through ix_flow_run__work_queue_id
+//     instead would read every run the queue ever had: 25x slower with
+//     200,000 finished runs.
+func candidateRuns(o dialects.WorkPoolRunsQuery, p *rawsql.PoolRuns) string {
+	slots := `
+	LEFT JOIN pool_slots ps ON ps.id = wp.id
+	LEFT JOIN queue_slots qs ON qs.id = wq.id`
+	if o.QueueIndex {
+		return `FROM work_pool wp
+	JOIN work_queue wq ON wq.work_pool_id = wp.id
+	JOIN flow_run fr ON fr.id IN (
+		SELECT fr.id FROM flow_run fr
+		WHERE fr.work_queue_id = wq.id AND fr.state_type = 'SCHEDULED'` + p.TimeFilter + retryFilter(o) + `
+		ORDER BY fr.next_scheduled_start_time ASC NULLS LAST, fr.id ASC
+		LIMIT ` + p.QueueLimit + `)` + slots + `
+	WHERE wp.is_paused IS FALSE AND wq.is_paused IS FALSE` + p.PoolFilter + p.QueueFilter
+	}
+	return `FROM work_pool wp
+	JOIN work_queue wq ON wq.work_pool_id = wp.id
+	JOIN flow_run fr ON fr.work_queue_id = wq.id` + slots + `
+	WHERE fr.state_type = 'SCHEDULED' AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE` +
+		p.PoolFilter + p.QueueFilter + p.TimeFilter + retryFilter(o)
+}
+
 func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
 	p, err := rawsql.BindPoolRuns(Dialect{}.Placeholder, o)
 	if err != nil {
@@ -94,17 +125,7 @@ func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
 		ps.available_slots AS pool_slots, qs.available_slots AS queue_slots,
 		ROW_NUMBER() OVER (PARTITION BY wq.id
 			ORDER BY fr.next_scheduled_start_time ASC NULLS LAST, fr.id ASC) AS queue_rank
-	FROM work_pool wp
-	JOIN work_queue wq ON wq.work_pool_id = wp.id
-	JOIN flow_run fr ON fr.id IN (
-		-- Each queue's first runs only: no more of them can be handed out.
-		SELECT fr.id FROM flow_run fr
-		WHERE fr.work_queue_id = wq.id AND fr.state_type = 'SCHEDULED'` + p.TimeFilter + retryFilter(o) + `
-		ORDER BY fr.next_scheduled_start_time ASC NULLS LAST, fr.id ASC
-		LIMIT ` + p.QueueLimit + `)
-	LEFT JOIN pool_slots ps ON ps.id = wp.id
-	LEFT JOIN queue_slots qs ON qs.id = wq.id
-	WHERE wp.is_paused IS FALSE AND wq.is_paused IS FALSE` + p.PoolFilter + p.QueueFilter + `
+	` + candidateRuns(o, p) + `
 ), queue_runs AS (
 	SELECT work_pool_id, work_queue_id, priority, id, next_scheduled_start_time, pool_slots,
 		ROW_NUMBER() OVER (PARTITION BY work_pool_id

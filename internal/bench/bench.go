@@ -43,7 +43,6 @@ import (
 	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects/connect"
-	"github.com/prefectdb/prefectdb/migrate"
 )
 
 // Workloads are the workloads' names, in the order they run.
@@ -228,7 +227,7 @@ func openMigrated(ctx context.Context, scratch *Scratch, role string, c int, per
 		return nil, nil, "", err
 	}
 	if perfIndexes {
-		if _, err := migrate.New(db.Engine(), db.Dialect(), migrate.Options{}).SetPerformanceIndexes(ctx, true); err != nil {
+		if _, err := db.SetPerformanceIndexes(ctx, true); err != nil {
 			db.Close()
 			return nil, nil, "", err
 		}

@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/migrate"
 	"github.com/prefectdb/prefectdb/types"
 )
 
@@ -27,6 +28,7 @@ import (
 type sqliteTarget struct {
 	db      *sql.DB
 	fixture *Fixture
+	poll    string // sqlitePoll, or sqlitePollQueueIndex where the index exists
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
@@ -50,7 +52,17 @@ func NewSQLiteBaseline(ctx context.Context, path string, f *Fixture) (Target, er
 		db.Close()
 		return nil, fmt.Errorf("bench: baseline: %w", err)
 	}
-	return &sqliteTarget{db: db, fixture: f, stmts: map[string]*sql.Stmt{}}, nil
+	t := &sqliteTarget{db: db, fixture: f, stmts: map[string]*sql.Stmt{}, poll: sqlitePoll}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?",
+		migrate.PerformanceIndexPrefix+"flow_run__scheduled_by_queue").Scan(&n); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bench: baseline: %w", err)
+	}
+	if n > 0 {
+		t.poll = sqlitePollQueueIndex
+	}
+	return t, nil
 }
 
 // Side implements Target.
@@ -279,7 +291,42 @@ const sqlitePointStates = `UPDATE flow_run SET state_id = v.sid
 // ix_flow_run__work_queue_id instead), numbered per queue by time; the first
 // min(limit, queue slots) of each queue, then the first min(limit, pool
 // slots) by queue priority, time and id, with their rows, in one statement.
+// sqlitePoll is the baseline's poll with Prefect's indexes: every scheduled
+// run is found once (ix_flow_run__state_type) and numbered per queue.
 const sqlitePoll = `WITH queue_slots AS (
+	SELECT wq.id, max(0, wq.concurrency_limit - count(fr.id)) AS available_slots
+	FROM work_queue wq
+	LEFT JOIN flow_run fr ON fr.work_queue_id = wq.id AND fr.state_type IN ('RUNNING', 'PENDING')
+	WHERE wq.work_pool_id = ?1 AND wq.is_paused IS FALSE AND wq.concurrency_limit IS NOT NULL
+	GROUP BY wq.id
+), picked AS (
+	SELECT wq.priority, f.id, f.next_scheduled_start_time, qs.available_slots,
+		row_number() OVER (PARTITION BY wq.id
+			ORDER BY f.next_scheduled_start_time IS NULL, f.next_scheduled_start_time, f.id) AS queue_rank
+	FROM flow_run f
+	JOIN work_queue wq ON wq.id = +f.work_queue_id
+	JOIN work_pool wp ON wp.id = wq.work_pool_id
+	LEFT JOIN queue_slots qs ON qs.id = wq.id
+	WHERE f.state_type = 'SCHEDULED' AND wp.id = ?1 AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE
+		AND (json_extract(f.empirical_policy, '$.retry_type') IS NULL OR json_extract(f.empirical_policy, '$.retry_type') != 'in_process')
+)
+SELECT fr.id, fr.created, fr.updated, fr.name, fr.state_type, fr.run_count, fr.expected_start_time,
+	fr.next_scheduled_start_time, fr.start_time, fr.end_time, fr.total_run_time, fr.flow_version, fr.parameters,
+	fr.idempotency_key, fr.context, fr.empirical_policy, fr.tags, fr.auto_scheduled, fr.flow_id, fr.deployment_id,
+	fr.parent_task_run_id, fr.state_id, fr.state_name, fr.infrastructure_document_id, fr.work_queue_name,
+	fr.state_timestamp, fr.created_by, fr.infrastructure_pid, fr.work_queue_id, fr.job_variables, fr.deployment_version
+FROM picked p JOIN flow_run fr ON fr.id = p.id
+WHERE p.queue_rank <= ?2 AND (p.available_slots IS NULL OR p.queue_rank <= p.available_slots)
+ORDER BY p.priority, p.next_scheduled_start_time IS NULL, p.next_scheduled_start_time, p.id
+LIMIT coalesce(min(?2, (
+	SELECT max(0, wp.concurrency_limit - (
+		SELECT count(*) FROM flow_run c JOIN work_queue q ON c.work_queue_id = q.id
+		WHERE q.work_pool_id = wp.id AND q.is_paused IS FALSE AND c.state_type IN ('RUNNING', 'PENDING')))
+	FROM work_pool wp WHERE wp.id = ?1 AND wp.concurrency_limit IS NOT NULL)), ?2)`
+
+// sqlitePollQueueIndex is the poll with prefectdb's opt-in queue index: each
+// queue's first runs are one index range.
+const sqlitePollQueueIndex = `WITH queue_slots AS (
 	SELECT wq.id, max(0, wq.concurrency_limit - count(fr.id)) AS available_slots
 	FROM work_queue wq
 	LEFT JOIN flow_run fr ON fr.work_queue_id = wq.id AND fr.state_type IN ('RUNNING', 'PENDING')
@@ -333,7 +380,7 @@ func (r *sqliteRun) targets() []any {
 
 // Poll implements Target.
 func (t *sqliteTarget) Poll(ctx context.Context) (int, error) {
-	if err := t.prepare(ctx, sqlitePoll); err != nil {
+	if err := t.prepare(ctx, t.poll); err != nil {
 		return 0, err
 	}
 	tx, err := t.db.BeginTx(ctx, nil)
@@ -341,7 +388,7 @@ func (t *sqliteTarget) Poll(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback()
-	s, err := t.stmt(ctx, tx, sqlitePoll)
+	s, err := t.stmt(ctx, tx, t.poll)
 	if err != nil {
 		return 0, err
 	}
