@@ -3,6 +3,7 @@ package dialecttest
 // cases lists every behaviour the suite checks, in the order it runs them.
 func cases() []testCase {
 	return []testCase{
+		{name: "CatalogRoundTrip", empty: testCatalogRoundTrip},
 		{name: "BadInputStoredAsGiven", fn: testBadInputStoredAsGiven},
 		{name: "BadInputConfigurationKeys", fn: testBadInputConfigurationKeys},
 		{name: "BadInputBuildJSONObject", fn: testBadInputBuildJSONObject},

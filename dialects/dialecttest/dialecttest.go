@@ -41,6 +41,8 @@ type testCase struct {
 	at string
 	// multi checks the behaviour on as many fresh databases as it asks for.
 	multi func(t *testing.T, newDB func(t *testing.T) *testutil.DB)
+	// empty checks the behaviour on a fresh, empty database.
+	empty func(t *testing.T, db *testutil.DB)
 }
 
 // Run runs every case of the suite as a subtest of t, each on a database of
@@ -52,6 +54,8 @@ func Run(t *testing.T, f Factory) {
 			t.Parallel()
 			newDB := func(t *testing.T) *testutil.DB { return testutil.Open(t, f.Migrated(t)) }
 			switch {
+			case c.empty != nil:
+				c.empty(t, testutil.Open(t, f.Empty(t)))
 			case c.multi != nil:
 				c.multi(t, newDB)
 			case c.at != "":

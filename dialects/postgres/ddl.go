@@ -69,6 +69,9 @@ func renderCreateTable(t *catalog.Table) string {
 	for _, u := range t.Uniques {
 		defs = append(defs, constraintPrefix(u.Name)+"UNIQUE ("+ddlIdentList(u.Columns)+")")
 	}
+	for _, c := range t.Checks {
+		defs = append(defs, constraintPrefix(c.Name)+"CHECK ("+c.Expr+")")
+	}
 	return "CREATE TABLE " + ddlIdent(t.Name) + " (\n\t" + strings.Join(defs, ",\n\t") + "\n)"
 }
 

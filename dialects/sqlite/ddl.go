@@ -57,6 +57,9 @@ func renderCreateTable(t *catalog.Table) string {
 	for _, u := range t.Uniques {
 		defs = append(defs, constraintPrefix(u.Name)+"UNIQUE ("+ddlIdentList(u.Columns)+")")
 	}
+	for _, c := range t.Checks {
+		defs = append(defs, constraintPrefix(c.Name)+"CHECK ("+c.Expr+")")
+	}
 	for _, fk := range t.ForeignKeys {
 		d := constraintPrefix(fk.Name) + "FOREIGN KEY (" + ddlIdentList(fk.Columns) + ") REFERENCES " +
 			ddlIdent(fk.RefTable) + " (" + ddlIdentList(fk.RefColumns) + ")"
