@@ -89,10 +89,12 @@ func candidateRuns(o dialects.WorkPoolRunsQuery, p *rawsql.PoolRuns) string {
 		LIMIT ` + p.QueueLimit + `)` + slots + `
 	WHERE wp.is_paused IS FALSE AND wq.is_paused IS FALSE` + p.PoolFilter + p.QueueFilter
 	}
-	return `FROM work_pool wp
-	JOIN work_queue wq ON wq.work_pool_id = wp.id
-	JOIN flow_run fr ON fr.work_queue_id = wq.id` + slots + `
-	WHERE fr.state_type = 'SCHEDULED' AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE` +
+	// CROSS JOIN keeps flow_run the outer loop: its scheduled runs are read
+	// once, through ix_flow_run__state_type, instead of once per queue.
+	return `FROM flow_run fr
+	CROSS JOIN work_queue wq
+	JOIN work_pool wp ON wp.id = wq.work_pool_id` + slots + `
+	WHERE wq.id = fr.work_queue_id AND fr.state_type = 'SCHEDULED' AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE` +
 		p.PoolFilter + p.QueueFilter + p.TimeFilter + retryFilter(o)
 }
 
