@@ -160,7 +160,9 @@ func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t Stat
 		var state *ent.FlowRunState
 		err := i.withRetry(ctx, func() error {
 			var err error
-			state, err = setFlowRunState(ctx, i.dialect, i.Client, runID, t)
+			// The pool itself, not the Ent client: a dialect may run the
+			// one statement on its driver directly (dialects.TransitionQueries).
+			state, err = setFlowRunState(ctx, i.dialect, i.db, i.Client, runID, t)
 			if err != nil && i.dialect.OutcomeUnknown(err) {
 				return &OutcomeUnknownError{Op: "the state transition", Err: err}
 			}
@@ -193,13 +195,13 @@ func (s *Session) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateT
 	if !s.forWrite {
 		return nil, errors.New("dbiface: SetFlowRunState needs a transaction begun WithForUpdate")
 	}
-	return setFlowRunState(ctx, s.iface.dialect, s.Client, runID, t)
+	return setFlowRunState(ctx, s.iface.dialect, s.Client, s.Client, runID, t)
 }
 
 // setFlowRunState writes the transition through client (a transaction's
 // client, or the interface's own when the dialect's transition is one
 // statement) and returns the new state bound to client.
-func setFlowRunState(ctx context.Context, d dialects.Dialect, client *ent.Client, runID uuid.UUID, t StateTransition) (*ent.FlowRunState, error) {
+func setFlowRunState(ctx context.Context, d dialects.Dialect, q dialects.Querier, client *ent.Client, runID uuid.UUID, t StateTransition) (*ent.FlowRunState, error) {
 	if err := t.validate(); err != nil {
 		return nil, err
 	}
@@ -233,7 +235,7 @@ func setFlowRunState(ctx context.Context, d dialects.Dialect, client *ent.Client
 		Timestamp: ts.UTC().Truncate(time.Microsecond), Message: t.Message,
 		StateDetails: detailsJSON, Data: data, Now: now, From: t.From,
 	}
-	res, err := d.TransitionFlowRun(ctx, client, in)
+	res, err := d.TransitionFlowRun(ctx, q, in)
 	if err != nil {
 		return nil, fmt.Errorf("dbiface: set state of flow run %s: %w", runID, err)
 	}

@@ -393,13 +393,45 @@ func (c *poolConnector) Close() error {
 // Driver returns the database/sql driver, wrapped so that the pool behind a
 // *sql.DB can be reached through (*sql.DB).Driver(); see ResetConnections.
 func (c *poolConnector) Driver() driver.Driver {
-	return poolDriver{Driver: c.Connector.Driver(), pool: c.pool}
+	return poolDriver{Driver: c.Connector.Driver(), pool: c.pool, timeout: c.timeout}
 }
 
 // poolDriver is the driver of a *sql.DB opened by Open.
 type poolDriver struct {
 	driver.Driver
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	timeout time.Duration // PoolTimeout
+}
+
+// pgxPool returns the pgx pool behind a *sql.DB opened by Open, with the
+// pool timeout, so that a hot path can skip database/sql; ok is false for
+// any other *sql.DB.
+func pgxPool(db *sql.DB) (pool *pgxpool.Pool, timeout time.Duration, ok bool) {
+	d, ok := db.Driver().(poolDriver)
+	if !ok {
+		return nil, 0, false
+	}
+	return d.pool, d.timeout, true
+}
+
+// acquire takes a connection from pool, waiting at most timeout (<= 0: as
+// long as ctx allows) when every connection is in use, as the *sql.DB's
+// connector does.
+func acquire(ctx context.Context, pool *pgxpool.Pool, timeout time.Duration) (*pgxpool.Conn, error) {
+	if timeout <= 0 {
+		return pool.Acquire(ctx)
+	}
+	began := time.Now()
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := pool.Acquire(actx)
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		return nil, &dialects.PoolTimeoutError{Size: int(pool.Config().MaxConns), Waited: time.Since(began).Round(time.Millisecond)}
+	}
+	if err != nil {
+		return nil, poolerHint(err)
+	}
+	return conn, nil
 }
 
 // ResetConnections closes the idle connections of a *sql.DB opened by Open,

@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/types"
@@ -70,9 +74,16 @@ func (Dialect) TransitionFlowRun(ctx context.Context, q dialects.Querier, t dial
 			from[k] = string(s)
 		}
 	}
-	rows, err := q.QueryContext(ctx, transitionFlowRun, t.RunID, t.StateID, string(t.Type), t.Name,
-		t.Timestamp.UTC(), t.Message, string(t.StateDetails), nullableJSON(t.Data), t.Now.UTC(), from,
-		t.Type.IsTerminal())
+	args := []any{t.RunID, t.StateID, string(t.Type), t.Name, t.Timestamp.UTC(), t.Message, string(t.StateDetails),
+		nullableJSON(t.Data), t.Now.UTC(), from, t.Type.IsTerminal()}
+	if db, ok := q.(*sql.DB); ok {
+		if pool, timeout, ok := pgxPool(db); ok {
+			// Outside a transaction the statement runs alone: straight on
+			// the pgx pool, without database/sql's conversions.
+			return transitionOnPool(ctx, pool, timeout, t, args)
+		}
+	}
+	rows, err := q.QueryContext(ctx, transitionFlowRun, args...)
 	if err != nil {
 		return dialects.TransitionResult{}, fmt.Errorf("postgres: transition flow run %s: %w", t.RunID, err)
 	}
@@ -113,4 +124,38 @@ func nullableJSON(b []byte) any {
 		return nil
 	}
 	return string(b)
+}
+
+// transitionOnPool runs transitionFlowRun on a connection of the pgx pool.
+func transitionOnPool(ctx context.Context, pool *pgxpool.Pool, timeout time.Duration, t dialects.FlowRunTransition, args []any) (dialects.TransitionResult, error) {
+	conn, err := acquire(ctx, pool, timeout)
+	if err != nil {
+		return dialects.TransitionResult{}, fmt.Errorf("postgres: transition flow run %s: %w", t.RunID, err)
+	}
+	defer conn.Release()
+	var (
+		res     dialects.TransitionResult
+		current *string
+		ts      *time.Time
+		updated int64
+	)
+	err = conn.QueryRow(ctx, transitionFlowRun, args...).Scan(&current, &ts, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return res, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("postgres: transition flow run %s: %w", t.RunID, err)
+	}
+	res.Found = true
+	if current != nil {
+		st := types.StateType(*current)
+		res.Current = &st
+	}
+	switch {
+	case updated == 1 && ts != nil:
+		res.Applied, res.Timestamp = true, ts.UTC()
+	case updated != 0 || ts != nil:
+		return res, fmt.Errorf("postgres: transition flow run %s: inconsistent result (%d runs updated)", t.RunID, updated)
+	}
+	return res, nil
 }
