@@ -113,6 +113,7 @@ func open(ctx context.Context, cfg Config, r *Registry, key string) (*Interface,
 		options: cfg.Options, db: db.DB, config: dialects.NewConfigurationCache(), tel: tel,
 	}
 	GateReleases(client, i.Level)
+	typeErrors(client, db.Dialect)
 	return i, nil
 }
 

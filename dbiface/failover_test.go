@@ -21,6 +21,7 @@ import (
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
+	"github.com/prefectdb/prefectdb/ent/flow"
 	"github.com/prefectdb/prefectdb/ent/flowrunstate"
 	"github.com/prefectdb/prefectdb/internal/pgcluster"
 	"github.com/prefectdb/prefectdb/internal/testutil"
@@ -29,10 +30,11 @@ import (
 
 // TestFailoverToPromotedStandby: the same Interface reaches the promoted
 // standby without being reopened; every operation that fails while the
-// primary is away fails with a *dbiface.RetryableError or a
-// *dbiface.OutcomeUnknownError (never anything else, never a hang); and
-// everything that was reported committed is on the new primary afterwards:
-// every returned state, every log batch.
+// primary is away (transitions, log batches, plain Ent creates) fails with
+// a *dbiface.RetryableError or a *dbiface.OutcomeUnknownError (never
+// anything else, never a hang); and everything that was reported committed
+// is on the new primary afterwards: every returned state, every log batch,
+// every created flow.
 func TestFailoverToPromotedStandby(t *testing.T) {
 	primary := pgcluster.StartWith(t, pgcluster.Options{Replication: true})
 	ctx := testutil.Context(t)
@@ -53,15 +55,16 @@ func TestFailoverToPromotedStandby(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	flow := db.Flow.Create().SetName("failover").SaveX(ctx)
+	parent := db.Flow.Create().SetName("failover").SaveX(ctx)
 	runs := make([]uuid.UUID, 16)
 	for k := range runs {
-		runs[k] = db.FlowRun.Create().SetName("r").SetFlow(flow).SaveX(ctx).ID
+		runs[k] = db.FlowRun.Create().SetName("r").SetFlow(parent).SaveX(ctx).ID
 	}
 
 	type result struct {
 		states     []uuid.UUID // returned by committed transitions
 		logs       []uuid.UUID // ids of committed log batches' first rows
+		flows      []uuid.UUID // flows created through the Ent client, autocommitted
 		logRows    int
 		retryable  int
 		unknown    int
@@ -104,7 +107,18 @@ func TestFailoverToPromotedStandby(t *testing.T) {
 				}
 				opCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				var err error
-				if w%2 == 0 {
+				if w%3 == 2 {
+					var f *ent.Flow
+					f, err = db.Flow.Create().SetName(fmt.Sprintf("failover-%d-%d", w, i)).Save(opCtx)
+					mu.Lock()
+					if err == nil {
+						res.flows = append(res.flows, f.ID)
+						success()
+					} else {
+						classify(err)
+					}
+					mu.Unlock()
+				} else if w%3 == 0 {
 					var st *ent.FlowRunState
 					st, err = db.SetFlowRunState(opCtx, runs[(w*7+i)%len(runs)],
 						dbiface.StateTransition{Type: [...]types.StateType{types.StatePending, types.StateRunning, types.StateCompleted}[i%3]})
@@ -171,8 +185,8 @@ func TestFailoverToPromotedStandby(t *testing.T) {
 	first := time.Unix(0, firstOKAt.Load())
 	t.Logf("failover: primary stopped (fast) and standby promoted in %v; first success %v after the promotion, %v after the stop",
 		promotedAt.Sub(stoppedAt).Round(time.Millisecond), first.Sub(promotedAt).Round(time.Millisecond), first.Sub(stoppedAt).Round(time.Millisecond))
-	t.Logf("operations: %d transitions and %d log batches (%d rows) committed; %d retryable errors, %d outcome unknown, %d other",
-		len(res.states), len(res.logs), res.logRows, res.retryable, res.unknown, len(res.unexpected))
+	t.Logf("operations: %d transitions, %d log batches (%d rows) and %d flow creates (Ent) committed; %d retryable errors, %d outcome unknown, %d other",
+		len(res.states), len(res.logs), res.logRows, len(res.flows), res.retryable, res.unknown, len(res.unexpected))
 	if len(res.unexpected) > 0 {
 		sort.Strings(res.unexpected)
 		t.Errorf("%d errors were neither RetryableError nor OutcomeUnknownError, e.g. %s", len(res.unexpected), res.unexpected[0])
@@ -187,6 +201,11 @@ func TestFailoverToPromotedStandby(t *testing.T) {
 	var lost int
 	for _, id := range res.states {
 		if n, err := after.FlowRunState.Query().Where(flowrunstate.ID(id)).Count(ctx); err != nil || n != 1 {
+			lost++
+		}
+	}
+	for _, id := range res.flows {
+		if n, err := after.Flow.Query().Where(flow.ID(id)).Count(ctx); err != nil || n != 1 {
 			lost++
 		}
 	}
