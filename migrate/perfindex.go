@@ -41,7 +41,7 @@ func PerformanceIndexes() []PerformanceIndex {
 		Columns: "work_queue_id, next_scheduled_start_time, id",
 		Where:   "state_type = 'SCHEDULED'",
 		Serves: "work-pool polls: each queue's next scheduled runs are one index range, " +
-			"however many runs the table holds (with Prefect's indexes alone, SQLite reads every run of the queue)",
+			"however many runs the table holds (with Prefect's indexes alone, a SQLite poll reads every scheduled run)",
 	}}
 }
 
