@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/prefectdb/prefectdb/ent"
+	"github.com/prefectdb/prefectdb/types"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -62,15 +65,16 @@ func newTelemetry(db *sql.DB, kind string, tp trace.TracerProvider, mp metric.Me
 	return t, nil
 }
 
-// span starts a span for an operation of the interface. end records the
-// operation's error (its text only: prefectdb's errors name fields, never
-// values) and ends the span.
+// span starts a span for an operation of the interface. end marks the span
+// failed when the operation failed, with errorSummary's description (never
+// the error's text, which may quote the database's message and so a
+// parameter value), and ends it.
 func (t *telemetry) span(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, func(err error)) {
 	ctx, s := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(append(attrs, t.kind)...))
 	return ctx, func(err error) {
 		if err != nil {
-			s.SetStatus(codes.Error, err.Error())
+			s.SetStatus(codes.Error, errorSummary(err))
 		}
 		s.End()
 	}
@@ -82,4 +86,38 @@ func (t *telemetry) close() error {
 		return nil
 	}
 	return t.metrics.Unregister()
+}
+
+// errorSummary describes err for a trace without its text: the kind of
+// error prefectdb gives, and the database's code where there is one
+// (SQLSTATE, SQLite result code).
+func errorSummary(err error) string {
+	kind := "error"
+	var retryable *RetryableError
+	var unknown *OutcomeUnknownError
+	var rejected *TransitionRejectedError
+	var invalid *types.InvalidValueError
+	switch {
+	case errors.As(err, &unknown):
+		kind = "outcome unknown"
+	case errors.As(err, &retryable):
+		kind = "retryable"
+	case errors.As(err, &rejected):
+		kind = "transition rejected"
+	case errors.As(err, &invalid):
+		kind = "invalid value for " + invalid.Field
+	case ent.IsNotFound(err):
+		kind = "not found"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		kind = "context ended"
+	}
+	var sqlState interface{ SQLState() string }
+	var code interface{ Code() int }
+	switch {
+	case errors.As(err, &sqlState):
+		kind += " (SQLSTATE " + sqlState.SQLState() + ")"
+	case errors.As(err, &code):
+		kind += fmt.Sprintf(" (result code %d)", code.Code())
+	}
+	return kind
 }

@@ -26,8 +26,8 @@ import (
 // transition yields its span with the statements under it (their SQL text
 // as db.query.text), a transaction yields a transaction span with its
 // statements, and the pool reports its connections; no span attribute,
-// event or status holds a parameter value or the URL's password. Without
-// providers nothing is recorded (the default).
+// event or status holds a parameter value or the URL's password, not even
+// when a statement fails with a message that quotes its parameter.
 func TestTelemetrySpansAndMetrics(t *testing.T) {
 	const marker = "S3cretMarker"
 	for _, d := range testutil.Dialects() {
@@ -60,6 +60,24 @@ func TestTelemetrySpansAndMetrics(t *testing.T) {
 				return s.Flow.Create().SetName("in-tx-" + marker).Exec(ctx)
 			}); err != nil {
 				t.Fatal(err)
+			}
+
+			// A statement that fails with a message quoting its parameter
+			// (PostgreSQL: invalid input syntax for type uuid: "…"): the
+			// error reaches the caller, its text reaches no span.
+			failed := db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
+				query := "SELECT json_extract($1, '$')" // SQLite: malformed JSON
+				if db.Dialect().Kind() == config.Postgres {
+					query = "SELECT CAST($1 AS uuid)"
+				}
+				rows, err := s.QueryContext(ctx, query, "{not-json-nor-uuid-"+marker)
+				if err == nil {
+					rows.Close()
+				}
+				return err
+			})
+			if failed == nil {
+				t.Fatal("the failing statement succeeded")
 			}
 
 			spans := exp.GetSpans()

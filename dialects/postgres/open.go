@@ -295,8 +295,8 @@ func configureConn(cfg *pgx.ConnConfig, t *config.Target, o config.Options) erro
 		tracers = append(tracers, echoTracer{logger: o.Logger, values: o.EchoValues})
 	}
 	if o.TracerProvider != nil {
-		tracers = append(tracers, otelpgx.NewTracer(otelpgx.WithTracerProvider(o.TracerProvider),
-			otelpgx.WithAttributes(semconv.DBSystemNamePostgreSQL)))
+		tracers = append(tracers, spanSafeTracer{otelpgx.NewTracer(otelpgx.WithTracerProvider(o.TracerProvider),
+			otelpgx.WithAttributes(semconv.DBSystemNamePostgreSQL))})
 	}
 	switch len(tracers) {
 	case 0:

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql/driver"
+	"fmt"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -27,7 +28,8 @@ func (c *connector) startQuery(ctx context.Context, query string, args []driver.
 			attribute.Int("db.query.parameter_count", len(args))))
 	return ctx, func(err error) {
 		if err != nil {
-			span.SetStatus(codes.Error, err.Error())
+			// The result code, not the message: keep statement values out.
+			span.SetStatus(codes.Error, fmt.Sprintf("SQLite result code %d", resultCode(err)))
 		}
 		span.End()
 	}
