@@ -285,15 +285,13 @@ const sqlitePointStates = `UPDATE flow_run SET state_id = v.sid
 	FROM (SELECT value ->> 0 AS rid, value ->> 1 AS sid FROM json_each(?)) AS v
 	WHERE flow_run.id = v.rid`
 
-// sqlitePoll is the work-pool poll by hand: one pass over the scheduled
-// runs (through ix_flow_run__state_type: the unary + keeps SQLite, which has
-// no statistics, from reading every run of a queue through
-// ix_flow_run__work_queue_id instead), numbered per queue by time; the first
-// min(limit, queue slots) of each queue, then the first min(limit, pool
-// slots) by queue priority, time and id, with their rows, in one statement.
-// sqlitePoll is the baseline's poll with Prefect's indexes: every scheduled
-// run is found once (ix_flow_run__state_type) and numbered per queue.
-const sqlitePoll = `WITH queue_slots AS (
+// The baseline's work-pool poll by hand, in one statement: the scheduled
+// runs numbered per queue by time; the first min(limit, queue slots) of
+// each queue, then the first min(limit, pool slots) by queue priority, time
+// and id, with their rows. It finds each queue's runs one of two ways,
+// sqlitePickScheduled or sqlitePickQueueIndex, as prefectdb does.
+const (
+	sqlitePollHead = `WITH queue_slots AS (
 	SELECT wq.id, max(0, wq.concurrency_limit - count(fr.id)) AS available_slots
 	FROM work_queue wq
 	LEFT JOIN flow_run fr ON fr.work_queue_id = wq.id AND fr.state_type IN ('RUNNING', 'PENDING')
@@ -303,13 +301,30 @@ const sqlitePoll = `WITH queue_slots AS (
 	SELECT wq.priority, f.id, f.next_scheduled_start_time, qs.available_slots,
 		row_number() OVER (PARTITION BY wq.id
 			ORDER BY f.next_scheduled_start_time IS NULL, f.next_scheduled_start_time, f.id) AS queue_rank
-	FROM flow_run f
+`
+	// sqlitePickScheduled: with Prefect's indexes, every scheduled run once
+	// (ix_flow_run__state_type: the unary + keeps SQLite, which has no
+	// statistics, from reading every run of a queue through
+	// ix_flow_run__work_queue_id instead).
+	sqlitePickScheduled = `	FROM flow_run f
 	JOIN work_queue wq ON wq.id = +f.work_queue_id
 	JOIN work_pool wp ON wp.id = wq.work_pool_id
 	LEFT JOIN queue_slots qs ON qs.id = wq.id
 	WHERE f.state_type = 'SCHEDULED' AND wp.id = ?1 AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE
 		AND (json_extract(f.empirical_policy, '$.retry_type') IS NULL OR json_extract(f.empirical_policy, '$.retry_type') != 'in_process')
-)
+`
+	// sqlitePickQueueIndex: with prefectdb's opt-in queue index, each
+	// queue's first runs as one index range.
+	sqlitePickQueueIndex = `	FROM work_pool wp
+	JOIN work_queue wq ON wq.work_pool_id = wp.id
+	JOIN flow_run f ON f.id IN (
+		SELECT s.id FROM flow_run s WHERE s.work_queue_id = wq.id AND s.state_type = 'SCHEDULED'
+			AND (json_extract(s.empirical_policy, '$.retry_type') IS NULL OR json_extract(s.empirical_policy, '$.retry_type') != 'in_process')
+		ORDER BY s.next_scheduled_start_time ASC NULLS LAST, s.id LIMIT ?2)
+	LEFT JOIN queue_slots qs ON qs.id = wq.id
+	WHERE wp.id = ?1 AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE
+`
+	sqlitePollTail = `)
 SELECT fr.id, fr.created, fr.updated, fr.name, fr.state_type, fr.run_count, fr.expected_start_time,
 	fr.next_scheduled_start_time, fr.start_time, fr.end_time, fr.total_run_time, fr.flow_version, fr.parameters,
 	fr.idempotency_key, fr.context, fr.empirical_policy, fr.tags, fr.auto_scheduled, fr.flow_id, fr.deployment_id,
@@ -324,40 +339,10 @@ LIMIT coalesce(min(?2, (
 		WHERE q.work_pool_id = wp.id AND q.is_paused IS FALSE AND c.state_type IN ('RUNNING', 'PENDING')))
 	FROM work_pool wp WHERE wp.id = ?1 AND wp.concurrency_limit IS NOT NULL)), ?2)`
 
-// sqlitePollQueueIndex is the poll with prefectdb's opt-in queue index: each
-// queue's first runs are one index range.
-const sqlitePollQueueIndex = `WITH queue_slots AS (
-	SELECT wq.id, max(0, wq.concurrency_limit - count(fr.id)) AS available_slots
-	FROM work_queue wq
-	LEFT JOIN flow_run fr ON fr.work_queue_id = wq.id AND fr.state_type IN ('RUNNING', 'PENDING')
-	WHERE wq.work_pool_id = ?1 AND wq.is_paused IS FALSE AND wq.concurrency_limit IS NOT NULL
-	GROUP BY wq.id
-), picked AS (
-	SELECT wq.priority, f.id, f.next_scheduled_start_time, qs.available_slots,
-		row_number() OVER (PARTITION BY wq.id
-			ORDER BY f.next_scheduled_start_time IS NULL, f.next_scheduled_start_time, f.id) AS queue_rank
-	FROM work_pool wp
-	JOIN work_queue wq ON wq.work_pool_id = wp.id
-	JOIN flow_run f ON f.id IN (
-		SELECT s.id FROM flow_run s WHERE s.work_queue_id = wq.id AND s.state_type = 'SCHEDULED'
-			AND (json_extract(s.empirical_policy, '$.retry_type') IS NULL OR json_extract(s.empirical_policy, '$.retry_type') != 'in_process')
-		ORDER BY s.next_scheduled_start_time ASC NULLS LAST, s.id LIMIT ?2)
-	LEFT JOIN queue_slots qs ON qs.id = wq.id
-	WHERE wp.id = ?1 AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE
+	// sqlitePoll and sqlitePollQueueIndex are the two whole statements.
+	sqlitePoll           = sqlitePollHead + sqlitePickScheduled + sqlitePollTail
+	sqlitePollQueueIndex = sqlitePollHead + sqlitePickQueueIndex + sqlitePollTail
 )
-SELECT fr.id, fr.created, fr.updated, fr.name, fr.state_type, fr.run_count, fr.expected_start_time,
-	fr.next_scheduled_start_time, fr.start_time, fr.end_time, fr.total_run_time, fr.flow_version, fr.parameters,
-	fr.idempotency_key, fr.context, fr.empirical_policy, fr.tags, fr.auto_scheduled, fr.flow_id, fr.deployment_id,
-	fr.parent_task_run_id, fr.state_id, fr.state_name, fr.infrastructure_document_id, fr.work_queue_name,
-	fr.state_timestamp, fr.created_by, fr.infrastructure_pid, fr.work_queue_id, fr.job_variables, fr.deployment_version
-FROM picked p JOIN flow_run fr ON fr.id = p.id
-WHERE p.queue_rank <= ?2 AND (p.available_slots IS NULL OR p.queue_rank <= p.available_slots)
-ORDER BY p.priority, p.next_scheduled_start_time IS NULL, p.next_scheduled_start_time, p.id
-LIMIT coalesce(min(?2, (
-	SELECT max(0, wp.concurrency_limit - (
-		SELECT count(*) FROM flow_run c JOIN work_queue q ON c.work_queue_id = q.id
-		WHERE q.work_pool_id = wp.id AND q.is_paused IS FALSE AND c.state_type IN ('RUNNING', 'PENDING')))
-	FROM work_pool wp WHERE wp.id = ?1 AND wp.concurrency_limit IS NOT NULL)), ?2)`
 
 // sqliteRun holds one flow_run row as the baseline reads it: text and JSON
 // text as the database stores them, ready to be passed on.
