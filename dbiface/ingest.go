@@ -56,13 +56,7 @@ func (s *Session) insertLogs(ctx context.Context, rows []dialects.LogRow) error 
 // it was sent (it may have committed), a *RetryableError when it did not
 // commit and a retry may cure it (the server went away, a lock timeout).
 func (i *Interface) autocommitError(op string, err error) error {
-	switch {
-	case i.dialect.OutcomeUnknown(err):
-		return &OutcomeUnknownError{Op: op, Err: err}
-	case i.dialect.IsRetryable(err):
-		return &RetryableError{Attempts: 1, Err: fmt.Errorf("dbiface: %s: %w", op, err)}
-	}
-	return fmt.Errorf("dbiface: %s: %w", op, err)
+	return typedError(i.dialect, op, err, true, false, fmt.Errorf("dbiface: %s: %w", op, err))
 }
 
 // InsertEvents writes events as Prefect's write_events does (see

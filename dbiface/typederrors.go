@@ -17,25 +17,12 @@ import (
 // transaction no statement commits by itself, so a lost connection is
 // retryable: the transaction was rolled back.
 func typeErrors(c *ent.Client, d dialects.ErrorClassifier) {
-	classify := func(err error, write, inTx bool) error {
-		var retryable *RetryableError
-		var unknown *OutcomeUnknownError
-		switch {
-		case err == nil || errors.As(err, &retryable) || errors.As(err, &unknown):
-			return err
-		case write && !inTx && d.OutcomeUnknown(err):
-			return &OutcomeUnknownError{Op: "the write", Err: err}
-		case d.IsRetryable(err) || (inTx && d.OutcomeUnknown(err)):
-			return &RetryableError{Attempts: 1, Err: err}
-		}
-		return err
-	}
 	c.Use(func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			v, err := next.Mutate(ctx, m)
 			if err != nil {
 				_, txErr := inTransaction(m)
-				err = classify(err, true, txErr == nil)
+				err = typedError(d, "the write", err, true, txErr == nil, err)
 			}
 			return v, err
 		})
@@ -44,7 +31,7 @@ func typeErrors(c *ent.Client, d dialects.ErrorClassifier) {
 		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
 			v, err := next.Query(ctx, q)
 			if err != nil {
-				err = classify(err, false, true)
+				err = typedError(d, "the read", err, false, true, err)
 			}
 			return v, err
 		})
@@ -58,4 +45,24 @@ func inTransaction(m ent.Mutation) (*ent.Tx, error) {
 		return t.Tx()
 	}
 	return nil, errors.New("no transaction")
+}
+
+// typedError types err, an error of op: an *OutcomeUnknownError when a
+// write that ran alone (not inTx) lost its connection after it was sent, a
+// *RetryableError when a retry may cure it (inside a transaction a lost
+// connection counts too: the transaction was rolled back), else plain; an
+// error typed already is returned as it is. plain is what an untyped error
+// becomes (the caller's wrapping of err).
+func typedError(d dialects.ErrorClassifier, op string, err error, write, inTx bool, plain error) error {
+	var retryable *RetryableError
+	var unknown *OutcomeUnknownError
+	switch {
+	case errors.As(err, &retryable) || errors.As(err, &unknown):
+		return err
+	case write && !inTx && d.OutcomeUnknown(err):
+		return &OutcomeUnknownError{Op: op, Err: err}
+	case d.IsRetryable(err) || (inTx && d.OutcomeUnknown(err)):
+		return &RetryableError{Attempts: 1, Err: plain}
+	}
+	return plain
 }
