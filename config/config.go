@@ -371,6 +371,12 @@ func ParseURL(raw string) (*Target, error) {
 		return nil, invalid("empty URL")
 	}
 
+	if keywordDSN.MatchString(s) {
+		// libpq's "host=h user=u password=pw" form. Refused before any
+		// other reading: its values (a password among them) may hold "://"
+		// and must not be quoted back as a scheme.
+		return nil, invalid("key=value connection strings are not supported; write the URL form, postgresql://user:password@host:port/dbname")
+	}
 	if strings.HasPrefix(strings.ToLower(s), "file:") {
 		t, err := parseSQLiteURI(s)
 		if err != nil {
@@ -403,7 +409,9 @@ func ParseURL(raw string) (*Target, error) {
 			return nil, invalid("missing scheme before ://")
 		}
 		if !isScheme(scheme) {
-			return nil, invalid("malformed scheme %q", scheme)
+			// Not quoted: text that is not a scheme may be anything,
+			// a password included.
+			return nil, invalid("malformed scheme before :// (expected letters, digits, '+', '-' or '.')")
 		}
 		return nil, invalid("cannot parse URL")
 	}
@@ -431,6 +439,10 @@ func ParseURL(raw string) (*Target, error) {
 	t.raw = raw
 	return t, nil
 }
+
+// keywordDSN matches the start of a libpq key=value connection string
+// ("host=h …", "dbname = x …").
+var keywordDSN = regexp.MustCompile(`^[A-Za-z_]+\s*=`)
 
 // isScheme reports whether s looks like a URL scheme (SQLAlchemy's [\w+]+,
 // starting with a letter).

@@ -238,6 +238,8 @@ func TestParseURLInvalid(t *testing.T) {
 		"file://otherhost/x.db",
 		"file:x.db?a=%zz",
 		"1abc://u:" + secret + "@h",
+		"host=h user=u password=" + secret + "://x dbname=d", // key=value, "://" in the password
+		"host=h password='" + secret + " x://y'",
 	}
 	for _, raw := range cases {
 		target, err := ParseURL(raw)

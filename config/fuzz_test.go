@@ -48,6 +48,7 @@ func FuzzParseURL(f *testing.F) {
 	f.Add(uint8(0), "u:x@y", "pw", "h", "/db", "k", "v")
 	f.Add(uint8(0), "u", "pw", "h", "/db", "password", "q@r")
 	f.Add(uint8(0), "u", "pw", "h", "/db?flag", "password", "v;w")
+	f.Add(uint8(0), "0", "://", "0", "", "k", "v") // a key=value string whose password holds "://"
 	f.Fuzz(func(t *testing.T, form uint8, user, password, host, rest, qkey, qval string) {
 		// Any text: no panic, a Target or a typed error.
 		for _, raw := range []string{user, password, host, rest, qkey, host + rest} {
