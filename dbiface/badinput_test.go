@@ -187,7 +187,7 @@ func TestBadInputWrongUUIDs(t *testing.T) {
 				t.Fatalf("SetFlowRunState(%s) was retried: %v", id, err)
 			}
 			err = db.SessionContext(ctx, dbiface.SessionOptions{}, func(ctx context.Context, s *dbiface.Session) error {
-				_, err := s.FlowRunGraph(ctx, id, time.Time{}, 10, 10)
+				_, err := s.FlowRunGraph(ctx, dialects.GraphQuery{FlowRunID: id, MaxNodes: 10, MaxArtifacts: 10})
 				return err
 			})
 			if !errors.Is(err, dialects.ErrFlowRunNotFound) || !strings.Contains(err.Error(), id.String()) {

@@ -18,7 +18,7 @@ import (
 // (Greatest, JSONArrAgg, DateDiff, EstimatedRunTime, ...) for hand-written
 // queries, and the queries themselves. The Session methods below run them
 // in the session's transaction and return Ent entities.
-func (i *Interface) Queries() dialects.Dialect { return i.dialect }
+func (i *Interface) Queries() dialects.QueryComponents { return i.dialect }
 
 // WorkerFlowRun is a scheduled run handed to a worker, with the pool and
 // queue it was taken from.
@@ -163,19 +163,21 @@ func (s *Session) GetFlowRunNotificationsFromQueue(ctx context.Context, limit in
 	return s.iface.dialect.GetFlowRunNotificationsFromQueue(ctx, s.Client, limit)
 }
 
-// FlowRunGraph returns the graph of a flow run for the UI (graph v2).
+// FlowRunGraph returns the graph of a flow run for the UI (graph v2), as
+// Prefect's read_flow_run_graph: q names the run, the time since which
+// nodes are kept, and the node and artifact limits (Prefect's
+// PREFECT_SERVER_FLOW_RUN_GRAPH_MAX_NODES and _MAX_ARTIFACTS).
 //
 // It follows the database's Prefect release: from 3.7.5 on PENDING task runs
-// (and task runs without a state) are nodes too.
-func (s *Session) FlowRunGraph(ctx context.Context, flowRunID uuid.UUID, since time.Time, maxNodes, maxArtifacts int) (*dialects.Graph, error) {
+// (and task runs without a state) are nodes too; q.IncludePendingTaskRuns
+// makes them nodes on earlier releases as well.
+func (s *Session) FlowRunGraph(ctx context.Context, q dialects.GraphQuery) (*dialects.Graph, error) {
 	level, err := s.iface.Level(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.iface.dialect.FlowRunGraph(ctx, s.Client, dialects.GraphQuery{
-		FlowRunID: flowRunID, Since: since, MaxNodes: maxNodes, MaxArtifacts: maxArtifacts,
-		IncludePendingTaskRuns: level.ReleaseAtLeast(pendingTaskRunsRelease),
-	})
+	q.IncludePendingTaskRuns = q.IncludePendingTaskRuns || level.ReleaseAtLeast(pendingTaskRunsRelease)
+	return s.iface.dialect.FlowRunGraph(ctx, s.Client, q)
 }
 
 // ReadConfigurationValue returns the value of a configuration key, from the

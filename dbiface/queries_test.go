@@ -135,7 +135,7 @@ func TestSessionQueryComponents(t *testing.T) {
 					t.Errorf("round %d inserted %d runs, want %d", round, len(ids), want)
 				}
 			}
-			g, err := s.FlowRunGraph(ctx, f.FlowRun.ID, time.Time{}, 100, 100)
+			g, err := s.FlowRunGraph(ctx, dialects.GraphQuery{FlowRunID: f.FlowRun.ID, MaxNodes: 100, MaxArtifacts: 100})
 			if err != nil {
 				return err
 			}

@@ -94,12 +94,12 @@ const (
 // or resolves a conflict on the entity's unique upsert columns as onConflict
 // says. It returns the id of the row that holds the key afterwards and
 // whether the row was inserted. It behaves the same on PostgreSQL and SQLite.
-func (s *Session) Upsert(ctx context.Context, create any, onConflict OnConflict) (id uuid.UUID, inserted bool, err error) {
+func (s *Session) Upsert(ctx context.Context, create UpsertBuilder, onConflict OnConflict) (id uuid.UUID, inserted bool, err error) {
 	return upsert(ctx, s.Client, s.iface.dialect.EntDialect(), create, onConflict)
 }
 
 // Upsert is Session.Upsert outside a transaction.
-func (i *Interface) Upsert(ctx context.Context, create any, onConflict OnConflict) (uuid.UUID, bool, error) {
+func (i *Interface) Upsert(ctx context.Context, create UpsertBuilder, onConflict OnConflict) (uuid.UUID, bool, error) {
 	return upsert(ctx, i.Client, i.dialect.EntDialect(), create, onConflict)
 }
 
@@ -108,10 +108,11 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// upsertBuilder is what upsert needs of a create builder. Every create
-// builder of package ent has these methods, generated from
-// ent/template/create_upsert.tmpl.
-type upsertBuilder interface {
+// UpsertBuilder is an Ent create builder that Upsert can run: every create
+// builder of package ent (db.Flow.Create(), ...) has these methods,
+// generated from ent/template/create_upsert.tmpl. Upsert runs only the
+// builders of the ten entities that Prefect upserts; others are refused.
+type UpsertBuilder interface {
 	// PrefectdbMutation returns the builder's mutation.
 	PrefectdbMutation() ent.Mutation
 	// PrefectdbSetID sets the id of the row to create.
@@ -122,10 +123,9 @@ type upsertBuilder interface {
 	PrefectdbUpsert(ctx context.Context, columns []string, update bool) error
 }
 
-func upsert(ctx context.Context, q querier, entDialect string, create any, onConflict OnConflict) (uuid.UUID, bool, error) {
-	b, ok := create.(upsertBuilder)
-	if !ok {
-		return uuid.Nil, false, fmt.Errorf("dbiface: upsert: %T is not an Ent create builder", create)
+func upsert(ctx context.Context, q querier, entDialect string, b UpsertBuilder, onConflict OnConflict) (uuid.UUID, bool, error) {
+	if b == nil {
+		return uuid.Nil, false, errors.New("dbiface: upsert: no create builder")
 	}
 	m := b.PrefectdbMutation()
 	target, ok := uniqueUpsertColumns[m.Type()]

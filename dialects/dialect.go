@@ -29,8 +29,13 @@ type Dialect interface {
 	CatalogReader
 	Migrations
 	ErrorClassifier
-	// The query components: SQL that Ent cannot express, one behaviour on
-	// both databases.
+	QueryComponents
+}
+
+// QueryComponents are the query components of Prefect's interface
+// (db.queries): SQL that Ent cannot express, one behaviour on both
+// databases. Each family is its own interface.
+type QueryComponents interface {
 	Queries
 	SchedulingQueries
 	GraphQueries
