@@ -29,7 +29,21 @@ type Dialect interface {
 	CatalogReader
 	Migrations
 	ErrorClassifier
+	Maintenance
 	QueryComponents
+}
+
+// Maintenance is what tools (prefectdb bench, status reports) ask of a
+// database besides its schema and queries.
+type Maintenance interface {
+	// ServerVersion names the database software and its version, e.g.
+	// "PostgreSQL 15.20" or "SQLite 3.54.1".
+	ServerVersion(ctx context.Context, q Querier) (string, error)
+	// Settle makes the database finish what earlier writes left to do
+	// later, so that a measurement starts from a known state: PostgreSQL
+	// gathers statistics and checkpoints, SQLite checkpoints and truncates
+	// its WAL. It needs rights a plain user may lack (CHECKPOINT).
+	Settle(ctx context.Context, q Querier) error
 }
 
 // QueryComponents are the query components of Prefect's interface

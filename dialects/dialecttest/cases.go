@@ -55,5 +55,6 @@ func cases() []testCase {
 		{name: "ScheduledFlowRunsFromWorkQueuesConcurrency", fn: testScheduledFlowRunsFromWorkQueuesConcurrency},
 		{name: "ScheduledFlowRunsConcurrentPollers", multi: testScheduledFlowRunsConcurrentPollers},
 		{name: "ScheduledFlowRunsQueueIndex", fn: testScheduledFlowRunsQueueIndex},
+		{name: "Maintenance", fn: testMaintenance},
 	}
 }

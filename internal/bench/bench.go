@@ -281,34 +281,20 @@ func serverVersion(ctx context.Context, url string) (string, error) {
 		return "", err
 	}
 	defer db.Close()
-	var v string
-	if db.Dialect.Kind() == config.Postgres {
-		err = db.DB.QueryRowContext(ctx, "SHOW server_version").Scan(&v)
-		v = "PostgreSQL " + strings.Fields(v + " ")[0]
-	} else {
-		err = db.DB.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&v)
-		v = "SQLite " + v
-	}
-	return v, err
+	return db.Dialect.ServerVersion(ctx, db.DB)
 }
 
 // settle lets the database finish what earlier writes left, so that each
-// measurement starts from the same state: PostgreSQL gathers statistics
-// (what autovacuum does within a minute of a bulk write) and checkpoints,
-// SQLite checkpoints its WAL. Errors are ignored: a user without the right
-// to CHECKPOINT just measures with more noise.
+// measurement starts from the same state (dialects.Maintenance.Settle).
+// Errors are ignored: a user without the right to CHECKPOINT just measures
+// with more noise.
 func settle(ctx context.Context, url string) {
 	db, err := connect.Open(ctx, url, config.Options{})
 	if err != nil {
 		return
 	}
 	defer db.Close()
-	if db.Dialect.Kind() == config.Postgres {
-		_, _ = db.DB.ExecContext(ctx, "ANALYZE")
-		_, _ = db.DB.ExecContext(ctx, "CHECKPOINT")
-	} else {
-		_, _ = db.DB.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	}
+	_ = db.Dialect.Settle(ctx, db.DB)
 }
 
 // both measures a workload on both sides, alternating which goes first

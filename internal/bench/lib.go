@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/prefectdb/prefectdb/config"
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/types"
@@ -85,7 +84,7 @@ func (t *libTarget) InsertEvents(ctx context.Context, rows []EventRow) (int, err
 
 // CopyLogs implements Target: dbiface's CopyLogs (COPY on PostgreSQL).
 func (t *libTarget) CopyLogs(ctx context.Context, batches <-chan []LogRow) (int64, error) {
-	if t.db.Dialect().Kind() != config.Postgres {
+	if _, ok := t.db.Dialect().(dialects.LogCopier); !ok {
 		return 0, errNoCopy
 	}
 	return t.db.CopyLogs(ctx, batches)
