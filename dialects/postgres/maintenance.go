@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/dialects/internal/rawsql"
 )
 
 var _ dialects.Maintenance = Dialect{}
@@ -15,21 +16,14 @@ var _ dialects.Maintenance = Dialect{}
 // server's version number (SHOW server_version, without the distribution's
 // suffix).
 func (Dialect) ServerVersion(ctx context.Context, q dialects.Querier) (string, error) {
-	rows, err := q.QueryContext(ctx, "SHOW server_version")
+	v, err := rawsql.QueryRows(ctx, q, "SHOW server_version", nil, func(v *string) []any { return []any{v} })
 	if err != nil {
 		return "", fmt.Errorf("postgres: server version: %w", err)
 	}
-	defer rows.Close()
-	var v string
-	if rows.Next() {
-		if err := rows.Scan(&v); err != nil {
-			return "", fmt.Errorf("postgres: server version: %w", err)
-		}
+	if len(v) != 1 {
+		return "", fmt.Errorf("postgres: server version: %d rows, want 1", len(v))
 	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("postgres: server version: %w", err)
-	}
-	return "PostgreSQL " + strings.Fields(v + " ")[0], nil
+	return "PostgreSQL " + strings.Fields(v[0] + " ")[0], nil
 }
 
 // Settle implements dialects.Maintenance: ANALYZE (what autovacuum does

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/prefectdb/prefectdb/dialects"
+	"github.com/prefectdb/prefectdb/dialects/internal/rawsql"
 )
 
 var _ dialects.Maintenance = Dialect{}
@@ -12,21 +13,14 @@ var _ dialects.Maintenance = Dialect{}
 // ServerVersion implements dialects.Maintenance: "SQLite " and the linked
 // library's version (sqlite_version()).
 func (Dialect) ServerVersion(ctx context.Context, q dialects.Querier) (string, error) {
-	rows, err := q.QueryContext(ctx, "SELECT sqlite_version()")
+	v, err := rawsql.QueryRows(ctx, q, "SELECT sqlite_version()", nil, func(v *string) []any { return []any{v} })
 	if err != nil {
 		return "", fmt.Errorf("sqlite: version: %w", err)
 	}
-	defer rows.Close()
-	var v string
-	if rows.Next() {
-		if err := rows.Scan(&v); err != nil {
-			return "", fmt.Errorf("sqlite: version: %w", err)
-		}
+	if len(v) != 1 {
+		return "", fmt.Errorf("sqlite: version: %d rows, want 1", len(v))
 	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("sqlite: version: %w", err)
-	}
-	return "SQLite " + v, nil
+	return "SQLite " + v[0], nil
 }
 
 // Settle implements dialects.Maintenance: a WAL checkpoint that copies
