@@ -32,7 +32,7 @@ func (Dialect) EntDriver(ctx context.Context, t *config.Target, o config.Options
 	}
 	wo := o
 	wo.PoolSize, wo.MaxOverflow = 1, -1
-	w, err := Open(ctx, t, wo)
+	w, err := open(ctx, t, wo, WriterCacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer connection: %w", err)
 	}

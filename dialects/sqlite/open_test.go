@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	entdialect "entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/prefectdb/prefectdb/config"
@@ -94,6 +97,56 @@ func TestFilePragmasOnEveryConnection(t *testing.T) {
 			if got := pragma(t, c, name); got != w {
 				t.Errorf("conn %d: PRAGMA %s = %s, want %s", k, name, got, w)
 			}
+		}
+	}
+}
+
+// TestWriterCacheSize: the writer connection that EntDriver opens has a
+// cache of WriterCacheSize pages, and the pool beside it keeps Prefect's
+// CacheSize.
+func TestWriterCacheSize(t *testing.T) {
+	ctx := t.Context()
+	target, err := config.ParseURL("sqlite:///" + filepath.Join(t.TempDir(), "prefect.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(ctx, target, config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := Dialect{}.EntDriver(ctx, target, config.Options{}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drv.Close()
+	cacheSize := func(q entdialect.ExecQuerier) string {
+		var rows entsql.Rows
+		if err := q.Query(ctx, "PRAGMA cache_size", []any{}, &rows); err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var v string
+		if !rows.Next() {
+			t.Fatal("PRAGMA cache_size returned no row")
+		}
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tx, err := drv.Tx(ctx) // every transaction runs on the writer
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cacheSize(tx), strconv.Itoa(WriterCacheSize); got != want {
+		t.Errorf("writer: cache_size = %s, want %s", got, want)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range holdConns(t, db, 2) {
+		if got := pragma(t, c, "cache_size"); got != strconv.Itoa(CacheSize) {
+			t.Errorf("pool: cache_size = %s, want %d", got, CacheSize)
 		}
 	}
 }
