@@ -287,8 +287,9 @@ const sqlitePointStates = `UPDATE flow_run SET state_id = v.sid
 
 // The baseline's work-pool poll by hand, in one statement: the scheduled
 // runs numbered per queue by time; the first min(limit, queue slots) of
-// each queue, then the first min(limit, pool slots) by queue priority, time
-// and id, with their rows. It finds each queue's runs one of two ways,
+// each queue (the slots joined only to the runs within the limit), then
+// the first min(limit, pool slots) by queue priority, time and id, with
+// their rows. It finds each queue's runs one of two ways,
 // sqlitePickScheduled or sqlitePickQueueIndex, as prefectdb does.
 const (
 	sqlitePollHead = `WITH queue_slots AS (
@@ -298,7 +299,7 @@ const (
 	WHERE wq.work_pool_id = ?1 AND wq.is_paused IS FALSE AND wq.concurrency_limit IS NOT NULL
 	GROUP BY wq.id
 ), picked AS (
-	SELECT wq.priority, f.id, f.next_scheduled_start_time, qs.available_slots,
+	SELECT wq.id AS queue_id, wq.priority, f.id, f.next_scheduled_start_time,
 		row_number() OVER (PARTITION BY wq.id
 			ORDER BY f.next_scheduled_start_time IS NULL, f.next_scheduled_start_time, f.id) AS queue_rank
 `
@@ -309,7 +310,6 @@ const (
 	sqlitePickScheduled = `	FROM flow_run f
 	JOIN work_queue wq ON wq.id = +f.work_queue_id
 	JOIN work_pool wp ON wp.id = wq.work_pool_id
-	LEFT JOIN queue_slots qs ON qs.id = wq.id
 	WHERE f.state_type = 'SCHEDULED' AND wp.id = ?1 AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE
 		AND (json_extract(f.empirical_policy, '$.retry_type') IS NULL OR json_extract(f.empirical_policy, '$.retry_type') != 'in_process')
 `
@@ -321,7 +321,6 @@ const (
 		SELECT s.id FROM flow_run s WHERE s.work_queue_id = wq.id AND s.state_type = 'SCHEDULED'
 			AND (json_extract(s.empirical_policy, '$.retry_type') IS NULL OR json_extract(s.empirical_policy, '$.retry_type') != 'in_process')
 		ORDER BY s.next_scheduled_start_time ASC NULLS LAST, s.id LIMIT ?2)
-	LEFT JOIN queue_slots qs ON qs.id = wq.id
 	WHERE wp.id = ?1 AND wp.is_paused IS FALSE AND wq.is_paused IS FALSE
 `
 	sqlitePollTail = `)
@@ -330,8 +329,10 @@ SELECT fr.id, fr.created, fr.updated, fr.name, fr.state_type, fr.run_count, fr.e
 	fr.idempotency_key, fr.context, fr.empirical_policy, fr.tags, fr.auto_scheduled, fr.flow_id, fr.deployment_id,
 	fr.parent_task_run_id, fr.state_id, fr.state_name, fr.infrastructure_document_id, fr.work_queue_name,
 	fr.state_timestamp, fr.created_by, fr.infrastructure_pid, fr.work_queue_id, fr.job_variables, fr.deployment_version
-FROM picked p JOIN flow_run fr ON fr.id = p.id
-WHERE p.queue_rank <= ?2 AND (p.available_slots IS NULL OR p.queue_rank <= p.available_slots)
+FROM picked p
+LEFT JOIN queue_slots qs ON qs.id = p.queue_id
+JOIN flow_run fr ON fr.id = p.id
+WHERE p.queue_rank <= ?2 AND (qs.available_slots IS NULL OR p.queue_rank <= qs.available_slots)
 ORDER BY p.priority, p.next_scheduled_start_time IS NULL, p.next_scheduled_start_time, p.id
 LIMIT coalesce(min(?2, (
 	SELECT max(0, wp.concurrency_limit - (
