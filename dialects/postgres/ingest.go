@@ -81,9 +81,18 @@ FROM unnest($2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $
 // events, one INSERT … ON CONFLICT (id) DO NOTHING RETURNING id and one
 // INSERT of the inserted events' resources.
 func (Dialect) InsertEvents(ctx context.Context, q dialects.Querier, events []dialects.EventRow) (dialects.EventsWritten, error) {
-	return rawsql.WriteEvents(ctx, q, events, rawsql.EventWriter{
-		EventsPerStatement: eventsPerStatement, InsertEvents: insertEventChunk, InsertResources: insertResourceChunk,
-	})
+	b := rawsql.NewEventBatch(events)
+	for _, chunk := range b.Chunks(eventsPerStatement) {
+		if err := insertEventChunk(ctx, q, b.Now, chunk, b.Inserted); err != nil {
+			return dialects.EventsWritten{}, err
+		}
+		n, err := insertResourceChunk(ctx, q, b.Now, chunk, b.Inserted)
+		if err != nil {
+			return dialects.EventsWritten{}, err
+		}
+		b.Resources += n
+	}
+	return b.Written(), nil
 }
 
 // insertEventChunk inserts events and adds the ids inserted to inserted.

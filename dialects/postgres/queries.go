@@ -28,7 +28,10 @@ const qMaxParams = 65535
 const qMaxRowsPerInsert = 1000
 
 // Placeholder implements dialects.Queries: "$n".
-func (Dialect) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
+func (Dialect) Placeholder(n int) string { return placeholderSigil + strconv.Itoa(n) }
+
+// placeholderSigil comes before a parameter's number in a statement.
+const placeholderSigil = "$"
 
 // Greatest implements dialects.Queries with GREATEST, which ignores NULLs.
 func (Dialect) Greatest(args ...string) string { return qExtremum("GREATEST", args) }

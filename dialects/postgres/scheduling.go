@@ -70,7 +70,7 @@ func retryFilter(o dialects.WorkPoolRunsQuery) string {
 // poolRunsQuery is the work-pool poll with its arguments; its columns are
 // work_pool_id, work_queue_id, id, priority and next_scheduled_start_time.
 func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
-	p, err := rawsql.BindPoolRuns(Dialect{}.Placeholder, o)
+	p, err := rawsql.BindPoolRuns(placeholderSigil, o)
 	if err != nil {
 		return "", nil, err
 	}
@@ -127,7 +127,7 @@ LIMIT ` + p.Limit
 // through ix_flow_run__work_queue_name (the leading "IS NULL" key keeps the
 // planner off the time index, as in ScheduledFlowRunsFromWorkPool).
 func (Dialect) ScheduledFlowRunsFromWorkQueues(ctx context.Context, q dialects.Querier, o dialects.WorkQueueRunsQuery) ([]dialects.QueuedRun, error) {
-	p, err := rawsql.BindQueueRuns(Dialect{}.Placeholder, o)
+	p, err := rawsql.BindQueueRuns(placeholderSigil, o)
 	if err != nil {
 		return nil, err
 	}

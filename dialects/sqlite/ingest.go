@@ -107,9 +107,18 @@ func (Dialect) InsertLogs(ctx context.Context, q dialects.Querier, rows []dialec
 // one INSERT … ON CONFLICT (id) DO NOTHING RETURNING id, then the inserted
 // events' resources in as many multi-row INSERTs as they need.
 func (Dialect) InsertEvents(ctx context.Context, q dialects.Querier, events []dialects.EventRow) (dialects.EventsWritten, error) {
-	return rawsql.WriteEvents(ctx, q, events, rawsql.EventWriter{
-		EventsPerStatement: rowsPerInsert(eventInsertColumns), InsertEvents: insertEventChunk, InsertResources: insertResources,
-	})
+	b := rawsql.NewEventBatch(events)
+	for _, chunk := range b.Chunks(rowsPerInsert(eventInsertColumns)) {
+		if err := insertEventChunk(ctx, q, b.Now, chunk, b.Inserted); err != nil {
+			return dialects.EventsWritten{}, err
+		}
+		n, err := insertResources(ctx, q, b.Now, chunk, b.Inserted)
+		if err != nil {
+			return dialects.EventsWritten{}, err
+		}
+		b.Resources += n
+	}
+	return b.Written(), nil
 }
 
 // insertEventChunk inserts events and adds the ids inserted to inserted.

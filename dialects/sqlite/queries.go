@@ -54,7 +54,10 @@ const qEpochOffsetSeconds = "210866760000"
 
 // Placeholder implements dialects.Queries: "?n", SQLite's numbered
 // parameter, which may be repeated.
-func (Dialect) Placeholder(n int) string { return "?" + strconv.Itoa(n) }
+func (Dialect) Placeholder(n int) string { return placeholderSigil + strconv.Itoa(n) }
+
+// placeholderSigil comes before a parameter's number in a statement.
+const placeholderSigil = "?"
 
 // Greatest implements dialects.Queries. SQLite's scalar max() is NULL if any
 // argument is; max(COALESCE(a1, a2, …, an), COALESCE(a2, …, an, a1), …)

@@ -111,7 +111,7 @@ func candidateRuns(o dialects.WorkPoolRunsQuery, p *rawsql.PoolRuns) string {
 }
 
 func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
-	p, err := rawsql.BindPoolRuns(Dialect{}.Placeholder, o)
+	p, err := rawsql.BindPoolRuns(placeholderSigil, o)
 	if err != nil {
 		return "", nil, err
 	}
@@ -165,7 +165,7 @@ LIMIT ` + p.Limit
 // query takes no locks: it is exclusive only inside a write transaction
 // (BEGIN IMMEDIATE); see dialects.SchedulingQueries.
 func (Dialect) ScheduledFlowRunsFromWorkQueues(ctx context.Context, q dialects.Querier, o dialects.WorkQueueRunsQuery) ([]dialects.QueuedRun, error) {
-	p, err := rawsql.BindQueueRuns(Dialect{}.Placeholder, o)
+	p, err := rawsql.BindQueueRuns(placeholderSigil, o)
 	if err != nil {
 		return nil, err
 	}

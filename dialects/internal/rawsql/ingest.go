@@ -6,7 +6,6 @@ package rawsql
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -96,49 +95,50 @@ func EncodeEventJSON(e *dialects.EventRow) (EventJSON, error) {
 	return j, nil
 }
 
-// EventWriter is the dialect's part of WriteEvents.
-type EventWriter struct {
-	// EventsPerStatement is the most events one InsertEvents call gets.
-	EventsPerStatement int
-	// InsertEvents inserts events with ON CONFLICT (id) DO NOTHING
-	// RETURNING id and adds the ids returned to inserted.
-	InsertEvents func(ctx context.Context, q dialects.Querier, now time.Time, events []dialects.EventRow, inserted map[uuid.UUID]bool) error
-	// InsertResources inserts the resources of those events whose ids are
-	// in inserted (see EachInsertedResource) and returns their number.
-	InsertResources func(ctx context.Context, q dialects.Querier, now time.Time, events []dialects.EventRow, inserted map[uuid.UUID]bool) (int, error)
+// EventBatch is one InsertEvents call as a dialect writes it: the events
+// without repeated ids, in order (UniqueEvents), the time written as their
+// created and updated, and the ids the dialect's statements report as
+// inserted. The dialect loops over Chunks itself, inserting each chunk's
+// events and then the resources of those inserted (EachInsertedResource),
+// and returns Written.
+type EventBatch struct {
+	// Events are the events to write.
+	Events []dialects.EventRow
+	// Now is created and updated of every row written.
+	Now time.Time
+	// Inserted holds the ids of the events inserted so far.
+	Inserted map[uuid.UUID]bool
+	// Resources counts the resource rows written so far.
+	Resources int
 }
 
-// WriteEvents is dialects.IngestQueries.InsertEvents with the dialect's
-// statements in w: it removes repeated ids and sorts the events
-// (UniqueEvents), then, per w.EventsPerStatement events, inserts the events
-// and the resources of those inserted.
-func WriteEvents(ctx context.Context, q dialects.Querier, events []dialects.EventRow, w EventWriter) (dialects.EventsWritten, error) {
-	var out dialects.EventsWritten
-	if len(events) == 0 {
-		return out, nil
-	}
+// NewEventBatch prepares events for writing.
+func NewEventBatch(events []dialects.EventRow) *EventBatch {
 	events = UniqueEvents(events)
-	now := IngestNow()
-	inserted := make(map[uuid.UUID]bool, len(events))
-	for rest := events; len(rest) > 0; {
-		chunk := rest[:min(len(rest), w.EventsPerStatement)]
+	return &EventBatch{Events: events, Now: IngestNow(), Inserted: make(map[uuid.UUID]bool, len(events))}
+}
+
+// Chunks splits the events into runs of at most per events, in order.
+func (b *EventBatch) Chunks(per int) [][]dialects.EventRow {
+	var out [][]dialects.EventRow
+	for rest := b.Events; len(rest) > 0; {
+		chunk := rest[:min(len(rest), per)]
+		out = append(out, chunk)
 		rest = rest[len(chunk):]
-		if err := w.InsertEvents(ctx, q, now, chunk, inserted); err != nil {
-			return dialects.EventsWritten{}, err
-		}
-		n, err := w.InsertResources(ctx, q, now, chunk, inserted)
-		if err != nil {
-			return dialects.EventsWritten{}, err
-		}
-		out.Resources += n
 	}
-	out.IDs = make([]uuid.UUID, 0, len(inserted))
-	for k := range events {
-		if inserted[events[k].ID] {
-			out.IDs = append(out.IDs, events[k].ID)
+	return out
+}
+
+// Written reports what was written: the inserted events' ids, in the
+// events' order, and the number of resource rows.
+func (b *EventBatch) Written() dialects.EventsWritten {
+	out := dialects.EventsWritten{IDs: make([]uuid.UUID, 0, len(b.Inserted)), Resources: b.Resources}
+	for k := range b.Events {
+		if b.Inserted[b.Events[k].ID] {
+			out.IDs = append(out.IDs, b.Events[k].ID)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // EachInsertedResource calls fn with every resource of the events whose ids

@@ -3,6 +3,7 @@ package rawsql
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -11,13 +12,13 @@ import (
 	"github.com/prefectdb/prefectdb/types"
 )
 
-// Args collects bind parameters and hands out their placeholders, written
-// by Placeholder (a dialect's dialects.Queries.Placeholder: numbered
-// parameters, so that a placeholder may be used more than once in a
-// statement).
+// Args collects bind parameters and hands out their placeholders: Sigil
+// and the parameter's number, so that a placeholder may be used more than
+// once in a statement.
 type Args struct {
-	// Placeholder returns the text of the n-th parameter (n >= 1).
-	Placeholder func(n int) string
+	// Sigil is what the dialect writes before a parameter's number: "$"
+	// on PostgreSQL ($1), "?" on SQLite (?1).
+	Sigil string
 	// Vals are the values bound so far, in order.
 	Vals []any
 }
@@ -25,7 +26,7 @@ type Args struct {
 // Add binds v and returns its placeholder.
 func (a *Args) Add(v any) string {
 	a.Vals = append(a.Vals, v)
-	return a.Placeholder(len(a.Vals))
+	return a.Sigil + strconv.Itoa(len(a.Vals))
 }
 
 // List binds every id and returns the placeholders, comma separated.

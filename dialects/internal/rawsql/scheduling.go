@@ -31,10 +31,10 @@ type PoolRuns struct {
 	TimeFilter string
 }
 
-// BindPoolRuns checks o's limits and binds its parameters, with placeholder
-// (a dialect's dialects.Queries.Placeholder) writing their placeholders:
-// the limits, the pool ids, the queue ids, then the times.
-func BindPoolRuns(placeholder func(n int) string, o dialects.WorkPoolRunsQuery) (*PoolRuns, error) {
+// BindPoolRuns checks o's limits and binds its parameters, numbered after
+// the dialect's sigil ("$", "?"): the limits, the pool ids, the queue ids,
+// then the times.
+func BindPoolRuns(sigil string, o dialects.WorkPoolRunsQuery) (*PoolRuns, error) {
 	limit, workerLimit, queueLimit, err := o.Limits()
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func BindPoolRuns(placeholder func(n int) string, o dialects.WorkPoolRunsQuery) 
 	// on PostgreSQL, lock) at most that many runs instead of up to 1000.
 	workerLimit = min(workerLimit, limit)
 	queueLimit = min(queueLimit, workerLimit)
-	p := &PoolRuns{Args: Args{Placeholder: placeholder}}
+	p := &PoolRuns{Args: Args{Sigil: sigil}}
 	p.Limit, p.WorkerLimit, p.QueueLimit = p.Add(limit), p.Add(workerLimit), p.Add(queueLimit)
 	if len(o.WorkPoolIDs) > 0 {
 		in := p.List(o.WorkPoolIDs)
@@ -80,14 +80,14 @@ type QueueRuns struct {
 	TimeFilter string
 }
 
-// BindQueueRuns validates o and binds its parameters, with placeholder (a
-// dialect's dialects.Queries.Placeholder) writing their placeholders: the
-// per-queue limit, the queue ids, then the time.
-func BindQueueRuns(placeholder func(n int) string, o dialects.WorkQueueRunsQuery) (*QueueRuns, error) {
+// BindQueueRuns validates o and binds its parameters, numbered after the
+// dialect's sigil ("$", "?"): the per-queue limit, the queue ids, then the
+// time.
+func BindQueueRuns(sigil string, o dialects.WorkQueueRunsQuery) (*QueueRuns, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	p := &QueueRuns{Args: Args{Placeholder: placeholder}}
+	p := &QueueRuns{Args: Args{Sigil: sigil}}
 	if o.LimitPerQueue != nil {
 		p.LimitPerQueue = p.Add(*o.LimitPerQueue)
 	}
