@@ -66,6 +66,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // Interface is one database: its dialect, connection pool and Ent client.
 // The embedded *ent.Client gives the model accessors (db.Flow, db.FlowRun,
 // db.TaskRunState, ... for all 36 tables). It is safe for concurrent use.
+//
+// The Ent client's own transactions (db.Tx, db.BeginTx) work too, and on
+// SQLite they queue for the one writer as Transaction does; Transaction
+// adds Prefect's locking choice (Locking), spans and typed errors
+// (RetryableError, OutcomeUnknownError), so prefer it. Schema is shadowed:
+// migrations run through CreateDB and RunMigrationsUpgrade only.
 type Interface struct {
 	*ent.Client
 	// Schema shadows the Ent client's auto-migration: Schema.Create
