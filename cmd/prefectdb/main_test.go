@@ -93,7 +93,7 @@ func TestCommandErrors(t *testing.T) {
 		// Malformed URLs and key=value strings: refused, and the password never shows.
 		{[]string{"migrate", "status", "--url", "postgresql+asyncpg//alice:hunter2@127.0.0.1/db"}, false, "not a URL"},
 		{[]string{"migrate", "status", "--url", "postgresql+asyncpg:///alice:hunter2@127.0.0.1/db"}, false, "ambiguous URL"},
-		{[]string{"migrate", "status", "--url", "host=127.0.0.1 user=alice password=hunter2 dbname=db"}, false, "not a URL"},
+		{[]string{"migrate", "status", "--url", "host=127.0.0.1 user=alice password=hunter2 dbname=db"}, false, "key=value connection strings are not supported"},
 	}
 	for _, c := range cases {
 		out, err := runCLI(t, env, c.args...)
