@@ -276,6 +276,7 @@ func TestTargetNeverPrintsPassword(t *testing.T) {
 		"%v":       fmt.Sprintf("%v", target),
 		"%+v":      fmt.Sprintf("%+v", target),
 		"%#v":      fmt.Sprintf("%#v", target),
+		//lint:ignore S1025 the test checks what the %s verb prints
 		"%s":       fmt.Sprintf("%s", target),
 		"value %v": fmt.Sprintf("%v", *target),
 		"value +v": fmt.Sprintf("%+v", *target),

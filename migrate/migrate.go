@@ -862,17 +862,6 @@ func countRows(ctx context.Context, q schema.ExecQuerier, s *catalog.Schema) (ma
 // quote with double quotes.
 func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
-func versionsOf(revs []*atlasmigrate.Revision) string {
-	if len(revs) == 0 {
-		return "none"
-	}
-	v := make([]string, len(revs))
-	for i, r := range revs {
-		v[i] = r.Version
-	}
-	return strings.Join(v, ", ")
-}
-
 func (m *Migrator) downOne(ctx context.Context, conn *sql.Conn, chain *Chain, rev *atlasmigrate.Revision, up atlasmigrate.File) (*Step, error) {
 	if up == nil {
 		return nil, fmt.Errorf("migrate: applied revision %s has no migration file in this build of prefectdb; use the build that applied it", rev.Version)

@@ -145,14 +145,6 @@ func qtFixture(t *testing.T, ctx context.Context, c *ent.Client) *qtFix {
 	return &qtFix{flow: flow, block: bd}
 }
 
-func qtDur(s string) time.Duration {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
 var qtDay = 24 * time.Hour
 
 // ---------------------------------------------------------------------------

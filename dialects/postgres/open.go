@@ -296,7 +296,7 @@ func configureConn(cfg *pgx.ConnConfig, t *config.Target, o config.Options) erro
 	}
 	if o.TracerProvider != nil {
 		tracers = append(tracers, spanSafeTracer{otelpgx.NewTracer(otelpgx.WithTracerProvider(o.TracerProvider),
-			otelpgx.WithAttributes(semconv.DBSystemNamePostgreSQL))})
+			otelpgx.WithTracerAttributes(semconv.DBSystemNamePostgreSQL))})
 	}
 	switch len(tracers) {
 	case 0:

@@ -230,7 +230,8 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	} else if b, ok := c.inner.(driver.ConnBeginTx); ok {
 		t, err = b.BeginTx(ctx, opts)
 	} else {
-		t, err = c.inner.Begin() //nolint:staticcheck // fallback for drivers without BeginTx
+		//lint:ignore SA1019 fallback for drivers without BeginTx
+		t, err = c.inner.Begin()
 	}
 	if err != nil {
 		return nil, err
@@ -528,7 +529,8 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 	if err != nil {
 		return nil, err
 	}
-	return s.inner.Exec(vals) //nolint:staticcheck // fallback for drivers without StmtExecContext
+	//lint:ignore SA1019 fallback for drivers without StmtExecContext
+	return s.inner.Exec(vals)
 }
 
 // QueryContext implements driver.StmtQueryContext.
@@ -544,7 +546,8 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 	if err != nil {
 		return nil, err
 	}
-	return s.inner.Query(vals) //nolint:staticcheck // fallback for drivers without StmtQueryContext
+	//lint:ignore SA1019 fallback for drivers without StmtQueryContext
+	return s.inner.Query(vals)
 }
 
 // toNamed converts positional values to ordinal named values.

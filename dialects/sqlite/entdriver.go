@@ -145,13 +145,6 @@ func readOnly(query string) bool {
 	return len(q) >= 6 && strings.EqualFold(q[:6], "SELECT")
 }
 
-func (d *splitDriver) route(query string) *entsql.Driver {
-	if readOnly(query) {
-		return d.reader
-	}
-	return d.writer
-}
-
 // Exec implements dialect.ExecQuerier.
 func (d *splitDriver) Exec(ctx context.Context, query string, args, v any) error {
 	if readOnly(query) {
