@@ -131,7 +131,18 @@ func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Quer
 	if len(flowRunIDs) == 0 || len(stateIDs) == 0 {
 		return 0, nil
 	}
-	n, err := rawsql.ExecCount(ctx, q, `
+	query, args := qPointStates(p)
+	n, err := rawsql.ExecCount(ctx, q, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: set state id on inserted flow runs: %w", err)
+	}
+	return n, nil
+}
+
+// qPointStates is SetStateIDOnInsertedFlowRuns's statement: each run
+// points at the newest of the given states that belong to it.
+func qPointStates(p dialects.RunStates) (string, []any) {
+	return `
 		UPDATE flow_run SET state_id = s.id
 		FROM (
 			SELECT DISTINCT ON (flow_run_id) id, flow_run_id
@@ -139,12 +150,7 @@ func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Quer
 			WHERE id = ANY(CAST($2 AS uuid[]))
 			ORDER BY flow_run_id, timestamp DESC, id
 		) AS s
-		WHERE flow_run.id = ANY(CAST($1 AS uuid[])) AND s.flow_run_id = flow_run.id`,
-		flowRunIDs, stateIDs)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: set state id on inserted flow runs: %w", err)
-	}
-	return n, nil
+		WHERE flow_run.id = ANY(CAST($1 AS uuid[])) AND s.flow_run_id = flow_run.id`, []any{p.FlowRunIDs, p.StateIDs}
 }
 
 // qRunColumnTypes are the PostgreSQL types of rawsql.RunColumns, in order;
@@ -176,7 +182,7 @@ var qScheduledInsert = rawsql.ScheduledInsert{
 		return qUnnestInsert("flow_run_state", "created, updated, type, name, timestamp",
 			"$1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled', $1", rawsql.StateColumns, qStateColumnTypes, rows, now)
 	},
-	SetStateIDs: Dialect{}.SetStateIDOnInsertedFlowRuns,
+	PointStates: qPointStates,
 }
 
 // qUnnestInsert writes INSERT INTO table (fixedColumns, columns) SELECT

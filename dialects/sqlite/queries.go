@@ -210,7 +210,18 @@ func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Quer
 	if len(flowRunIDs) == 0 || len(stateIDs) == 0 {
 		return 0, nil
 	}
-	n, err := rawsql.ExecCount(ctx, q, `
+	query, args := qPointStates(p)
+	n, err := rawsql.ExecCount(ctx, q, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: set state id on inserted flow runs: %w", err)
+	}
+	return n, nil
+}
+
+// qPointStates is SetStateIDOnInsertedFlowRuns's statement: each run
+// points at the newest of the given states that belong to it.
+func qPointStates(p dialects.RunStates) (string, []any) {
+	return `
 		UPDATE flow_run SET state_id = (
 			SELECT s.id FROM flow_run_state s
 			WHERE s.flow_run_id = flow_run.id AND s.id IN (SELECT value FROM json_each(?2))
@@ -220,11 +231,7 @@ func (Dialect) SetStateIDOnInsertedFlowRuns(ctx context.Context, q dialects.Quer
 		  AND EXISTS (
 			SELECT 1 FROM flow_run_state s
 			WHERE s.flow_run_id = flow_run.id AND s.id IN (SELECT value FROM json_each(?2)))`,
-		qIDList(flowRunIDs), qIDList(stateIDs))
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: set state id on inserted flow runs: %w", err)
-	}
-	return n, nil
+		[]any{qIDList(p.FlowRunIDs), qIDList(p.StateIDs)}
 }
 
 // qScheduledInsert is SQLite's part of InsertScheduledFlowRuns. Times are
@@ -249,7 +256,7 @@ var qScheduledInsert = rawsql.ScheduledInsert{
 		args := qValues(&b, rows, now, "'SCHEDULED', 'Scheduled', ?1")
 		return b.String(), args
 	},
-	SetStateIDs: Dialect{}.SetStateIDOnInsertedFlowRuns,
+	PointStates: qPointStates,
 }
 
 // InsertScheduledFlowRuns implements dialects.Queries with

@@ -49,15 +49,17 @@ type ScheduledInsert struct {
 	// ("Scheduled") created, updated and timestamped at now. It takes at
 	// most 1 + len(rows)*len(StateColumns) parameters.
 	InsertStates func(rows [][]any, now time.Time) (string, []any)
-	// SetStateIDs is the dialect's
-	// dialects.Queries.SetStateIDOnInsertedFlowRuns.
-	SetStateIDs func(ctx context.Context, q dialects.Querier, p dialects.RunStates) (int64, error)
+	// PointStates returns a statement and its arguments that point the
+	// runs at their states (the dialect's SetStateIDOnInsertedFlowRuns
+	// runs the same statement).
+	PointStates func(p dialects.RunStates) (string, []any)
 }
 
 // InsertScheduledFlowRuns implements dialects.Queries.InsertScheduledFlowRuns
-// with a dialect's statements: it validates the runs and gives those without
-// an id a new one (in runs), inserts the runs in chunks, one SCHEDULED state
-// per inserted run, and points the runs at their states.
+// with the statements s writes: it validates the runs and gives those
+// without an id a new one (in runs), inserts the runs in chunks, one
+// SCHEDULED state per inserted run, and points the runs at their states.
+// s only writes statement text; rawsql runs the statements.
 func InsertScheduledFlowRuns(ctx context.Context, q dialects.Querier, runs []dialects.ScheduledFlowRunInsert, s ScheduledInsert) ([]uuid.UUID, error) {
 	if len(runs) == 0 {
 		return nil, nil
@@ -111,10 +113,10 @@ func InsertScheduledFlowRuns(ctx context.Context, q dialects.Querier, runs []dia
 	if err != nil {
 		return nil, fmt.Errorf("%s: insert scheduled flow run states: %w", s.Dialect, err)
 	}
-
 	// 3. Point the runs at their states.
-	if _, err := s.SetStateIDs(ctx, q, dialects.RunStates{FlowRunIDs: runIDs, StateIDs: stateIDs}); err != nil {
-		return nil, err
+	query, args := s.PointStates(dialects.RunStates{FlowRunIDs: runIDs, StateIDs: stateIDs})
+	if _, err := q.ExecContext(ctx, query, args...); err != nil {
+		return nil, fmt.Errorf("%s: set state id on inserted flow runs: %w", s.Dialect, err)
 	}
 	return runIDs, nil
 }
