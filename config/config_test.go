@@ -273,9 +273,9 @@ func TestTargetNeverPrintsPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	outputs := map[string]string{
-		"%v":       fmt.Sprintf("%v", target),
-		"%+v":      fmt.Sprintf("%+v", target),
-		"%#v":      fmt.Sprintf("%#v", target),
+		"%v":  fmt.Sprintf("%v", target),
+		"%+v": fmt.Sprintf("%+v", target),
+		"%#v": fmt.Sprintf("%#v", target),
 		//lint:ignore S1025 the test checks what the %s verb prints
 		"%s":       fmt.Sprintf("%s", target),
 		"value %v": fmt.Sprintf("%v", *target),
