@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseURLPostgres(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		raw      string
 		dsn      string
@@ -92,6 +93,7 @@ func TestParseURLPostgres(t *testing.T) {
 // password runs to the first '@' and may hold '/', '?' and ':'; the pgx DSN
 // carries it percent-encoded.
 func TestParseURLPostgresPasswordCharacters(t *testing.T) {
+	t.Parallel()
 	const password = "pa/ss?w:rd%zz#"
 	raw := "postgresql+asyncpg://prefect:" + password + "@db.internal:6543/prefect?sslmode=require"
 	target, err := ParseURL(raw)
@@ -114,6 +116,7 @@ func TestParseURLPostgresPasswordCharacters(t *testing.T) {
 }
 
 func TestParseURLSQLite(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		raw        string
 		path       string
@@ -191,6 +194,7 @@ func TestParseURLSQLite(t *testing.T) {
 }
 
 func TestParseURLUnsupportedDialect(t *testing.T) {
+	t.Parallel()
 	for _, raw := range []string{
 		"mysql+aiomysql://root:hunter2@localhost:3306/prefect",
 		"mysql://root:hunter2@localhost/prefect",
@@ -221,6 +225,7 @@ func TestParseURLUnsupportedDialect(t *testing.T) {
 }
 
 func TestParseURLInvalid(t *testing.T) {
+	t.Parallel()
 	const secret = "Sup3rS3cret"
 	cases := []string{
 		"",
@@ -261,6 +266,7 @@ func TestParseURLInvalid(t *testing.T) {
 }
 
 func TestTargetNeverPrintsPassword(t *testing.T) {
+	t.Parallel()
 	const secret = "n0t-f0r-l0gs"
 	target, err := ParseURL("postgresql+asyncpg://prefect:" + secret + "@db:5432/prefect?password=" + secret)
 	if err != nil {
@@ -299,6 +305,7 @@ func TestTargetNeverPrintsPassword(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"postgresql://u:pw@h/db":                 "postgresql://u:xxxxx@h/db",
 		"postgresql://u@h/db":                    "postgresql://u@h/db",
@@ -321,12 +328,14 @@ func TestRedact(t *testing.T) {
 }
 
 func TestKindEntDialect(t *testing.T) {
+	t.Parallel()
 	if Postgres.EntDialect() != "postgres" || SQLite.EntDialect() != "sqlite3" || Kind("x").EntDialect() != "" {
 		t.Error("EntDialect names are wrong")
 	}
 }
 
 func TestOptionsDefaults(t *testing.T) {
+	t.Parallel()
 	o := Options{}.WithDefaults()
 	if o.StatementTimeout != 10*time.Second || o.ConnectTimeout != 5*time.Second || o.PoolSize != 5 ||
 		o.MaxOverflow != 10 || o.ApplicationName != "prefectdb" || o.BusyTimeout != 60*time.Second ||
@@ -346,6 +355,7 @@ func TestOptionsDefaults(t *testing.T) {
 }
 
 func TestOptionsFromEnv(t *testing.T) {
+	t.Parallel()
 	env := func(m map[string]string) func(string) string {
 		return func(k string) string { return m[k] }
 	}
@@ -415,6 +425,7 @@ func TestOptionsFromEnv(t *testing.T) {
 // migration timeout, pool timeout and recycle, and the SQLAlchemy connect
 // args (application name, search path, statement caches, TLS).
 func TestOptionsFromEnvConnectArgs(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{
 		"PREFECT_SERVER_DATABASE_MIGRATION_TIMEOUT":                                     "600",
 		"PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT":                               "7.5",

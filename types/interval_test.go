@@ -9,6 +9,7 @@ import (
 )
 
 func TestIntervalPostgresText(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		d    time.Duration
 		want string
@@ -36,6 +37,7 @@ func TestIntervalPostgresText(t *testing.T) {
 }
 
 func TestIntervalSQLiteText(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		d    time.Duration
 		want string
@@ -55,6 +57,7 @@ func TestIntervalSQLiteText(t *testing.T) {
 }
 
 func TestParseInterval(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in   string
 		want time.Duration
@@ -92,6 +95,7 @@ func TestParseInterval(t *testing.T) {
 }
 
 func TestParseIntervalErrors(t *testing.T) {
+	t.Parallel()
 	months := []string{"1 year", "2 mons", "1 mon 2 days", "1 year 2 mons 3 days 04:05:06"}
 	for _, in := range months {
 		_, err := ParseInterval(in)
@@ -111,6 +115,7 @@ func TestParseIntervalErrors(t *testing.T) {
 }
 
 func TestIntervalScan(t *testing.T) {
+	t.Parallel()
 	epoch := time.Unix(0, 0).UTC()
 	cases := []struct {
 		name string
@@ -153,6 +158,7 @@ func TestIntervalScan(t *testing.T) {
 }
 
 func TestIntervalTextRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, d := range []time.Duration{0, time.Microsecond, -time.Microsecond, 3500 * time.Millisecond,
 		-3*time.Second - time.Microsecond, 49*time.Hour + 59*time.Minute + 59*time.Second + 999999*time.Microsecond,
 		-100 * 24 * time.Hour} {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestWithoutNonFinite(t *testing.T) {
+	t.Parallel()
 	nan, inf := math.NaN(), math.Inf(1)
 	cases := []struct {
 		name    string

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseTimestamp(t *testing.T) {
+	t.Parallel()
 	want := time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)
 	ok := []string{
 		"2024-01-02T03:04:05.123456Z",
@@ -46,6 +47,7 @@ func TestParseTimestamp(t *testing.T) {
 }
 
 func TestFormatSQLiteTimestamp(t *testing.T) {
+	t.Parallel()
 	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
 	cases := []struct {
 		in   time.Time

@@ -48,6 +48,7 @@ func referenceSchema(t *testing.T) *catalog.Schema {
 // TestReferenceRoundTrip renders Prefect's SQLite schema into an empty
 // database and reads it back: the live catalog must equal the reference.
 func TestReferenceRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ref := referenceSchema(t)
 	if err := catalog.Validate(ref); err != nil {
@@ -136,6 +137,7 @@ func TestReferenceRoundTrip(t *testing.T) {
 // TestCompareDetectsChanges shows that Compare catches a changed default, a
 // missing index and a wrong ON DELETE in a live database.
 func TestCompareDetectsChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ref := referenceSchema(t)
 	live := ref.Clone()
@@ -174,6 +176,7 @@ func TestCompareDetectsChanges(t *testing.T) {
 // that alembic and people use: bare, quoted, bracketed and backticked names,
 // column constraints, expression keys, partial indexes and comments.
 func TestReadCatalogHandwritten(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := openTestDB(t)
 	execAll(t, db, []string{
@@ -249,6 +252,7 @@ func TestReadCatalogHandwritten(t *testing.T) {
 }
 
 func TestRenderSchemaQuotesIdentifiers(t *testing.T) {
+	t.Parallel()
 	s := &catalog.Schema{Tables: []*catalog.Table{{
 		Name: `we"ird`,
 		Columns: []*catalog.Column{
@@ -286,6 +290,7 @@ func TestRenderSchemaQuotesIdentifiers(t *testing.T) {
 }
 
 func TestIsLiteralDefault(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]bool{
 		"'0'": true, "''": true, "'it''s'": true, "'a' || 'b'": false, "'a''": false,
 		"0": true, "-1": true, "+2.5": true, "1e10": true, ".5": true, "1.2.3": false, "1e": false,
@@ -298,6 +303,7 @@ func TestIsLiteralDefault(t *testing.T) {
 }
 
 func TestDropOrder(t *testing.T) {
+	t.Parallel()
 	ref := referenceSchema(t)
 	order := dropOrder(ref)
 	pos := map[string]int{}
@@ -325,6 +331,7 @@ func TestDropOrder(t *testing.T) {
 // space, lower-case actions, and the UUID default wrapped in an extra pair of
 // parentheses with its own line breaks) and compares it with the reference.
 func TestReadCatalogPrefectStyle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	uuidDefault := "(\n    (\n        lower(hex(randomblob(4))) \n        || '-' \n        || lower(hex(randomblob(2))) \n" +
 		"        || '-4' \n        || substr(lower(hex(randomblob(2))),2) \n        || '-' \n" +

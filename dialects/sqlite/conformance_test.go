@@ -9,5 +9,6 @@ import (
 
 // TestConformance runs the dialects' conformance suite on this dialect.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	dialecttest.Run(t, dialecttest.Factory{Name: "sqlite", Empty: testutil.EmptySQLite, Migrated: testutil.MigratedSQLite})
 }

@@ -10,6 +10,7 @@ import (
 // TEXT, as Prefect stores it, so SQLite's JSON functions read it (a BLOB
 // would be taken for binary JSONB and fail).
 func TestJSONIsStoredAsText(t *testing.T) {
+	t.Parallel()
 	ctx := testutil.Context(t)
 	db := testutil.Open(t, testutil.MigratedSQLite(t))
 	f, err := db.Client.Flow.Create().SetName("json").SetTags([]string{"a", "b"}).Save(ctx)

@@ -83,6 +83,7 @@ func pragma(t *testing.T, c *sql.Conn, name string) string {
 }
 
 func TestFilePragmasOnEveryConnection(t *testing.T) {
+	t.Parallel()
 	db := openFile(t)
 	want := map[string]string{
 		"busy_timeout":       "60000",
@@ -105,6 +106,7 @@ func TestFilePragmasOnEveryConnection(t *testing.T) {
 // cache of WriterCacheSize pages, and the pool beside it keeps Prefect's
 // CacheSize.
 func TestWriterCacheSize(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	target, err := config.ParseURL("sqlite:///" + filepath.Join(t.TempDir(), "prefect.db"))
 	if err != nil {
@@ -152,6 +154,7 @@ func TestWriterCacheSize(t *testing.T) {
 }
 
 func TestBusyTimeoutFromOptions(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.sqlite")
 	db := openURL(t, path, config.Options{BusyTimeout: 5 * time.Second})
 	for _, c := range holdConns(t, db, 2) {
@@ -162,6 +165,7 @@ func TestBusyTimeoutFromOptions(t *testing.T) {
 }
 
 func TestForeignKeysEnforced(t *testing.T) {
+	t.Parallel()
 	db := openFile(t)
 	ctx := t.Context()
 	for _, q := range []string{
@@ -180,6 +184,7 @@ func TestForeignKeysEnforced(t *testing.T) {
 }
 
 func TestInMemorySharedAcrossConnections(t *testing.T) {
+	t.Parallel()
 	for _, raw := range []string{
 		"sqlite+aiosqlite:///:memory:",
 		"sqlite://",
@@ -227,6 +232,7 @@ func TestInMemorySharedAcrossConnections(t *testing.T) {
 }
 
 func TestAnonymousInMemoryDatabasesAreDistinct(t *testing.T) {
+	t.Parallel()
 	a := openURL(t, "sqlite://", config.Options{})
 	b := openURL(t, "sqlite://", config.Options{})
 	if _, err := a.ExecContext(t.Context(), "CREATE TABLE only_in_a (v)"); err != nil {
@@ -238,6 +244,7 @@ func TestAnonymousInMemoryDatabasesAreDistinct(t *testing.T) {
 }
 
 func TestNamedInMemoryDatabaseIsShared(t *testing.T) {
+	t.Parallel()
 	name := "file:prefectdb-test-" + uuid.NewString() + "?mode=memory"
 	a := openURL(t, name, config.Options{})
 	b := openURL(t, name, config.Options{})
@@ -262,6 +269,7 @@ func TestRelativePath(t *testing.T) {
 }
 
 func TestTimestampStorage(t *testing.T) {
+	t.Parallel()
 	db := openFile(t)
 	ctx := t.Context()
 	if _, err := db.ExecContext(ctx, "CREATE TABLE ev (id INTEGER PRIMARY KEY, ts DATETIME)"); err != nil {
@@ -340,6 +348,7 @@ func TestTimestampStorage(t *testing.T) {
 }
 
 func TestTimestampOrderAcrossZones(t *testing.T) {
+	t.Parallel()
 	db := openFile(t)
 	ctx := t.Context()
 	if _, err := db.ExecContext(ctx, "CREATE TABLE ev (name TEXT, ts DATETIME)"); err != nil {
@@ -391,6 +400,7 @@ func TestTimestampOrderAcrossZones(t *testing.T) {
 }
 
 func TestUUIDStorage(t *testing.T) {
+	t.Parallel()
 	db := openFile(t)
 	ctx := t.Context()
 	if _, err := db.ExecContext(ctx, "CREATE TABLE r (id CHAR(36) PRIMARY KEY, other CHAR(36))"); err != nil {
@@ -419,6 +429,7 @@ func TestUUIDStorage(t *testing.T) {
 }
 
 func TestIntervalStorage(t *testing.T) {
+	t.Parallel()
 	db := openFile(t)
 	ctx := t.Context()
 	if _, err := db.ExecContext(ctx,
@@ -495,6 +506,7 @@ func TestIntervalStorage(t *testing.T) {
 }
 
 func TestConvertValue(t *testing.T) {
+	t.Parallel()
 	// Values that are not Prefect types fall through to database/sql.
 	for _, v := range []any{1, int64(2), "s", 1.5, true, nil} {
 		if _, ok, err := ConvertValue(v); ok || err != nil {
@@ -524,6 +536,7 @@ func TestConvertValue(t *testing.T) {
 }
 
 func TestPreparedStatementsConvert(t *testing.T) {
+	t.Parallel()
 	db := openFile(t)
 	ctx := t.Context()
 	if _, err := db.ExecContext(ctx, "CREATE TABLE p (ts DATETIME, id CHAR(36))"); err != nil {
@@ -548,6 +561,7 @@ func TestPreparedStatementsConvert(t *testing.T) {
 }
 
 func TestEchoLogsStatements(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	db := openURL(t, "sqlite://", config.Options{Echo: true, Logger: logger})
@@ -591,6 +605,7 @@ func TestEchoLogsStatements(t *testing.T) {
 }
 
 func TestPoolLimits(t *testing.T) {
+	t.Parallel()
 	db := openURL(t, "sqlite://", config.Options{PoolSize: 2, MaxOverflow: 3})
 	if got := db.Stats().MaxOpenConnections; got != 5 {
 		t.Errorf("MaxOpenConnections = %d, want 5", got)
@@ -602,6 +617,7 @@ func TestPoolLimits(t *testing.T) {
 }
 
 func TestLibraryVersion(t *testing.T) {
+	t.Parallel()
 	db := openURL(t, "sqlite://", config.Options{})
 	var v string
 	if err := db.QueryRowContext(t.Context(), "select sqlite_version()").Scan(&v); err != nil {
@@ -614,6 +630,7 @@ func TestLibraryVersion(t *testing.T) {
 }
 
 func TestCheckVersion(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{"3.35.0", "3.35.5", "3.50.4", "4.0.0", "3.36"} {
 		if err := CheckVersion(v); err != nil {
 			t.Errorf("CheckVersion(%q) = %v", v, err)
@@ -636,6 +653,7 @@ func TestCheckVersion(t *testing.T) {
 }
 
 func TestOpenRejectsOtherDialects(t *testing.T) {
+	t.Parallel()
 	target, err := config.ParseURL("postgresql+asyncpg://u:secret@localhost/db")
 	if err != nil {
 		t.Fatal(err)
@@ -650,6 +668,7 @@ func TestOpenRejectsOtherDialects(t *testing.T) {
 }
 
 func TestOpenMissingDirectory(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "missing", "dir", "x.db")
 	target, err := config.ParseURL(path)
 	if err != nil {

@@ -52,6 +52,7 @@ func openErr(t *testing.T, raw string) error {
 // reads, and refuses writes with SQLite's read-only error. Before, switching
 // it to WAL on every connection failed the open.
 func TestReadOnlyDatabaseOpens(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ro.db")
 	setup, err := sql.Open("sqlite", path)
@@ -83,6 +84,7 @@ func TestReadOnlyDatabaseOpens(t *testing.T) {
 // TestOpenErrorsSayWhatToDo: opening fails with one line that names the
 // database, says what the result code means, and keeps SQLite's text.
 func TestOpenErrorsSayWhatToDo(t *testing.T) {
+	t.Parallel()
 	t.Run("directory not writable", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "locked")
 		if err := os.Mkdir(dir, 0o755); err != nil {

@@ -110,6 +110,7 @@ func queryStrings(t *testing.T, q interface {
 }
 
 func TestClassifyStmt(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		query string
 		want  stmtCacheability
@@ -151,6 +152,7 @@ func TestClassifyStmt(t *testing.T) {
 // TestStmtCacheHit: statements run again come from the cache and give the
 // same results as the first run.
 func TestStmtCacheHit(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	for _, tc := range []struct {
 		name  string
@@ -215,6 +217,7 @@ func TestStmtCacheHit(t *testing.T) {
 // TestStmtCacheArgs: converted arguments (CheckNamedValue) still apply, and
 // a wrong argument count is an error that leaves the cache usable.
 func TestStmtCacheArgs(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	sc, _ := pinnedConn(t)
 	if _, err := sc.ExecContext(ctx, `CREATE TABLE j (b TEXT)`); err != nil {
@@ -244,6 +247,7 @@ func TestStmtCacheArgs(t *testing.T) {
 // still open (a nested query in a transaction) runs uncached, and both
 // result sets are right.
 func TestStmtCacheInterleaved(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	for _, tc := range []struct {
 		name  string
@@ -311,6 +315,7 @@ func TestStmtCacheInterleaved(t *testing.T) {
 // the modernc connection (the cached statement survives and SQLite
 // re-prepares it).
 func TestStmtCacheSchemaChange(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	for _, tc := range []struct {
 		name    string
@@ -379,6 +384,7 @@ func TestStmtCacheSchemaChange(t *testing.T) {
 // TestStmtCacheMultiStatement: a script runs every statement and is never
 // cached.
 func TestStmtCacheMultiStatement(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	sc, cn := pinnedConn(t)
 	queryStrings(t, sc, `SELECT v FROM t`)
@@ -399,6 +405,7 @@ func TestStmtCacheMultiStatement(t *testing.T) {
 // TestStmtCacheError: a statement that fails is dropped and closed, and
 // the same SQL works afterwards.
 func TestStmtCacheError(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	sc, cn := pinnedConn(t)
 	log := logCloses(cn)
@@ -423,6 +430,7 @@ func TestStmtCacheError(t *testing.T) {
 // TestStmtCacheEviction: the least recently used statement is closed when
 // the cache is full, and a busy one once its rows close.
 func TestStmtCacheEviction(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	q := func(k string) string { return `SELECT v FROM t WHERE v <> '` + k + `'` }
 	for _, tc := range []struct {
@@ -490,6 +498,7 @@ func TestStmtCacheEviction(t *testing.T) {
 // TestStmtCacheConnClose: closing the connection closes every cached
 // statement, and the connection is unusable afterwards.
 func TestStmtCacheConnClose(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	db := openFile(t)
 	dc, err := db.Driver().Open("")

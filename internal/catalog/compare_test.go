@@ -47,6 +47,7 @@ func sampleSchema() *Schema {
 }
 
 func TestCompare(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		mutate func(s *Schema)
@@ -133,6 +134,7 @@ func TestCompare(t *testing.T) {
 }
 
 func TestCompareNil(t *testing.T) {
+	t.Parallel()
 	if d := Compare(nil, nil); len(d) != 0 {
 		t.Errorf("Compare(nil, nil) = %v", d)
 	}
@@ -144,6 +146,7 @@ func TestCompareNil(t *testing.T) {
 }
 
 func TestNormalizeSQL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"", ""},
 		{"  a   b  ", "a b"},
@@ -166,6 +169,7 @@ func TestNormalizeSQL(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	if err := Validate(sampleSchema()); err != nil {
 		t.Fatalf("Validate(sample) = %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 )
 
 func TestReferenceLoads(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		dialect  string
 		tables   int
@@ -70,6 +71,7 @@ func TestReferenceLoads(t *testing.T) {
 // TestReferenceDialectDifferences pins the facts in which the two dialects
 // differ (section 8 of the schema reference).
 func TestReferenceDialectDifferences(t *testing.T) {
+	t.Parallel()
 	pg, err := Reference("postgres")
 	if err != nil {
 		t.Fatal(err)

@@ -34,10 +34,20 @@ type DB struct {
 	Client *ent.Client
 }
 
-// Context returns a context for the test that ends with it (and at most
-// after two minutes).
+// Context returns a context for the test that ends with it. Its budget is
+// the test binary's (go test -timeout, 10 minutes by default), not a fixed
+// one, so that a slow run (-race on a busy machine) is not cut short: it
+// ends a tenth of the remaining time before the binary's deadline, so that
+// a hung test fails with its own message instead of the timeout's panic.
+// Unlike t.Context, it is still live in the test's Cleanup functions.
 func Context(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if deadline, ok := d.Deadline(); ok {
+			cancel()
+			ctx, cancel = context.WithDeadline(context.Background(), deadline.Add(-time.Until(deadline)/10))
+		}
+	}
 	t.Cleanup(cancel)
 	return ctx
 }
