@@ -204,7 +204,8 @@ func Redact(raw string) string {
 // redactBeforeEveryAt hides, before each '@' that comes before any '?',
 // what follows the first ':' since the last "//" (or the start of the
 // string): the user info of a URL, however malformed the rest, even when
-// the password holds a '/'.
+// the password holds a '/'. It reads s once (linear time, whatever the
+// input: a string of many '@' must not take quadratic time).
 func redactBeforeEveryAt(s string) string {
 	end := len(s)
 	if q := strings.IndexByte(s, '?'); q >= 0 {
@@ -215,19 +216,25 @@ func redactBeforeEveryAt(s string) string {
 	}
 	var b strings.Builder
 	written := 0 // s[:written] is in b
+	start := 0   // where the current user info may begin: after the last "//", and after written
+	colon := -1  // the first ':' at or after start, before i; -1 if none yet
 	for i := 0; i < end; i++ {
-		if s[i] != '@' {
-			continue
-		}
-		from := 0
-		if j := strings.LastIndex(s[:i], "//"); j >= 0 {
-			from = j + 2
-		}
-		from = max(from, written)
-		if c := strings.IndexByte(s[from:i], ':'); c >= 0 && s[from+c+1:i] != RedactedPassword {
-			b.WriteString(s[written : from+c+1])
-			b.WriteString(RedactedPassword)
-			written = i
+		switch s[i] {
+		case '/':
+			if i > 0 && s[i-1] == '/' {
+				start, colon = max(i+1, written), -1
+			}
+		case ':':
+			if colon < 0 && i >= start {
+				colon = i
+			}
+		case '@':
+			if colon >= 0 && s[colon+1:i] != RedactedPassword {
+				b.WriteString(s[written : colon+1])
+				b.WriteString(RedactedPassword)
+				written = i
+				start, colon = i, -1
+			}
 		}
 	}
 	b.WriteString(s[written:])
