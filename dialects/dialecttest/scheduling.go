@@ -161,6 +161,29 @@ func testScheduledFlowRunsFromWorkPool(t *testing.T, db *testutil.DB) {
 		add(schedPoolCase{name: "pool A concurrency " + strconv.Itoa(c[0]) + ", pool A", setup: poolConcurrency("A", c[0]),
 			opts: fixed(dialects.WorkPoolRunsQuery{WorkPoolIDs: p("A")}), want: c[1]})
 	}
+	// One pool (a worker's poll), where the worker limit, the pool's slots
+	// and the limit all cut the same ordered list.
+	for _, c := range []struct {
+		name                       string
+		concurrency, worker, limit int
+		want                       int
+	}{
+		{"pool A, worker limit 7", 0, 7, 100, 7},
+		{"pool A concurrency 16, worker limit 7", 16, 7, 100, 7},
+		{"pool A concurrency 10, worker limit 7", 10, 7, 100, 4},
+		{"pool A concurrency 16, worker limit 12, limit 9", 16, 12, 9, 9},
+		{"pool A, worker limit 0", 0, 0, 100, 0},
+	} {
+		var setup func(*testing.T, *ent.Client)
+		if c.concurrency > 0 {
+			setup = poolConcurrency("A", c.concurrency)
+		}
+		add(schedPoolCase{name: c.name, setup: setup, want: c.want, check: allFromPool("A"),
+			opts: fixed(dialects.WorkPoolRunsQuery{WorkPoolIDs: p("A"), WorkerLimit: schedPtr(c.worker), Limit: schedPtr(c.limit),
+				RespectQueuePriorities: true})})
+	}
+	add(schedPoolCase{name: "pool A paused, pool A", setup: pausePool("A"),
+		opts: fixed(dialects.WorkPoolRunsQuery{WorkPoolIDs: p("A")}), want: 0})
 	for _, l := range []int{100, 7, 0} {
 		add(schedPoolCase{name: "worker limit " + strconv.Itoa(l), opts: fixed(dialects.WorkPoolRunsQuery{WorkerLimit: schedPtr(l)}), want: min(15, l) * 3,
 			check: func(t *testing.T, runs []dialects.ScheduledRun) {
@@ -901,9 +924,13 @@ func schedSigned(n int) string { return fmt.Sprintf("%+d", n) }
 func testScheduledFlowRunsQueueIndex(t *testing.T, db *testutil.DB) {
 	s := newSched(t, db)
 	ctx := s.ctx
-	schedBuildPoolFixture(t, ctx, db.Client)
+	fx := schedBuildPoolFixture(t, ctx, db.Client)
 	now := time.Now().UTC()
+	poolA := []uuid.UUID{fx.pools["A"]}
 	queries := []dialects.WorkPoolRunsQuery{
+		{WorkPoolIDs: poolA, RespectQueuePriorities: true},
+		{WorkPoolIDs: poolA, WorkerLimit: schedPtr(4), Limit: schedPtr(9)},
+		{WorkPoolIDs: poolA, QueueLimit: schedPtr(2), RespectQueuePriorities: true},
 		{},
 		{Limit: schedPtr(7)},
 		{QueueLimit: schedPtr(2)},

@@ -110,6 +110,44 @@ func candidateRuns(o dialects.WorkPoolRunsQuery, p *rawsql.PoolRuns) string {
 		p.PoolFilter + p.QueueFilter + p.TimeFilter + retryFilter(o)
 }
 
+// poolCut is the end of the work-pool poll: the candidates that survive
+// their queue's limit and slots, cut per pool at min(worker limit, pool
+// slots) in queue priority, time and id order, and at the overall limit.
+// For one pool (a worker's poll) that cut is a LIMIT; for several pools it
+// is a second window, numbered per pool.
+func poolCut(o dialects.WorkPoolRunsQuery, p *rawsql.PoolRuns, queuePriority, priority string) string {
+	if len(o.WorkPoolIDs) == 1 {
+		// One partition: pool_rank <= worker limit and <= pool slots is
+		// the first min(worker limit, pool slots) rows in the window's
+		// order, which is the result's order; the worker limit is already
+		// at most the limit (rawsql.BindPoolRuns).
+		return `)
+SELECT wq.work_pool_id, c.work_queue_id, c.id, wq.priority, c.next_scheduled_start_time
+FROM candidates c
+JOIN work_queue wq ON wq.id = c.work_queue_id
+LEFT JOIN queue_slots qs ON qs.id = c.work_queue_id
+WHERE c.queue_rank <= ` + p.QueueLimit + ` AND (qs.available_slots IS NULL OR c.queue_rank <= qs.available_slots)
+ORDER BY ` + queuePriority + `c.next_scheduled_start_time ASC NULLS LAST, c.id ASC
+LIMIT MIN(` + p.WorkerLimit + `, COALESCE((SELECT available_slots FROM pool_slots), ` + p.WorkerLimit + `))`
+	}
+	return `), queue_runs AS (
+	SELECT wq.work_pool_id, c.work_queue_id, wq.priority, c.id, c.next_scheduled_start_time,
+		ps.available_slots AS pool_slots,
+		ROW_NUMBER() OVER (PARTITION BY wq.work_pool_id
+			ORDER BY ` + queuePriority + `c.next_scheduled_start_time ASC NULLS LAST, c.id ASC) AS pool_rank
+	FROM candidates c
+	JOIN work_queue wq ON wq.id = c.work_queue_id
+	LEFT JOIN queue_slots qs ON qs.id = c.work_queue_id
+	LEFT JOIN pool_slots ps ON ps.id = wq.work_pool_id
+	WHERE c.queue_rank <= ` + p.QueueLimit + ` AND (qs.available_slots IS NULL OR c.queue_rank <= qs.available_slots)
+)
+SELECT work_pool_id, work_queue_id, id, priority, next_scheduled_start_time
+FROM queue_runs
+WHERE pool_rank <= ` + p.WorkerLimit + ` AND (pool_slots IS NULL OR pool_rank <= pool_slots)
+ORDER BY ` + priority + `next_scheduled_start_time ASC NULLS LAST, id ASC
+LIMIT ` + p.Limit
+}
+
 func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
 	p, err := rawsql.BindPoolRuns(placeholderSigil, o)
 	if err != nil {
@@ -138,22 +176,7 @@ func poolRunsQuery(o dialects.WorkPoolRunsQuery) (string, []any, error) {
 		ROW_NUMBER() OVER (PARTITION BY wq.id
 			ORDER BY fr.next_scheduled_start_time ASC NULLS LAST, fr.id ASC) AS queue_rank
 	` + candidateRuns(o, p) + `
-), queue_runs AS (
-	SELECT wq.work_pool_id, c.work_queue_id, wq.priority, c.id, c.next_scheduled_start_time,
-		ps.available_slots AS pool_slots,
-		ROW_NUMBER() OVER (PARTITION BY wq.work_pool_id
-			ORDER BY ` + queuePriority + `c.next_scheduled_start_time ASC NULLS LAST, c.id ASC) AS pool_rank
-	FROM candidates c
-	JOIN work_queue wq ON wq.id = c.work_queue_id
-	LEFT JOIN queue_slots qs ON qs.id = c.work_queue_id
-	LEFT JOIN pool_slots ps ON ps.id = wq.work_pool_id
-	WHERE c.queue_rank <= ` + p.QueueLimit + ` AND (qs.available_slots IS NULL OR c.queue_rank <= qs.available_slots)
-)
-SELECT work_pool_id, work_queue_id, id, priority, next_scheduled_start_time
-FROM queue_runs
-WHERE pool_rank <= ` + p.WorkerLimit + ` AND (pool_slots IS NULL OR pool_rank <= pool_slots)
-ORDER BY ` + priority + `next_scheduled_start_time ASC NULLS LAST, id ASC
-LIMIT ` + p.Limit
+` + poolCut(o, p, queuePriority, priority)
 	return query, p.Vals, nil
 }
 
