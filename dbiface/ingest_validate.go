@@ -73,8 +73,14 @@ type check struct {
 // error is sent on the error channel (buffered, read after the returned
 // channel is drained and closed). The relay ends when batches is closed or
 // ctx ends.
+//
+// The returned channel has the input's capacity (at least one batch): the
+// copiers take as many batches into one statement as are ready without
+// waiting (dialects.LogCopier), so an unbuffered relay, ready only while it
+// waits to hand over the next batch, cut every COPY after about one batch
+// and made it a transaction per batch.
 func validatedBatches(ctx context.Context, batches <-chan []dialects.LogRow) (<-chan []dialects.LogRow, <-chan error) {
-	out := make(chan []dialects.LogRow)
+	out := make(chan []dialects.LogRow, max(1, cap(batches)))
 	errc := make(chan error, 1)
 	go func() {
 		defer close(out)
