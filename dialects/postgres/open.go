@@ -89,9 +89,11 @@ func Open(ctx context.Context, t *config.Target, o config.Options) (*sql.DB, err
 		}
 	}
 	cfg.AfterConnect = registerTypes
-	// Check every connection before handing it out (Prefect's
+	// No connection the server has closed is handed out (Prefect's
 	// pool_pre_ping): after a server restart no operation gets a dead one.
-	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
+	// A round-trip ping is made only when a peek at the socket cannot
+	// vouch for the connection (shouldPing).
+	cfg.ShouldPing = shouldPing
 
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
