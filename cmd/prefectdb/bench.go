@@ -19,7 +19,7 @@ import (
 // benchValueFlags are bench's flags that take a value; splitArgs must know
 // them to keep a value from being read as a command word.
 var benchValueFlags = []string{"json", "runs", "concurrency", "logs", "events", "poll-time", "scale-small",
-	"scale-large", "scale-scheduled", "only", "dir", "cpuprofile"}
+	"scale-large", "scale-scheduled", "only", "dir", "cpuprofile", "rounds"}
 
 func init() {
 	for _, f := range benchValueFlags {
@@ -51,6 +51,7 @@ func benchCmd(ctx context.Context, flagArgs []string, stdout, stderr io.Writer) 
 	scaleLarge := fs.Int("scale-large", 0, "large flow_run table")
 	scaleSched := fs.Int("scale-scheduled", 0, "scheduled runs in the scale tables")
 	only := fs.String("only", "", "comma-separated workloads")
+	rounds := fs.Int("rounds", 0, "rounds of workloads 1–5")
 	dir := fs.String("dir", "", "directory for the SQLite databases")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	child := fs.Bool("child", false, "internal: run one log ingestion described on stdin")
@@ -79,6 +80,7 @@ func benchCmd(ctx context.Context, flagArgs []string, stdout, stderr io.Writer) 
 	setInt(&cfg.ScaleSmall, *scaleSmall, 0)
 	setInt(&cfg.ScaleLarge, *scaleLarge, 0)
 	setInt(&cfg.ScaleScheduled, *scaleSched, 0)
+	setInt(&cfg.Rounds, *rounds, 0)
 	if *pollTime != 0 {
 		cfg.PollTime = *pollTime
 	}

@@ -25,9 +25,9 @@ func TestMain(m *testing.M) {
 }
 
 // tinyBench are bench flags small enough for a smoke test: every workload
-// runs, on a few rows.
+// runs, on a few rows, in two rounds.
 var tinyBench = []string{"--runs", "30", "--concurrency", "2", "--logs", "600", "--events", "40",
-	"--poll-time", "200ms", "--scale-small", "200", "--scale-large", "600", "--scale-scheduled", "20"}
+	"--poll-time", "200ms", "--scale-small", "200", "--scale-large", "600", "--scale-scheduled", "20", "--rounds", "2"}
 
 // TestBenchSmoke runs the bench command with tiny sizes on SQLite and on
 // PostgreSQL and checks the shape of its table and of its JSON file, not
@@ -71,7 +71,7 @@ func TestBenchSmoke(t *testing.T) {
 				t.Errorf("no table header in:\n%s", out)
 			}
 			for _, w := range workloads {
-				row := regexp.MustCompile(`(?m)^` + db + `\s+` + w + `\s+\S+/s\s+[\d,.]+\s+[\d,.]+\s+\d+\.\d\d`)
+				row := regexp.MustCompile(`(?m)^` + db + `\s+` + w + `\s+\S+/s\s+[\d,.]+\s+[\d,.]+\s+\d+\.\d\d.*ratio \d+\.\d\d–\d+\.\d\d over 2 rounds$`)
 				if !row.MatchString(out) {
 					t.Errorf("no %s row in:\n%s", w, out)
 				}
@@ -87,11 +87,18 @@ func TestBenchSmoke(t *testing.T) {
 				Results  []struct {
 					Database, Workload, Unit string
 					Ratio                    float64
+					RatioMin                 float64 `json:"ratio_min"`
+					RatioMax                 float64 `json:"ratio_max"`
 					Prefectdb, Baseline      struct {
 						Rate    float64 `json:"rate"`
 						Count   int64   `json:"count"`
 						Seconds float64 `json:"seconds"`
 					}
+					Rounds []struct {
+						Prefectdb, Baseline struct {
+							Rate float64 `json:"rate"`
+						}
+					} `json:"rounds"`
 				} `json:"results"`
 				Scale struct {
 					Points []struct {
@@ -126,6 +133,16 @@ func TestBenchSmoke(t *testing.T) {
 					r.Prefectdb.Rate <= 0 || r.Baseline.Rate <= 0 || r.Prefectdb.Count <= 0 || r.Baseline.Seconds <= 0 ||
 					r.Ratio <= 0 {
 					t.Errorf("JSON result %d: %+v", k, r)
+				}
+				// Two rounds: the reported ratio is the lower one's, and
+				// both are kept.
+				if len(r.Rounds) != 2 {
+					t.Fatalf("JSON result %d: %d rounds, want 2", k, len(r.Rounds))
+				}
+				ratios := []float64{r.Rounds[0].Prefectdb.Rate / r.Rounds[0].Baseline.Rate, r.Rounds[1].Prefectdb.Rate / r.Rounds[1].Baseline.Rate}
+				lo, hi := min(ratios[0], ratios[1]), max(ratios[0], ratios[1])
+				if r.Ratio != lo || r.RatioMin != lo || r.RatioMax != hi || r.Prefectdb.Rate/r.Baseline.Rate != lo {
+					t.Errorf("JSON result %d: ratio %v (range %v–%v), rounds' ratios %v", k, r.Ratio, r.RatioMin, r.RatioMax, ratios)
 				}
 			}
 			if len(rep.Scale.Points) != 2 || rep.Scale.Points[1].Rows != 600 || rep.Scale.Points[0].Prefectdb.P99 <= 0 || rep.Scale.Growth <= 0 {

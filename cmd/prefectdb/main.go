@@ -70,7 +70,7 @@ a prefectdb version, or head.
                                  --url a PostgreSQL server, where it creates and drops its own
                                  databases; flags: --runs N --concurrency C --logs L --events E
                                  --poll-time D --scale-small/--scale-large/--scale-scheduled N
-                                 --only W,W --perf-indexes --dir DIR --cpuprofile FILE
+                                 --only W,W --rounds R --perf-indexes --dir DIR --cpuprofile FILE
 
 flags (every command):
   --url URL                      database URL (default: $PREFECT_SERVER_DATABASE_CONNECTION_URL,

@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,6 +70,13 @@ type Config struct {
 	ScaleSmall     int `json:"scale_small"`
 	ScaleLarge     int `json:"scale_large"`
 	ScaleScheduled int `json:"scale_scheduled"`
+	// Rounds is how many times workloads 1–5 are measured on both sides,
+	// the side that goes first alternating from round to round. Each round
+	// schedules N new runs, polls, moves its own runs through their
+	// transitions, and ingests L logs and E events more; a workload's
+	// ratio is the median of its rounds' ratios (see Result). One round is
+	// one measurement of each side, which on a shared machine is ±10%.
+	Rounds int `json:"rounds"`
 	// PerformanceIndexes turns on prefectdb's opt-in performance indexes
 	// (migrate.PerformanceIndexes) on every benchmark database, prefectdb's
 	// and the baseline's alike, so that both sides still do the same work.
@@ -94,22 +102,31 @@ type Config struct {
 }
 
 // DefaultConfig is the issue's configuration: N = 10,000, C = 8,
-// L = 200,000, E = 20,000, polls for 5 s, scale 10k and 1M runs.
+// L = 200,000, E = 20,000, polls for 5 s, scale 10k and 1M runs, 3 rounds.
 func DefaultConfig() Config {
 	return Config{Runs: 10_000, Concurrency: 8, Logs: 200_000, Events: 20_000, PollTime: 5 * time.Second,
-		ScaleSmall: 10_000, ScaleLarge: 1_000_000, ScaleScheduled: 1_000}
+		ScaleSmall: 10_000, ScaleLarge: 1_000_000, ScaleScheduled: 1_000, Rounds: 3}
 }
 
-// QuickConfig is a small version that runs in well under a minute.
+// QuickConfig is a small version that runs in well under a minute, in one
+// round.
 func QuickConfig() Config {
 	return Config{Runs: 1_000, Concurrency: 8, Logs: 20_000, Events: 2_000, PollTime: time.Second,
-		ScaleSmall: 10_000, ScaleLarge: 100_000, ScaleScheduled: 1_000}
+		ScaleSmall: 10_000, ScaleLarge: 100_000, ScaleScheduled: 1_000, Rounds: 1}
 }
 
 func (c Config) summary() string {
-	return fmt.Sprintf("N=%s C=%d L=%s E=%s, polls %s, scale %s/%s runs", formatCount(float64(c.Runs)), c.Concurrency,
-		formatCount(float64(c.Logs)), formatCount(float64(c.Events)), c.PollTime, formatCount(float64(c.ScaleSmall)),
-		formatCount(float64(c.ScaleLarge)))
+	return fmt.Sprintf("N=%s C=%d L=%s E=%s, polls %s, %s, scale %s/%s runs", formatCount(float64(c.Runs)), c.Concurrency,
+		formatCount(float64(c.Logs)), formatCount(float64(c.Events)), c.PollTime, plural(c.Rounds, "round"),
+		formatCount(float64(c.ScaleSmall)), formatCount(float64(c.ScaleLarge)))
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Validate reports a configuration that cannot run.
@@ -121,6 +138,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("concurrency must be at least 1, got %d", c.Concurrency)
 	case c.Logs < 0 || c.Events < 0:
 		return fmt.Errorf("logs and events must not be negative")
+	case c.Rounds < 1:
+		return fmt.Errorf("rounds must be at least 1, got %d", c.Rounds)
 	case c.PollTime <= 0:
 		return fmt.Errorf("poll time must be positive, got %s", c.PollTime)
 	case c.ScaleScheduled < 1 || c.ScaleSmall < c.ScaleScheduled || c.ScaleLarge < c.ScaleSmall:
@@ -297,15 +316,23 @@ func settle(ctx context.Context, url string) {
 	_ = db.Dialect.Settle(ctx, db.DB)
 }
 
+// rounds collects each workload's measurements, round by round, in the
+// order the workloads first ran.
+type rounds struct {
+	order []string
+	figs  map[string][]Round
+}
+
 // both measures a workload on both sides, alternating which goes first
-// (first tells), with a checkpoint before each, and adds the result.
-func both(ctx context.Context, rep *Report, workload string, libFirst bool, lib, base *side,
+// (first tells), with a checkpoint before each, and adds the pair to the
+// workload's rounds.
+func (r *rounds) both(ctx context.Context, workload string, libFirst bool, lib, base *side,
 	measure func(s *side) (Figures, error)) error {
 	order := []*side{lib, base}
 	if !libFirst {
 		order = []*side{base, lib}
 	}
-	var figs [2]Figures
+	var round Round
 	for _, s := range order {
 		settle(ctx, s.url)
 		f, err := measure(s)
@@ -313,13 +340,26 @@ func both(ctx context.Context, rep *Report, workload string, libFirst bool, lib,
 			return fmt.Errorf("bench: %s: %s: %w", workload, s.target.Side(), err)
 		}
 		if s == lib {
-			figs[0] = f
+			round.Prefectdb = f
 		} else {
-			figs[1] = f
+			round.Baseline = f
 		}
 	}
-	rep.add(workload, figs[0], figs[1])
+	if r.figs == nil {
+		r.figs = map[string][]Round{}
+	}
+	if _, ok := r.figs[workload]; !ok {
+		r.order = append(r.order, workload)
+	}
+	r.figs[workload] = append(r.figs[workload], round)
 	return nil
+}
+
+// report adds every workload's rounds to rep.
+func (r *rounds) report(rep *Report) {
+	for _, w := range r.order {
+		rep.add(w, r.figs[w])
+	}
 }
 
 // ingestLogs measures the logs workload (with COPY if copy is set) on one
@@ -339,15 +379,36 @@ func ingestLogs(ctx context.Context, cfg Config, s *side, copy bool, p *progress
 	})
 }
 
-// runMain runs workloads 1–5.
+// runMain runs workloads 1–5, cfg.Rounds times, and adds their results.
 func runMain(ctx context.Context, cfg Config, rep *Report, p *progress, scratch *Scratch, lib, base *side) error {
-	db := rep.Database
-	label := func(w string, s *side) string { return fmt.Sprintf("%s %-10s %-9s", db, w, s.target.Side()) }
+	var r rounds
+	for round := range cfg.Rounds {
+		if err := runRound(ctx, cfg, rep.Database, round, &r, p, scratch, lib, base); err != nil {
+			return err
+		}
+	}
+	p.clear()
+	r.report(rep)
+	return nil
+}
+
+// runRound runs workloads 1–5 once (round counts from 0): the side that
+// goes first alternates with the round, and the round's runs are scheduled
+// after those of the rounds before it.
+func runRound(ctx context.Context, cfg Config, db string, round int, r *rounds, p *progress, scratch *Scratch, lib, base *side) error {
+	label := func(w string, s *side) string {
+		l := fmt.Sprintf("%s %-10s %-9s", db, w, s.target.Side())
+		if cfg.Rounds > 1 {
+			l += fmt.Sprintf(" round %d/%d", round+1, cfg.Rounds)
+		}
+		return l
+	}
 	c := cfg.Concurrency
+	first := func(libFirst bool) bool { return libFirst != (round%2 == 1) }
 
 	// 1. schedule (also the runs of poll, transition, logs and events).
-	err := both(ctx, rep, "schedule", true, lib, base, func(s *side) (Figures, error) {
-		ids, f, err := measureSchedule(ctx, s.target, s.fixture, cfg.Runs, p, label("schedule", s))
+	err := r.both(ctx, "schedule", first(true), lib, base, func(s *side) (Figures, error) {
+		ids, f, err := measureSchedule(ctx, s.target, s.fixture, round*cfg.Runs, cfg.Runs, p, label("schedule", s))
 		s.runs = ids
 		return f, err
 	})
@@ -355,30 +416,31 @@ func runMain(ctx context.Context, cfg Config, rep *Report, p *progress, scratch 
 		return err
 	}
 	if !cfg.runs("schedule") {
-		rep.Results, rep.Min = nil, nil
+		delete(r.figs, "schedule")
+		r.order = slices.DeleteFunc(r.order, func(w string) bool { return w == "schedule" })
 	}
 	if cfg.runs("poll") {
-		if err := both(ctx, rep, "poll", false, lib, base, func(s *side) (Figures, error) {
+		if err := r.both(ctx, "poll", first(false), lib, base, func(s *side) (Figures, error) {
 			return measurePolls(ctx, s.target, c, cfg.PollTime, p, label("poll", s))
 		}); err != nil {
 			return err
 		}
 	}
 	if cfg.runs("transition") {
-		if err := both(ctx, rep, "transition", true, lib, base, func(s *side) (Figures, error) {
+		if err := r.both(ctx, "transition", first(true), lib, base, func(s *side) (Figures, error) {
 			return measureTransitions(ctx, s.target, s.runs, c, p, label("transition", s))
 		}); err != nil {
 			return err
 		}
 	}
 	if cfg.runs("logs") && cfg.Logs > 0 {
-		if err := both(ctx, rep, "logs", false, lib, base, func(s *side) (Figures, error) {
+		if err := r.both(ctx, "logs", first(false), lib, base, func(s *side) (Figures, error) {
 			return ingestLogs(ctx, cfg, s, false, p, label("logs", s))
 		}); err != nil {
 			return err
 		}
 		if scratch.Kind() == config.Postgres {
-			if err := both(ctx, rep, "logs-copy", true, lib, base, func(s *side) (Figures, error) {
+			if err := r.both(ctx, "logs-copy", first(true), lib, base, func(s *side) (Figures, error) {
 				return ingestLogs(ctx, cfg, s, true, p, label("logs-copy", s))
 			}); err != nil {
 				return err
@@ -386,12 +448,11 @@ func runMain(ctx context.Context, cfg Config, rep *Report, p *progress, scratch 
 		}
 	}
 	if cfg.runs("events") && cfg.Events > 0 {
-		if err := both(ctx, rep, "events", false, lib, base, func(s *side) (Figures, error) {
+		if err := r.both(ctx, "events", first(false), lib, base, func(s *side) (Figures, error) {
 			return measureEvents(ctx, s.target, s.fixture, s.runs, cfg.Events, c, p, label("events", s))
 		}); err != nil {
 			return err
 		}
 	}
-	p.clear()
 	return nil
 }

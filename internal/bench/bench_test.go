@@ -57,7 +57,7 @@ func newPair(tb testing.TB, kind string, c int) *pair {
 // schedule inserts n runs on s and remembers their ids.
 func schedule(tb testing.TB, s *side, n int) {
 	tb.Helper()
-	ids, _, err := measureSchedule(context.Background(), s.target, s.fixture, n, nil, "")
+	ids, _, err := measureSchedule(context.Background(), s.target, s.fixture, 0, n, nil, "")
 	if err != nil {
 		tb.Fatal(err)
 	}

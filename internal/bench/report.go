@@ -1,11 +1,13 @@
 package bench
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,8 +31,23 @@ type Figures struct {
 	RunsPerPoll float64 `json:"runs_per_poll,omitempty"`
 }
 
+// Round is one measurement of a workload on both sides.
+type Round struct {
+	Prefectdb Figures `json:"prefectdb"`
+	Baseline  Figures `json:"baseline"`
+}
+
+// ratio is the round's prefectdb rate over the baseline's (0 if the
+// baseline measured nothing).
+func (r Round) ratio() float64 {
+	if r.Baseline.Rate <= 0 {
+		return 0
+	}
+	return r.Prefectdb.Rate / r.Baseline.Rate
+}
+
 // Result is one workload on one database: prefectdb's figures, the
-// baseline's, and their ratio.
+// baseline's, and their ratio, from the round with the median ratio.
 type Result struct {
 	// Database is "sqlite" or "postgres".
 	Database string `json:"database"`
@@ -43,8 +60,16 @@ type Result struct {
 	Prefectdb Figures `json:"prefectdb"`
 	// Baseline is the hand-written SQL's measurement.
 	Baseline Figures `json:"baseline"`
-	// Ratio is Prefectdb.Rate / Baseline.Rate: above 1, prefectdb was faster.
+	// Ratio is Prefectdb.Rate / Baseline.Rate: above 1, prefectdb was
+	// faster. With several rounds, Prefectdb and Baseline are the figures
+	// of the round whose ratio is the median (the lower middle one for an
+	// even number of rounds).
 	Ratio float64 `json:"ratio"`
+	// RatioMin and RatioMax are the lowest and highest ratio of the rounds.
+	RatioMin float64 `json:"ratio_min"`
+	RatioMax float64 `json:"ratio_max"`
+	// Rounds are every round's figures, in the order measured.
+	Rounds []Round `json:"rounds"`
 }
 
 // ScalePoint is the poll latency at one table size.
@@ -107,12 +132,15 @@ var units = map[string]string{
 	"logs": "rows/s", "logs-copy": "rows/s", "events": "rows/s",
 }
 
-// add appends a result and updates the minimum ratio.
-func (r *Report) add(workload string, lib, base Figures) Result {
-	res := Result{Database: r.Database, Workload: workload, Unit: units[workload], Prefectdb: lib, Baseline: base}
-	if base.Rate > 0 {
-		res.Ratio = lib.Rate / base.Rate
-	}
+// add appends the result of a workload's rounds (at least one) and updates
+// the minimum ratio.
+func (r *Report) add(workload string, rounds []Round) Result {
+	byRatio := slices.Clone(rounds)
+	slices.SortStableFunc(byRatio, func(a, b Round) int { return cmp.Compare(a.ratio(), b.ratio()) })
+	median := byRatio[(len(byRatio)-1)/2]
+	res := Result{Database: r.Database, Workload: workload, Unit: units[workload],
+		Prefectdb: median.Prefectdb, Baseline: median.Baseline, Ratio: median.ratio(),
+		RatioMin: byRatio[0].ratio(), RatioMax: byRatio[len(byRatio)-1].ratio(), Rounds: rounds}
 	r.Results = append(r.Results, res)
 	if r.Min == nil || res.Ratio < r.Min.Ratio {
 		r.Min = &MinRatio{Ratio: res.Ratio, Workload: workload, Database: r.Database}
@@ -164,6 +192,9 @@ func notes(res Result) string {
 	}
 	if l.PeakRSSMB > 0 || b.PeakRSSMB > 0 {
 		parts = append(parts, fmt.Sprintf("peak RSS %.0f/%.0f MiB", l.PeakRSSMB, b.PeakRSSMB))
+	}
+	if len(res.Rounds) > 1 {
+		parts = append(parts, fmt.Sprintf("ratio %.2f–%.2f over %d rounds", res.RatioMin, res.RatioMax, len(res.Rounds)))
 	}
 	return strings.Join(parts, ", ")
 }

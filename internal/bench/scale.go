@@ -129,7 +129,7 @@ func runScale(ctx context.Context, cfg Config, rep *Report, p *progress, scratch
 	}
 
 	// The scheduled runs, as the scheduler makes them.
-	if _, _, err := measureSchedule(ctx, lib.target, f, cfg.ScaleScheduled, p, rep.Database+" scale      scheduled runs"); err != nil {
+	if _, _, err := measureSchedule(ctx, lib.target, f, 0, cfg.ScaleScheduled, p, rep.Database+" scale      scheduled runs"); err != nil {
 		return fmt.Errorf("bench: scale: %w", err)
 	}
 	have := cfg.ScaleScheduled

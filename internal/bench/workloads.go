@@ -15,17 +15,17 @@ import (
 	"github.com/prefectdb/prefectdb/types"
 )
 
-// measureSchedule inserts n scheduled runs of the fixture in batches of
-// ScheduleBatch, one batch after the other as Prefect's scheduler does, and
-// returns their ids with the figures (runs/s).
-func measureSchedule(ctx context.Context, t Target, f *Fixture, n int, p *progress, label string) ([]uuid.UUID, Figures, error) {
+// measureSchedule inserts scheduled runs start … start+n-1 of the fixture
+// in batches of ScheduleBatch, one batch after the other as Prefect's
+// scheduler does, and returns their ids with the figures (runs/s).
+func measureSchedule(ctx context.Context, t Target, f *Fixture, start, n int, p *progress, label string) ([]uuid.UUID, Figures, error) {
 	var done atomic.Int64
 	stop := p.track(label, "runs/s", int64(n), &done)
 	defer stop()
 	ids := make([]uuid.UUID, 0, n)
-	start := time.Now()
-	for first := 0; first < n; first += ScheduleBatch {
-		runs := f.scheduledRuns(first, min(ScheduleBatch, n-first))
+	began := time.Now()
+	for first := start; first < start+n; first += ScheduleBatch {
+		runs := f.scheduledRuns(first, min(ScheduleBatch, start+n-first))
 		k, err := t.Schedule(ctx, runs)
 		if err != nil {
 			return nil, Figures{}, fmt.Errorf("schedule: %w", err)
@@ -38,9 +38,9 @@ func measureSchedule(ctx context.Context, t Target, f *Fixture, n int, p *progre
 		}
 		done.Add(int64(k))
 	}
-	el := time.Since(start)
+	el := time.Since(began)
 	// The same batch again inserts nothing: the insert is idempotent.
-	if k, err := t.Schedule(ctx, f.scheduledRuns(0, min(ScheduleBatch, n))); err != nil || k != 0 {
+	if k, err := t.Schedule(ctx, f.scheduledRuns(start, min(ScheduleBatch, n))); err != nil || k != 0 {
 		return nil, Figures{}, fmt.Errorf("schedule: repeating a batch inserted %d runs (%v), want 0", k, err)
 	}
 	return ids, Figures{Rate: float64(n) / el.Seconds(), Count: int64(n), Seconds: el.Seconds()}, nil
