@@ -8,9 +8,15 @@ import (
 	"syscall"
 )
 
-// peekSocket looks at c's socket with recv(MSG_PEEK) on the descriptor,
-// which the Go runtime keeps non-blocking: nothing is consumed, and an
-// empty socket answers EAGAIN at once.
+// peekSocket looks at c's socket with recv(MSG_PEEK|MSG_DONTWAIT): nothing
+// is consumed, and an empty socket answers EAGAIN at once.
+//
+// It runs under RawConn.Control, which takes none of the descriptor's
+// locks. RawConn.Read would take its read lock, and pgconn may have left a
+// background reader parked in a read of this socket after a slow write (it
+// stops only when the next bytes arrive): Read would then wait for that
+// reader, for as long as the connection stays idle. A parked reader only
+// waits; the peek beside it sees what it would.
 func peekSocket(c net.Conn) socketState {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
@@ -22,8 +28,8 @@ func peekSocket(c net.Conn) socketState {
 	}
 	state := socketUnknown
 	var buf [1]byte
-	err = rc.Read(func(fd uintptr) bool {
-		n, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK)
+	err = rc.Control(func(fd uintptr) {
+		n, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
 		case errors.Is(rerr, syscall.EAGAIN) || errors.Is(rerr, syscall.EWOULDBLOCK):
 			state = socketQuietState
@@ -34,7 +40,6 @@ func peekSocket(c net.Conn) socketState {
 		default:
 			state = socketReadable
 		}
-		return true // never wait for the socket to become readable
 	})
 	if err != nil {
 		return socketClosed

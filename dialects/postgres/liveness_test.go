@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"net"
 	"os"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,4 +146,52 @@ func TestTerminatedConnectionsAreNotHandedOut(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestShouldPingBesideAParkedReader: pgconn may leave a background reader
+// parked in a read of an idle connection's socket (after a slow write,
+// until the next bytes arrive). The check must answer beside it, not wait
+// for it: a bench run hung in the pool's acquire when the peek took the
+// socket's read lock.
+func TestShouldPingBesideAParkedReader(t *testing.T) {
+	target := openTestTarget(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, target.PostgresDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := conn.PgConn().Conn()
+	parked := make(chan error, 1)
+	go livenessParkedRead(raw, parked)
+	// The reader holds the socket's read lock once it waits for the socket
+	// in the runtime's poller ("IO wait").
+	livenessWait(t, "the reader to park on the socket", func() bool {
+		buf := make([]byte, 1<<20)
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "[IO wait") && strings.Contains(g, "livenessParkedRead") {
+				return true
+			}
+		}
+		return false
+	})
+	answered := make(chan bool, 1)
+	go func() { answered <- shouldPing(ctx, pgxpool.ShouldPingParams{Conn: conn}) }()
+	select {
+	case ping := <-answered:
+		if ping {
+			t.Error("an idle healthy connection with a parked reader would be pinged")
+		}
+	case <-ctx.Done():
+		t.Fatal("shouldPing is waiting for the reader parked on the socket")
+	}
+	_ = raw.Close()
+	<-parked
+}
+
+// livenessParkedRead reads one byte from c, as pgconn's background reader
+// does, and sends the error on done.
+func livenessParkedRead(c net.Conn, done chan<- error) {
+	var buf [1]byte
+	_, err := c.Read(buf[:])
+	done <- err
 }
