@@ -153,6 +153,16 @@ func qPointStates(p dialects.RunStates) (string, []any) {
 		WHERE flow_run.id = ANY(CAST($1 AS uuid[])) AND s.flow_run_id = flow_run.id`, []any{p.FlowRunIDs, p.StateIDs}
 }
 
+// qPointStatePairs is rawsql.ScheduledInsert.PointStates: run
+// p.FlowRunIDs[k] points at state p.StateIDs[k], the arrays unnested side
+// by side.
+func qPointStatePairs(p dialects.RunStates) (string, []any) {
+	return `
+		UPDATE flow_run SET state_id = u.state_id
+		FROM unnest(CAST($1 AS uuid[]), CAST($2 AS uuid[])) AS u(run_id, state_id)
+		WHERE flow_run.id = u.run_id`, []any{p.FlowRunIDs, p.StateIDs}
+}
+
 // qRunColumnTypes are the PostgreSQL types of rawsql.RunColumns, in order;
 // "jsonb" columns are bound as JSON text.
 var qRunColumnTypes = []string{
@@ -182,7 +192,7 @@ var qScheduledInsert = rawsql.ScheduledInsert{
 		return qUnnestInsert("flow_run_state", "created, updated, type, name, timestamp",
 			"$1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled', $1", rawsql.StateColumns, qStateColumnTypes, rows, now)
 	},
-	PointStates: qPointStates,
+	PointStates: qPointStatePairs,
 }
 
 // qUnnestInsert writes INSERT INTO table (fixedColumns, columns) SELECT

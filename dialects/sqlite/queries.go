@@ -234,6 +234,19 @@ func qPointStates(p dialects.RunStates) (string, []any) {
 		[]any{qIDList(p.FlowRunIDs), qIDList(p.StateIDs)}
 }
 
+// qPointStatePairs is rawsql.ScheduledInsert.PointStates: run
+// p.FlowRunIDs[k] points at state p.StateIDs[k], the two JSON arrays joined
+// on their index.
+func qPointStatePairs(p dialects.RunStates) (string, []any) {
+	return `
+		UPDATE flow_run SET state_id = v.state_id
+		FROM (
+			SELECT r.value AS run_id, s.value AS state_id
+			FROM json_each(?1) AS r JOIN json_each(?2) AS s ON s.key = r.key
+		) AS v
+		WHERE flow_run.id = v.run_id`, []any{qIDList(p.FlowRunIDs), qIDList(p.StateIDs)}
+}
+
 // qScheduledInsert is SQLite's part of InsertScheduledFlowRuns. Times are
 // bound as given; the driver wrapper writes them as Prefect's text, with
 // microseconds.
@@ -256,7 +269,7 @@ var qScheduledInsert = rawsql.ScheduledInsert{
 		args := qValues(&b, rows, now, "'SCHEDULED', 'Scheduled', ?1")
 		return b.String(), args
 	},
-	PointStates: qPointStates,
+	PointStates: qPointStatePairs,
 }
 
 // InsertScheduledFlowRuns implements dialects.Queries with

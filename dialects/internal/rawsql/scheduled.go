@@ -49,9 +49,11 @@ type ScheduledInsert struct {
 	// ("Scheduled") created, updated and timestamped at now. It takes at
 	// most 1 + len(rows)*len(StateColumns) parameters.
 	InsertStates func(rows [][]any, now time.Time) (string, []any)
-	// PointStates returns a statement and its arguments that point the
-	// runs at their states (the dialect's SetStateIDOnInsertedFlowRuns
-	// runs the same statement).
+	// PointStates returns a statement and its arguments that set the
+	// state_id of run p.FlowRunIDs[k] to p.StateIDs[k], for every k: each
+	// inserted run has exactly one new state, so the pairs are known and
+	// the general SetStateIDOnInsertedFlowRuns (the newest of the given
+	// states of each run) would search for what is given.
 	PointStates func(p dialects.RunStates) (string, []any)
 }
 
