@@ -235,16 +235,24 @@ func qPointStates(p dialects.RunStates) (string, []any) {
 }
 
 // qPointStatePairs is rawsql.ScheduledInsert.PointStates: run
-// p.FlowRunIDs[k] points at state p.StateIDs[k], the two JSON arrays joined
-// on their index.
+// p.FlowRunIDs[k] points at state p.StateIDs[k], bound as one JSON array of
+// [run id, state id] pairs. (Two arrays joined on their index would be a
+// nested loop over both: quadratic in the runs.)
 func qPointStatePairs(p dialects.RunStates) (string, []any) {
+	var b strings.Builder
+	b.Grow(len(p.FlowRunIDs) * 80)
+	b.WriteByte('[')
+	for k := range min(len(p.FlowRunIDs), len(p.StateIDs)) {
+		if k > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`["` + p.FlowRunIDs[k].String() + `","` + p.StateIDs[k].String() + `"]`)
+	}
+	b.WriteByte(']')
 	return `
 		UPDATE flow_run SET state_id = v.state_id
-		FROM (
-			SELECT r.value AS run_id, s.value AS state_id
-			FROM json_each(?1) AS r JOIN json_each(?2) AS s ON s.key = r.key
-		) AS v
-		WHERE flow_run.id = v.run_id`, []any{qIDList(p.FlowRunIDs), qIDList(p.StateIDs)}
+		FROM (SELECT value ->> 0 AS run_id, value ->> 1 AS state_id FROM json_each(?1)) AS v
+		WHERE flow_run.id = v.run_id`, []any{b.String()}
 }
 
 // qScheduledInsert is SQLite's part of InsertScheduledFlowRuns. Times are
