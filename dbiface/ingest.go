@@ -184,7 +184,9 @@ func (i *Interface) copyLogs(ctx context.Context, batches <-chan []dialects.LogR
 			return total, err
 		}
 		if group == nil {
-			return total, nil
+			// The channel is closed, and CopyLogs's relay also closes it
+			// when ctx ends: report that end, as the COPY path does.
+			return total, ctx.Err()
 		}
 		if err := i.Transaction(ctx, NoLocks, func(ctx context.Context, s *Session) error {
 			return s.insertLogs(ctx, group)
