@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +75,8 @@ type Config struct {
 	// transitions, and ingests L logs and E events more; a workload's
 	// ratio is the median of its rounds' ratios (see Result). One round is
 	// one measurement of each side, which on a shared machine is ±10%.
+	// Without the transition workload, a round's runs stay scheduled, so
+	// later rounds poll more of them.
 	Rounds int `json:"rounds"`
 	// PerformanceIndexes turns on prefectdb's opt-in performance indexes
 	// (migrate.PerformanceIndexes) on every benchmark database, prefectdb's
@@ -355,10 +356,14 @@ func (r *rounds) both(ctx context.Context, workload string, libFirst bool, lib, 
 	return nil
 }
 
-// report adds every workload's rounds to rep.
-func (r *rounds) report(rep *Report) {
+// report adds to rep the rounds of the workloads that keep reports (the
+// configured ones: schedule also runs, unreported, for poll and
+// transition).
+func (r *rounds) report(rep *Report, keep func(workload string) bool) {
 	for _, w := range r.order {
-		rep.add(w, r.figs[w])
+		if keep(w) {
+			rep.add(w, r.figs[w])
+		}
 	}
 }
 
@@ -388,7 +393,7 @@ func runMain(ctx context.Context, cfg Config, rep *Report, p *progress, scratch 
 		}
 	}
 	p.clear()
-	r.report(rep)
+	r.report(rep, cfg.runs)
 	return nil
 }
 
@@ -414,10 +419,6 @@ func runRound(ctx context.Context, cfg Config, db string, round int, r *rounds, 
 	})
 	if err != nil {
 		return err
-	}
-	if !cfg.runs("schedule") {
-		delete(r.figs, "schedule")
-		r.order = slices.DeleteFunc(r.order, func(w string) bool { return w == "schedule" })
 	}
 	if cfg.runs("poll") {
 		if err := r.both(ctx, "poll", first(false), lib, base, func(s *side) (Figures, error) {
