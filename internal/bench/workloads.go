@@ -47,7 +47,10 @@ func measureSchedule(ctx context.Context, t Target, f *Fixture, start, n int, p 
 }
 
 // measurePolls runs c pollers for warm-up and then d, and returns the polls
-// that completed in d: polls/s, latency percentiles, runs per poll.
+// that completed in d: polls/s, latency percentiles, runs per poll. If none
+// completed in d (a stall longer than d), the window lasts until the first
+// one that began in it completes, and the rate is over that longer window:
+// a measurement of no polls would report a rate of zero.
 func measurePolls(ctx context.Context, t Target, c int, d time.Duration, p *progress, label string) (Figures, error) {
 	warm := min(d/5, time.Second)
 	var done atomic.Int64
@@ -59,13 +62,15 @@ func measurePolls(ctx context.Context, t Target, c int, d time.Duration, p *prog
 	var stop func()
 	start := time.Now()
 	measureFrom, deadline := start.Add(warm), start.Add(warm+d)
+	var mu sync.Mutex // guards end and the late count
+	end := deadline
 	for w := 0; w < c; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				t0 := time.Now()
-				if !t0.Before(deadline) {
+				if (!t0.Before(deadline) && done.Load() > 0) || ctx.Err() != nil {
 					return
 				}
 				n, err := t.Poll(ctx)
@@ -74,7 +79,23 @@ func measurePolls(ctx context.Context, t Target, c int, d time.Duration, p *prog
 					return
 				}
 				t1 := time.Now()
-				if !t0.Before(measureFrom) && !t1.After(deadline) {
+				if t0.Before(measureFrom) {
+					continue
+				}
+				count := !t1.After(deadline)
+				if !count {
+					mu.Lock()
+					if count = done.Load() == 0; count {
+						end = t1
+						done.Add(1) // under mu: one late poll ends the window
+						mu.Unlock()
+						lats[w] = append(lats[w], t1.Sub(t0))
+						runs.Add(int64(n))
+						continue
+					}
+					mu.Unlock()
+				}
+				if count {
 					lats[w] = append(lats[w], t1.Sub(t0))
 					done.Add(1)
 					runs.Add(int64(n))
@@ -98,7 +119,8 @@ func measurePolls(ctx context.Context, t Target, c int, d time.Duration, p *prog
 	}
 	all := slices.Concat(lats...)
 	slices.Sort(all)
-	f := Figures{Count: int64(len(all)), Seconds: d.Seconds(), Rate: float64(len(all)) / d.Seconds(),
+	window := end.Sub(measureFrom).Seconds()
+	f := Figures{Count: int64(len(all)), Seconds: window, Rate: float64(len(all)) / window,
 		P50Ms: percentile(all, 0.50), P99Ms: percentile(all, 0.99)}
 	if len(all) > 0 {
 		f.RunsPerPoll = float64(runs.Load()) / float64(len(all))
