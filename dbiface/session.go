@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	"go.opentelemetry.io/otel/attribute"
 
 	entsql "entgo.io/ent/dialect/sql"

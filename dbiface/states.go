@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go.opentelemetry.io/otel/attribute"
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/google/uuid"
 
@@ -151,6 +152,14 @@ func (i *Interface) withRetry(ctx context.Context, attempt func() error) error {
 // statement runs alone, autocommitted: it is atomic by itself, and its one
 // round trip replaces three (BEGIN, the statement, COMMIT).
 //
+// Where the dialect groups transitions (SQLite, dialects.TransitionGrouper),
+// concurrent calls are written together: one write transaction and one
+// commit for all the transitions waiting when it begins, each in its own
+// savepoint, so that each keeps its own all-or-nothing outcome and its own
+// error. A call whose context ends while it waits for a group returns the
+// context's error having changed nothing; once its transition is in a
+// group's transaction, it returns that transition's outcome.
+//
 // It writes with its own SQL, not through the Ent client: Ent hooks and
 // interceptors added to the client do not run for it.
 func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateTransition) (_ *ent.FlowRunState, err error) {
@@ -172,6 +181,19 @@ func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t Stat
 			return nil, err
 		}
 		return state, nil
+	}
+	if i.group != nil {
+		p, err := prepareTransition(runID, t)
+		if err != nil {
+			return nil, err
+		}
+		var res dialects.TransitionResult
+		err = i.withRetry(ctx, func() error {
+			var err error
+			res, err = i.group.submit(ctx, p.in)
+			return err
+		})
+		return p.finish(i.Client, res, err)
 	}
 	var state *ent.FlowRunState
 	err = i.TransactionWithRetry(ctx, ForUpdate, func(ctx context.Context, s *Session) error {
@@ -202,8 +224,27 @@ func (s *Session) SetFlowRunState(ctx context.Context, runID uuid.UUID, t StateT
 // client, or the interface's own when the dialect's transition is one
 // statement) and returns the new state bound to client.
 func setFlowRunState(ctx context.Context, d dialects.Dialect, q dialects.Querier, client *ent.Client, runID uuid.UUID, t StateTransition) (*ent.FlowRunState, error) {
-	if err := t.validate(); err != nil {
+	p, err := prepareTransition(runID, t)
+	if err != nil {
 		return nil, err
+	}
+	res, err := d.TransitionFlowRun(ctx, q, p.in)
+	return p.finish(client, res, err)
+}
+
+// preparedTransition is a checked StateTransition with its values as the
+// dialect writes them.
+type preparedTransition struct {
+	in      dialects.FlowRunTransition
+	t       StateTransition
+	details map[string]any
+}
+
+// prepareTransition checks t and encodes its values, outside any
+// transaction.
+func prepareTransition(runID uuid.UUID, t StateTransition) (preparedTransition, error) {
+	if err := t.validate(); err != nil {
+		return preparedTransition{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	ts := t.Timestamp
@@ -222,20 +263,29 @@ func setFlowRunState(ctx context.Context, d dialects.Dialect, q dialects.Querier
 	}
 	detailsJSON, err := json.Marshal(details)
 	if err != nil {
-		return nil, fmt.Errorf("dbiface: state details of flow run %s: %w", runID, err)
+		return preparedTransition{}, fmt.Errorf("dbiface: state details of flow run %s: %w", runID, err)
 	}
 	var data json.RawMessage
 	if t.Data != nil {
 		if data, err = json.Marshal(t.Data); err != nil {
-			return nil, fmt.Errorf("dbiface: state data of flow run %s: %w", runID, err)
+			return preparedTransition{}, fmt.Errorf("dbiface: state data of flow run %s: %w", runID, err)
 		}
 	}
-	in := dialects.FlowRunTransition{
-		RunID: runID, StateID: uuid.New(), Type: t.Type, Name: name,
-		Timestamp: ts.UTC().Truncate(time.Microsecond), Message: t.Message,
-		StateDetails: detailsJSON, Data: data, Now: now, From: t.From,
-	}
-	res, err := d.TransitionFlowRun(ctx, q, in)
+	return preparedTransition{
+		in: dialects.FlowRunTransition{
+			RunID: runID, StateID: uuid.New(), Type: t.Type, Name: name,
+			Timestamp: ts.UTC().Truncate(time.Microsecond), Message: t.Message,
+			StateDetails: detailsJSON, Data: data, Now: now, From: t.From,
+		},
+		t: t, details: details.(map[string]any),
+	}, nil
+}
+
+// finish turns the dialect's result (or error) into SetFlowRunState's: the
+// new state bound to client, a not-found error or a
+// *TransitionRejectedError.
+func (p preparedTransition) finish(client *ent.Client, res dialects.TransitionResult, err error) (*ent.FlowRunState, error) {
+	runID := p.in.RunID
 	if err != nil {
 		return nil, fmt.Errorf("dbiface: set state of flow run %s: %w", runID, err)
 	}
@@ -243,13 +293,13 @@ func setFlowRunState(ctx context.Context, d dialects.Dialect, q dialects.Querier
 		return nil, fmt.Errorf("dbiface: lock flow run %s: %w", runID, ent.NewNotFoundError(flowrun.Label))
 	}
 	if !res.Applied {
-		return nil, &TransitionRejectedError{FlowRunID: runID, Current: res.Current, Proposed: t.Type}
+		return nil, &TransitionRejectedError{FlowRunID: runID, Current: res.Current, Proposed: p.t.Type}
 	}
 	// The entity holds the values as given (after the hook), as the one
 	// Ent's create returns does.
 	return client.FlowRunState.Bind(&ent.FlowRunState{
-		ID: in.StateID, Created: now, Updated: now, Type: t.Type, Timestamp: res.Timestamp, Name: name,
-		Message: t.Message, StateDetails: details.(map[string]any), Data: t.Data, FlowRunID: runID,
+		ID: p.in.StateID, Created: p.in.Now, Updated: p.in.Now, Type: p.t.Type, Timestamp: res.Timestamp, Name: p.in.Name,
+		Message: p.t.Message, StateDetails: p.details, Data: p.t.Data, FlowRunID: runID,
 	}), nil
 }
 

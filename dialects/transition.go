@@ -2,6 +2,7 @@ package dialects
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,4 +68,48 @@ type TransitionResult struct {
 type TransitionQueries interface {
 	TransitionFlowRun(ctx context.Context, q Querier, t FlowRunTransition) (TransitionResult, error)
 	TransitionIsOneStatement() bool
+}
+
+// TransitionGrouper is implemented by a dialect on which concurrent state
+// transitions are best written together: one write transaction and one
+// commit for many of them, each inside its own savepoint so that each keeps
+// its own all-or-nothing outcome and its own error. SQLite implements it:
+// one writer serialises every commit there, and the commit (writing the
+// changed pages to the log) is most of a transition's cost. A dialect whose
+// transition is one autocommitted statement (TransitionIsOneStatement) does
+// not need it.
+type TransitionGrouper interface {
+	// InSavepoint runs fn inside a savepoint of q's write transaction.
+	// When fn succeeds the savepoint is released and InSavepoint returns
+	// nil. When fn fails, its writes (and only they) are rolled back and
+	// fn's error is returned. A *SavepointError reports that the savepoint
+	// itself failed: the transaction can no longer be trusted and must be
+	// rolled back as a whole.
+	InSavepoint(ctx context.Context, q Querier, fn func() error) error
+}
+
+// SavepointError reports that a savepoint statement failed inside
+// TransitionGrouper.InSavepoint, so that the transaction's state is unknown
+// (SQLite rolls back a whole transaction on some errors, and the savepoint
+// is then gone). Cause is fn's error when fn's failure came first, nil when
+// the savepoint failed by itself.
+type SavepointError struct {
+	// Op is the statement that failed: "open", "release" or "roll back to".
+	Op    string
+	Err   error
+	Cause error
+}
+
+func (e *SavepointError) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("savepoint: %s after %v: %v", e.Op, e.Cause, e.Err)
+	}
+	return fmt.Sprintf("savepoint: %s: %v", e.Op, e.Err)
+}
+
+func (e *SavepointError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
 }

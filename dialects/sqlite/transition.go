@@ -97,3 +97,34 @@ func (Dialect) TransitionFlowRun(ctx context.Context, q dialects.Querier, t dial
 	res.Applied, res.Timestamp = true, ts
 	return res, nil
 }
+
+var _ dialects.TransitionGrouper = Dialect{}
+
+// transitionSavepoint names the savepoint of one transition in a group;
+// InSavepoint's savepoints are never nested, so one name serves.
+const transitionSavepoint = "prefectdb_transition"
+
+// InSavepoint implements dialects.TransitionGrouper with SAVEPOINT, RELEASE
+// and ROLLBACK TO.
+func (Dialect) InSavepoint(ctx context.Context, q dialects.Querier, fn func() error) error {
+	if _, err := q.ExecContext(ctx, "SAVEPOINT "+transitionSavepoint); err != nil {
+		return &dialects.SavepointError{Op: "open", Err: err}
+	}
+	if ferr := fn(); ferr != nil {
+		// ROLLBACK TO undoes fn's writes and keeps the savepoint open;
+		// RELEASE then closes it. When a failure rolled back the whole
+		// transaction (SQLite does on a full disk, an I/O error, an
+		// interrupt), the savepoint is gone and ROLLBACK TO fails.
+		if _, err := q.ExecContext(ctx, "ROLLBACK TO "+transitionSavepoint); err != nil {
+			return &dialects.SavepointError{Op: "roll back to", Err: err, Cause: ferr}
+		}
+		if _, err := q.ExecContext(ctx, "RELEASE "+transitionSavepoint); err != nil {
+			return &dialects.SavepointError{Op: "release", Err: err, Cause: ferr}
+		}
+		return ferr
+	}
+	if _, err := q.ExecContext(ctx, "RELEASE "+transitionSavepoint); err != nil {
+		return &dialects.SavepointError{Op: "release", Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+package dbiface
+
+// TransitionGroupStats reports, for tests, how many grouped transactions
+// the interface has written and how many transitions wait for a group; ok
+// is false where the dialect does not group transitions.
+func TransitionGroupStats(i *Interface) (groups int64, waiting int, ok bool) {
+	g := i.group
+	if g == nil {
+		return 0, 0, false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.groups.Load(), len(g.pending), true
+}

@@ -1,0 +1,293 @@
+package dbiface
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prefectdb/prefectdb/dialects"
+)
+
+// maxGroup bounds the transitions written in one grouped transaction, so
+// that a group's transaction stays short.
+const maxGroup = 64
+
+// transitionGroup writes concurrent SetFlowRunState calls together where the
+// dialect asks for it (dialects.TransitionGrouper: SQLite, where one writer
+// serialises every commit and the commit is most of a transition's cost):
+// one write transaction and one commit for up to maxGroup waiting
+// transitions, each in its own savepoint, so that each keeps its own
+// all-or-nothing outcome and its own error.
+//
+// There is no background goroutine while nothing waits. A caller that finds
+// no group being written leads: it begins the transaction, takes every
+// waiting transition (its own among them), writes and commits them, and
+// hands on to a goroutine of its own making if more arrived meanwhile, which
+// leads until none waits.
+type transitionGroup struct {
+	iface   *Interface
+	grouper dialects.TransitionGrouper
+
+	mu      sync.Mutex
+	pending []*groupedTransition
+	leading bool
+	// begin is the leader's wait for the write lock, set while it waits,
+	// so that the wait ends when every waiting caller has given up.
+	begin *beginWait
+
+	// groups counts the transactions written (for tests).
+	groups atomic.Int64
+}
+
+// beginWait is one wait of a leader for the write lock.
+type beginWait struct{ cancel context.CancelFunc }
+
+// groupedTransition is one caller's transition waiting for, or in, a group.
+type groupedTransition struct {
+	ctx context.Context
+	in  dialects.FlowRunTransition
+
+	// Under the group's mutex.
+	taken, finished bool
+
+	// Set before done is closed.
+	res  dialects.TransitionResult
+	err  error
+	done chan struct{}
+}
+
+func newTransitionGroup(i *Interface) *transitionGroup {
+	g, ok := i.dialect.(dialects.TransitionGrouper)
+	if !ok || i.dialect.TransitionIsOneStatement() {
+		return nil
+	}
+	return &transitionGroup{iface: i, grouper: g}
+}
+
+// finish records an outcome; the caller holds g.mu.
+func (it *groupedTransition) finish(res dialects.TransitionResult, err error) {
+	if it.finished {
+		return
+	}
+	it.finished, it.res, it.err = true, res, err
+	close(it.done)
+}
+
+// submit writes in within a group and returns its outcome. A caller whose
+// context ends before its transition is taken into a group leaves with the
+// context's error, having changed nothing; once taken, it waits for the
+// outcome, which is decided within the group's short transaction (a
+// statement interrupted inside an explicit SQLite transaction would roll
+// the whole group back).
+func (g *transitionGroup) submit(ctx context.Context, in dialects.FlowRunTransition) (dialects.TransitionResult, error) {
+	it := &groupedTransition{ctx: ctx, in: in, done: make(chan struct{})}
+	g.mu.Lock()
+	if err := ctx.Err(); err != nil {
+		g.mu.Unlock()
+		return dialects.TransitionResult{}, err
+	}
+	g.pending = append(g.pending, it)
+	lead := !g.leading
+	g.leading = true
+	g.mu.Unlock()
+	if lead {
+		g.lead(it)
+	}
+	select {
+	case <-it.done:
+		return it.res, it.err
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	if !it.taken && !it.finished {
+		g.remove(it)
+		it.finish(dialects.TransitionResult{}, ctx.Err())
+	}
+	g.mu.Unlock()
+	<-it.done
+	return it.res, it.err
+}
+
+// remove takes it out of the waiting list and, when nobody waits any more,
+// ends the leader's wait for the write lock; the caller holds g.mu.
+func (g *transitionGroup) remove(it *groupedTransition) {
+	for k, p := range g.pending {
+		if p == it {
+			g.pending = append(g.pending[:k], g.pending[k+1:]...)
+			break
+		}
+	}
+	if len(g.pending) == 0 && g.begin != nil {
+		g.begin.cancel()
+		g.begin = nil
+	}
+}
+
+// lead writes groups while transitions wait. A caller leads (self set)
+// until its own transition has its outcome, then hands on to a goroutine
+// when others wait; the goroutine (self nil) leads until none waits.
+func (g *transitionGroup) lead(self *groupedTransition) {
+	for {
+		g.mu.Lock()
+		if len(g.pending) == 0 {
+			g.leading = false
+			g.mu.Unlock()
+			return
+		}
+		if self != nil && self.finished {
+			g.mu.Unlock()
+			go g.lead(nil)
+			return
+		}
+		g.mu.Unlock()
+		g.writeGroup(self)
+	}
+}
+
+// writeGroup begins a write transaction, takes up to maxGroup waiting
+// transitions, writes each in its own savepoint and commits.
+func (g *transitionGroup) writeGroup(self *groupedTransition) {
+	// The wait for the write lock ends when the leading caller gives up,
+	// or when every waiting caller has; once begun, the transaction is not
+	// cancelled by anyone (database/sql would roll it back).
+	base := context.Background()
+	if self != nil {
+		base = self.ctx
+	}
+	beginCtx, cancel := context.WithCancel(context.WithoutCancel(base))
+	defer cancel()
+	wait := &beginWait{cancel: cancel}
+	g.mu.Lock()
+	g.begin = wait
+	g.mu.Unlock()
+	if self != nil {
+		stop := context.AfterFunc(self.ctx, func() {
+			g.mu.Lock()
+			if g.begin == wait {
+				wait.cancel()
+				g.begin = nil
+			}
+			g.mu.Unlock()
+		})
+		defer stop()
+	}
+
+	var (
+		batch []*groupedTransition
+		began bool
+	)
+	err := g.iface.Transaction(beginCtx, ForUpdate, func(_ context.Context, s *Session) error {
+		g.mu.Lock()
+		if g.begin == wait {
+			g.begin = nil
+		}
+		if beginCtx.Err() != nil {
+			// Cancelled after BEGIN returned: database/sql rolls the
+			// transaction back; take nothing.
+			g.mu.Unlock()
+			return beginCtx.Err()
+		}
+		began = true
+		batch = g.take()
+		g.mu.Unlock()
+		if len(batch) == 0 {
+			return nil
+		}
+		g.groups.Add(1)
+		if len(batch) == 1 {
+			// Alone, the transaction is the transition's savepoint.
+			it := batch[0]
+			it.res, it.err = g.iface.dialect.TransitionFlowRun(context.WithoutCancel(it.ctx), s.Client, it.in)
+			return it.err
+		}
+		for k, it := range batch {
+			ctx := context.WithoutCancel(it.ctx)
+			err := g.grouper.InSavepoint(ctx, s.Client, func() error {
+				var err error
+				it.res, err = g.iface.dialect.TransitionFlowRun(ctx, s.Client, it.in)
+				return err
+			})
+			var sp *dialects.SavepointError
+			switch {
+			case errors.As(err, &sp) && sp.Cause != nil:
+				// This transition broke the transaction: it fails with
+				// its own error; the others are written again in the
+				// next group, as if they had not been taken.
+				g.mu.Lock()
+				it.finish(dialects.TransitionResult{}, sp.Cause)
+				for _, o := range batch[k+1:] {
+					o.taken = false
+				}
+				for _, o := range batch[:k] {
+					o.taken = false
+				}
+				g.pending = append(append(append([]*groupedTransition(nil), batch[:k]...), batch[k+1:]...), g.pending...)
+				batch = nil
+				g.mu.Unlock()
+				return sp
+			case errors.As(err, &sp):
+				return err
+			}
+			it.err = err
+		}
+		return nil
+	})
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.begin == wait {
+		g.begin = nil
+	}
+	if !began && err != nil {
+		// The transaction did not begin: the leading caller whose wait
+		// was cancelled leaves; a failure to begin is every waiting
+		// caller's (each retries it as its own).
+		switch {
+		case self != nil && self.ctx.Err() != nil && !self.taken:
+			g.remove(self)
+			self.finish(dialects.TransitionResult{}, self.ctx.Err())
+		case beginCtx.Err() != nil:
+		default:
+			for _, it := range g.take() {
+				it.finish(dialects.TransitionResult{}, err)
+			}
+		}
+		return
+	}
+	for _, it := range batch {
+		switch {
+		case it.err != nil:
+			// Its own failure, rolled back alone (or, alone in the
+			// transaction, with it).
+			it.finish(dialects.TransitionResult{}, it.err)
+		case err != nil:
+			// Nothing of the group was committed.
+			it.finish(dialects.TransitionResult{}, err)
+		default:
+			it.finish(it.res, nil)
+		}
+	}
+}
+
+// take removes up to maxGroup waiting transitions whose callers still wait
+// and marks them taken; the caller holds g.mu.
+func (g *transitionGroup) take() []*groupedTransition {
+	var batch []*groupedTransition
+	n := 0
+	for _, it := range g.pending {
+		if len(batch) == maxGroup {
+			g.pending[n] = it
+			n++
+			continue
+		}
+		if it.ctx.Err() != nil {
+			it.finish(dialects.TransitionResult{}, it.ctx.Err())
+			continue
+		}
+		it.taken = true
+		batch = append(batch, it)
+	}
+	clear(g.pending[n:])
+	g.pending = g.pending[:n]
+	return batch
+}

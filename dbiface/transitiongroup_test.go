@@ -1,0 +1,210 @@
+package dbiface_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/prefectdb/prefectdb/dbiface"
+	"github.com/prefectdb/prefectdb/ent"
+	"github.com/prefectdb/prefectdb/ent/flowrunstate"
+	"github.com/prefectdb/prefectdb/internal/testutil"
+	"github.com/prefectdb/prefectdb/types"
+)
+
+// groupingDB opens a database whose dialect groups transitions (SQLite),
+// and a second interface on the same file that can hold the write lock, as
+// another process would, so that transitions queue up behind it.
+func groupingDB(t *testing.T) (db *dbiface.Interface, hold func() (release func())) {
+	t.Helper()
+	url := testutil.MigratedSQLite(t)
+	db = open(t, url)
+	if _, _, ok := dbiface.TransitionGroupStats(db); !ok {
+		t.Fatal("SQLite's dialect does not group transitions")
+	}
+	other := open(t, url)
+	hold = func() func() {
+		locked, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- other.Transaction(context.Background(), dbiface.ForUpdate, func(ctx context.Context, s *dbiface.Session) error {
+				close(locked)
+				<-release
+				return nil
+			})
+		}()
+		select {
+		case <-locked:
+		case err := <-done:
+			t.Fatalf("hold the write lock: %v", err)
+		}
+		return func() {
+			close(release)
+			if err := <-done; err != nil {
+				t.Fatalf("release the write lock: %v", err)
+			}
+		}
+	}
+	return db, hold
+}
+
+// waitForWaiting waits until n transitions wait for a group.
+func waitForWaiting(t *testing.T, db *dbiface.Interface, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, waiting, _ := dbiface.TransitionGroupStats(db)
+		if waiting == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d transitions wait for a group; want %d", waiting, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// scheduledRuns makes n flow runs in SCHEDULED.
+func scheduledRuns(t *testing.T, ctx context.Context, db *dbiface.Interface, n int) []uuid.UUID {
+	t.Helper()
+	flow := db.Flow.Create().SetName("group-" + uuid.NewString()).SaveX(ctx)
+	ids := make([]uuid.UUID, n)
+	for k := range ids {
+		r := db.FlowRun.Create().SetName("r").SetFlow(flow).SaveX(ctx)
+		if _, err := db.SetFlowRunState(ctx, r.ID, dbiface.StateTransition{Type: types.StateScheduled}); err != nil {
+			t.Fatal(err)
+		}
+		ids[k] = r.ID
+	}
+	return ids
+}
+
+// TestGroupedTransitionsKeepTheirOwnOutcomes queues transitions of every
+// outcome behind another connection's write lock, so that they are written
+// in one group when it is released: applied ones, a rejected one (From), one
+// for an unknown run, one that fails by itself (a trigger aborts its
+// statement) and one that rolls the whole transaction back (a trigger
+// raising ROLLBACK). Each caller gets its own outcome; the failing ones
+// change nothing and the others are all applied.
+func TestGroupedTransitionsKeepTheirOwnOutcomes(t *testing.T) {
+	t.Parallel()
+	db, hold := groupingDB(t)
+	ctx := testutil.Context(t)
+	runs := scheduledRuns(t, ctx, db, 6)
+	// SQLite's own triggers: a state named "abort" fails its statement,
+	// one named "rollback" rolls back the transaction it is in.
+	for _, stmt := range []string{
+		`CREATE TRIGGER test_abort BEFORE INSERT ON flow_run_state WHEN NEW.name = 'abort'
+		 BEGIN SELECT RAISE(ABORT, 'aborted by the test trigger'); END`,
+		`CREATE TRIGGER test_rollback BEFORE INSERT ON flow_run_state WHEN NEW.name = 'rollback'
+		 BEGIN SELECT RAISE(ROLLBACK, 'rolled back by the test trigger'); END`,
+	} {
+		if _, err := db.Engine().ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type call struct {
+		name  string
+		run   uuid.UUID
+		tr    dbiface.StateTransition
+		check func(err error) bool
+	}
+	pending := dbiface.StateTransition{Type: types.StatePending, From: []types.StateType{types.StateScheduled}}
+	applied := func(err error) bool { return err == nil }
+	calls := []call{
+		{"applied 1", runs[0], pending, applied},
+		{"aborted", runs[1], dbiface.StateTransition{Type: types.StatePending, Name: "abort"}, func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "aborted by the test trigger")
+		}},
+		{"applied 2", runs[2], pending, applied},
+		{"rejected", runs[3], dbiface.StateTransition{Type: types.StateCompleted, From: []types.StateType{types.StateRunning}}, func(err error) bool {
+			var rej *dbiface.TransitionRejectedError
+			return errors.As(err, &rej) && rej.Current != nil && *rej.Current == types.StateScheduled
+		}},
+		{"unknown run", uuid.New(), pending, ent.IsNotFound},
+		{"rolled back", runs[4], dbiface.StateTransition{Type: types.StatePending, Name: "rollback"}, func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "rolled back by the test trigger")
+		}},
+		{"applied 3", runs[5], pending, applied},
+	}
+	groupsBefore, _, _ := dbiface.TransitionGroupStats(db)
+	release := hold()
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for k, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[k] = db.SetFlowRunState(ctx, c.run, c.tr)
+		}()
+	}
+	waitForWaiting(t, db, len(calls))
+	release()
+	wg.Wait()
+	for k, c := range calls {
+		if !c.check(errs[k]) {
+			t.Errorf("%s: SetFlowRunState = %v", c.name, errs[k])
+		}
+	}
+	// One group for all, and one more for those the rollback took with it.
+	if groups, _, _ := dbiface.TransitionGroupStats(db); groups-groupsBefore != 2 {
+		t.Errorf("%d groups written; want 2 (all seven, then the five the rollback undid)", groups-groupsBefore)
+	}
+	for k, id := range runs {
+		run := db.FlowRun.GetX(ctx, id)
+		n := db.FlowRunState.Query().Where(flowrunstate.FlowRunID(id)).CountX(ctx)
+		want, wantStates := types.StatePending, 2
+		if k == 1 || k == 3 || k == 4 {
+			want, wantStates = types.StateScheduled, 1
+		}
+		if run.StateType == nil || *run.StateType != want || n != wantStates {
+			t.Errorf("run %d: state %v with %d states; want %s with %d", k, run.StateType, n, want, wantStates)
+		}
+	}
+}
+
+// TestGroupedTransitionLeavesWhenItsContextEnds: a caller whose context
+// ends while its transition waits for a group returns the context's error
+// at once and changes nothing, even when it was the one waiting for the
+// write lock on the group's behalf; the transitions waiting with it are
+// written when the lock is free.
+func TestGroupedTransitionLeavesWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
+	db, hold := groupingDB(t)
+	ctx := testutil.Context(t)
+	runs := scheduledRuns(t, ctx, db, 2)
+	release := hold()
+	leaderCtx, cancel := context.WithCancel(ctx)
+	leader := make(chan error, 1)
+	go func() {
+		_, err := db.SetFlowRunState(leaderCtx, runs[0], dbiface.StateTransition{Type: types.StatePending})
+		leader <- err
+	}()
+	waitForWaiting(t, db, 1)
+	follower := make(chan error, 1)
+	go func() {
+		_, err := db.SetFlowRunState(ctx, runs[1], dbiface.StateTransition{Type: types.StatePending})
+		follower <- err
+	}()
+	waitForWaiting(t, db, 2)
+	cancel()
+	// The write lock is still held: the leader's return proves that its
+	// wait for the lock ended with its context.
+	if err := <-leader; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled caller: %v; want context.Canceled", err)
+	}
+	waitForWaiting(t, db, 1)
+	release()
+	if err := <-follower; err != nil {
+		t.Fatalf("the caller waiting with it: %v", err)
+	}
+	for k, want := range []types.StateType{types.StateScheduled, types.StatePending} {
+		if run := db.FlowRun.GetX(ctx, runs[k]); run.StateType == nil || *run.StateType != want {
+			t.Errorf("run %d is in %v; want %s", k, run.StateType, want)
+		}
+	}
+}
