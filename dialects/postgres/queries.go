@@ -7,6 +7,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -192,7 +193,57 @@ var qScheduledInsert = rawsql.ScheduledInsert{
 		return qUnnestInsert("flow_run_state", "created, updated, type, name, timestamp",
 			"$1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled', $1", rawsql.StateColumns, qStateColumnTypes, rows, now)
 	},
-	PointStates: qPointStatePairs,
+	PointStates:          qPointStatePairs,
+	InsertRunsWithStates: qInsertRunsWithStates,
+}
+
+// qInsertRunsWithStates is rawsql.ScheduledInsert.InsertRunsWithStates:
+// one statement whose WITH inserts the runs, each pointing at its state,
+// and whose main INSERT writes the states of the runs inserted (joined on
+// the state id the RETURNING gives back). PostgreSQL checks both foreign
+// keys at the end of the statement, when both rows exist, so each run row
+// is written once instead of inserted and then updated to point at its
+// state: that update rewrote every new run and its index entries.
+func qInsertRunsWithStates(rows [][]any, now time.Time) (string, []any) {
+	runCols := len(rawsql.RunColumns)
+	types := append(slices.Clone(qRunColumnTypes), "uuid", "text", "jsonb")
+	args := make([]any, 1, 1+len(types))
+	args[0] = now
+	var from, names, runValues strings.Builder
+	for c, typ := range types {
+		col := make([]any, len(rows))
+		for k, row := range rows {
+			col[k] = row[c]
+		}
+		args = append(args, col)
+		arrayType := typ
+		if typ == "jsonb" {
+			arrayType = "text"
+		}
+		if c > 0 {
+			from.WriteString(", ")
+			names.WriteString(", ")
+		}
+		from.WriteString("CAST($" + strconv.Itoa(len(args)) + " AS " + arrayType + "[])")
+		names.WriteString("c" + strconv.Itoa(c))
+		if c < runCols {
+			value := "u.c" + strconv.Itoa(c)
+			if typ == "jsonb" {
+				value = "CAST(" + value + " AS jsonb)"
+			}
+			runValues.WriteString(", " + value)
+		}
+	}
+	sid, msg, det := "u.c"+strconv.Itoa(runCols), "u.c"+strconv.Itoa(runCols+1), "u.c"+strconv.Itoa(runCols+2)
+	query := "WITH u AS (SELECT * FROM unnest(" + from.String() + ") AS u(" + names.String() + ")),\n" +
+		"runs AS (INSERT INTO flow_run (created, updated, state_type, state_name, " + strings.Join(rawsql.RunColumns, ", ") + ", state_id)\n" +
+		"SELECT $1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled'" + runValues.String() + ", " + sid + " FROM u\n" +
+		"ON CONFLICT (flow_id, idempotency_key) DO NOTHING RETURNING id, state_id)\n" +
+		"INSERT INTO flow_run_state (created, updated, type, name, timestamp, id, message, state_details, flow_run_id)\n" +
+		"SELECT $1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled', $1, runs.state_id, " + msg + ", CAST(" + det + " AS jsonb), runs.id\n" +
+		"FROM runs JOIN u ON " + sid + " = runs.state_id\n" +
+		"RETURNING flow_run_id"
+	return query, args
 }
 
 // qUnnestInsert writes INSERT INTO table (fixedColumns, columns) SELECT

@@ -77,34 +77,41 @@ func jsonText(v any, isNil bool, def string) *string {
 	return &s
 }
 
-const pgInsertRuns = `INSERT INTO flow_run (id, created, updated, name, state_type, state_name, expected_start_time,
-	next_scheduled_start_time, parameters, idempotency_key, empirical_policy, tags, auto_scheduled, flow_id,
-	deployment_id, work_queue_name, work_queue_id, created_by, job_variables)
-SELECT u.id, $1, $1, u.name, 'SCHEDULED'::state_type, 'Scheduled', u.exp, u.nxt, u.params::jsonb, u.key,
-	u.pol::jsonb, u.tags::jsonb, u.auto, u.flow, u.dep, u.wqn, u.wqi, u.cb::jsonb, u.jv::jsonb
-FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
-	$9::text[], $10::bool[], $11::uuid[], $12::uuid[], $13::text[], $14::uuid[], $15::text[], $16::text[])
-	AS u(id, name, exp, nxt, params, key, pol, tags, auto, flow, dep, wqn, wqi, cb, jv)
-ON CONFLICT (flow_id, idempotency_key) DO NOTHING
-RETURNING id`
+// pgScheduleRuns inserts a batch of scheduled runs and their SCHEDULED
+// states in one statement: the WITH inserts the runs, each already pointing
+// at its state, skipping those whose (flow_id, idempotency_key) exists, and
+// the main INSERT writes the states of the inserted runs. PostgreSQL checks
+// both foreign keys at the end of the statement. It returns the ids of the
+// inserted runs.
+const pgScheduleRuns = `WITH u AS (
+	SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
+		$9::text[], $10::bool[], $11::uuid[], $12::uuid[], $13::text[], $14::uuid[], $15::text[], $16::text[],
+		$17::uuid[], $18::text[], $19::text[])
+		AS u(id, name, exp, nxt, params, key, pol, tags, auto, flow, dep, wqn, wqi, cb, jv, sid, msg, det)
+), runs AS (
+	INSERT INTO flow_run (id, created, updated, name, state_type, state_name, expected_start_time,
+		next_scheduled_start_time, parameters, idempotency_key, empirical_policy, tags, auto_scheduled, flow_id,
+		deployment_id, work_queue_name, work_queue_id, created_by, job_variables, state_id)
+	SELECT u.id, $1, $1, u.name, 'SCHEDULED'::state_type, 'Scheduled', u.exp, u.nxt, u.params::jsonb, u.key,
+		u.pol::jsonb, u.tags::jsonb, u.auto, u.flow, u.dep, u.wqn, u.wqi, u.cb::jsonb, u.jv::jsonb, u.sid
+	FROM u
+	ON CONFLICT (flow_id, idempotency_key) DO NOTHING
+	RETURNING id, state_id
+)
+INSERT INTO flow_run_state (id, created, updated, type, name, timestamp, message, state_details, flow_run_id)
+SELECT runs.state_id, $1, $1, 'SCHEDULED'::state_type, 'Scheduled', $1, u.msg, u.det::jsonb, runs.id
+FROM runs JOIN u ON u.sid = runs.state_id
+RETURNING flow_run_id`
 
-const pgInsertScheduledStates = `INSERT INTO flow_run_state (id, created, updated, type, name, timestamp, message,
-	state_details, flow_run_id)
-SELECT u.id, $1, $1, 'SCHEDULED'::state_type, 'Scheduled', $1, u.msg, u.det::jsonb, u.run
-FROM unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[]) AS u(id, msg, det, run)`
-
-const pgPointStates = `UPDATE flow_run SET state_id = u.sid
-FROM unnest($1::uuid[], $2::uuid[]) AS u(rid, sid) WHERE flow_run.id = u.rid`
-
-// Schedule implements Target.
+// Schedule implements Target: one autocommitted statement per batch.
 func (t *pgTarget) Schedule(ctx context.Context, runs []dialects.ScheduledFlowRunInsert) (int, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	n := len(runs)
-	ids, flows := make([]pgID, n), make([]pgID, n)
+	ids, flows, sids := make([]pgID, n), make([]pgID, n), make([]pgID, n)
 	deps, wqis := make([]pgtype.UUID, n), make([]pgtype.UUID, n)
 	names := make([]string, n)
-	keys, wqns := make([]*string, n), make([]*string, n)
-	params, pols, tags, cbs, jvs := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+	keys, wqns, msgs := make([]*string, n), make([]*string, n), make([]*string, n)
+	params, pols, tags, cbs, jvs, dets := make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
 	exps, nxts := make([]time.Time, n), make([]time.Time, n)
 	autos := make([]bool, n)
 	for k := range runs {
@@ -123,65 +130,20 @@ func (t *pgTarget) Schedule(ctx context.Context, runs []dialects.ScheduledFlowRu
 		tags[k] = jsonText(r.Tags, r.Tags == nil, "[]")
 		cbs[k] = jsonText(r.CreatedBy, r.CreatedBy == nil, "")
 		jvs[k] = jsonText(r.JobVariables, r.JobVariables == nil, "{}")
+		sids[k], msgs[k] = uuid.New(), r.StateMessage
+		dets[k] = jsonText(r.StateDetails, r.StateDetails == nil, "{}")
 	}
-	conn, err := t.pool.Acquire(ctx)
+	rows, err := t.pool.Query(ctx, pgScheduleRuns, now, ids, names, exps, nxts, params, keys, pols, tags, autos, flows,
+		deps, wqns, wqis, cbs, jvs, sids, msgs, dets)
 	if err != nil {
 		return 0, err
 	}
-	defer conn.Release()
-	// Round trip 1: BEGIN and the runs, returning those inserted.
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	b.Queue(pgInsertRuns, now, ids, names, exps, nxts, params, keys, pols, tags, autos, flows, deps, wqns, wqis, cbs, jvs)
-	br := conn.SendBatch(ctx, b)
-	inserted := make(map[uuid.UUID]bool, n)
-	if _, err = br.Exec(); err == nil {
-		var rows pgx.Rows
-		if rows, err = br.Query(); err == nil {
-			for rows.Next() {
-				var id pgtype.UUID
-				if err = rows.Scan(&id); err != nil {
-					break
-				}
-				inserted[id.Bytes] = true
-			}
-			rows.Close()
-			if err == nil {
-				err = rows.Err()
-			}
-		}
+	inserted := 0
+	for rows.Next() {
+		inserted++
 	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return 0, t.finish(ctx, conn, err)
-	}
-	if len(inserted) == 0 {
-		return 0, t.finish(ctx, conn, nil)
-	}
-	m := len(inserted)
-	runIDs, stateIDs := make([]pgID, 0, m), make([]pgID, 0, m)
-	msgs, dets := make([]*string, 0, m), make([]*string, 0, m)
-	for k := range runs {
-		r := &runs[k]
-		if !inserted[r.ID] {
-			continue
-		}
-		runIDs = append(runIDs, r.ID)
-		stateIDs = append(stateIDs, uuid.New())
-		msgs = append(msgs, r.StateMessage)
-		dets = append(dets, jsonText(r.StateDetails, r.StateDetails == nil, "{}"))
-	}
-	// Round trip 2: the states, the pointers, COMMIT.
-	b = &pgx.Batch{}
-	b.Queue(pgInsertScheduledStates, now, stateIDs, msgs, dets, runIDs)
-	b.Queue(pgPointStates, runIDs, stateIDs)
-	b.Queue("COMMIT")
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return 0, t.finish(ctx, conn, err)
-	}
-	return m, nil
+	rows.Close()
+	return inserted, rows.Err()
 }
 
 // pgRunColumns are the flow_run columns the baseline poll reads.

@@ -55,6 +55,17 @@ type ScheduledInsert struct {
 	// the general SetStateIDOnInsertedFlowRuns (the newest of the given
 	// states of each run) would search for what is given.
 	PointStates func(p dialects.RunStates) (string, []any)
+	// InsertRunsWithStates, when set, replaces the three statements above
+	// with one per chunk: it returns a statement and its arguments that
+	// insert rows as InsertRuns does, each run already pointing at its
+	// state (state_id), and the state of each inserted run as InsertStates
+	// does, and return the ids of the inserted runs. A row is the values
+	// of RunColumns followed by those of StateColumns without flow_run_id
+	// (the state's id, message and details). The database must check the
+	// two foreign keys (run → state, state → run) at the end of the
+	// statement, as PostgreSQL does for a data-modifying WITH: the runs'
+	// rows are then written once, not inserted and updated.
+	InsertRunsWithStates func(rows [][]any, now time.Time) (string, []any)
 }
 
 // InsertScheduledFlowRuns implements dialects.Queries.InsertScheduledFlowRuns
@@ -76,8 +87,12 @@ func InsertScheduledFlowRuns(ctx context.Context, q dialects.Querier, runs []dia
 		rows[k] = row
 	}
 
-	// 1. The runs; RETURNING lists exactly the ones inserted.
 	inserted := map[uuid.UUID]bool{}
+	if s.InsertRunsWithStates != nil {
+		return insertRunsWithStates(ctx, q, runs, rows, s, now, inserted)
+	}
+
+	// 1. The runs; RETURNING lists exactly the ones inserted.
 	err := InsertChunks(len(RunColumns), s.MaxParams, s.MaxRowsPerInsert, rows, func(chunk [][]any) error {
 		query, args := s.InsertRuns(chunk, now)
 		return CollectIDs(ctx, q, query, args, inserted)
@@ -167,4 +182,35 @@ func runRow(r *dialects.ScheduledFlowRunInsert, truncate bool) ([]any, error) {
 		r.DeploymentID, r.InfrastructureDocumentID, r.WorkQueueName, r.WorkQueueID, createdBy, jobVars,
 		r.DeploymentVersion,
 	}, nil
+}
+
+// insertRunsWithStates is InsertScheduledFlowRuns with
+// s.InsertRunsWithStates: each run row (runRow) gets its state's id,
+// message and details, and one statement per chunk writes runs and states.
+func insertRunsWithStates(ctx context.Context, q dialects.Querier, runs []dialects.ScheduledFlowRunInsert, rows [][]any,
+	s ScheduledInsert, now time.Time, inserted map[uuid.UUID]bool) ([]uuid.UUID, error) {
+	for k := range runs {
+		r := &runs[k]
+		details, err := JSON(r.StateDetails, "{}")
+		if err != nil {
+			return nil, fmt.Errorf("%s: insert scheduled flow runs: run %d state details: %w", s.Dialect, k, err)
+		}
+		rows[k] = append(rows[k], uuid.New(), r.StateMessage, details)
+	}
+	perRow := len(RunColumns) + len(StateColumns) - 1
+	err := InsertChunks(perRow, s.MaxParams, s.MaxRowsPerInsert, rows, func(chunk [][]any) error {
+		query, args := s.InsertRunsWithStates(chunk, now)
+		return CollectIDs(ctx, q, query, args, inserted)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: insert scheduled flow runs: %w", s.Dialect, err)
+	}
+	var runIDs []uuid.UUID
+	for k := range runs {
+		if id := runs[k].ID; inserted[id] {
+			runIDs = append(runIDs, id)
+			delete(inserted, id) // a run listed twice was inserted once
+		}
+	}
+	return runIDs, nil
 }
