@@ -87,9 +87,9 @@ type Interface struct {
 	config   *dialects.ConfigurationCache
 	levels   levelCache
 	tel      *telemetry
-	// group writes concurrent state transitions together where the
-	// dialect asks for it; nil elsewhere.
-	group *transitionGroup
+	// group writes concurrent small writes together where the dialect
+	// asks for it (dialects.WriteGrouper); nil elsewhere.
+	group *writeGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -121,7 +121,7 @@ func open(ctx context.Context, cfg Config, r *Registry, key string) (*Interface,
 		Client: client, key: key, registry: r, dialect: db.Dialect, target: db.Target,
 		options: cfg.Options, db: db.DB, config: dialects.NewConfigurationCache(), tel: tel,
 	}
-	i.group = newTransitionGroup(i)
+	i.group = newWriteGroup(i)
 	GateReleases(client, i.Level)
 	typeErrors(client, db.Dialect)
 	return i, nil

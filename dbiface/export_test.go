@@ -1,9 +1,9 @@
 package dbiface
 
-// TransitionGroupStats reports, for tests, how many grouped transactions
-// the interface has written and how many transitions wait for a group; ok
-// is false where the dialect does not group transitions.
-func TransitionGroupStats(i *Interface) (groups int64, waiting int, ok bool) {
+// WriteGroupStats reports, for tests, how many grouped transactions the
+// interface has written and how many writes wait for a group; ok is false
+// where the dialect does not group writes.
+func WriteGroupStats(i *Interface) (groups int64, waiting int, ok bool) {
 	g := i.group
 	if g == nil {
 		return 0, 0, false

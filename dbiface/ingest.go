@@ -35,6 +35,17 @@ func (s *Session) insertLogs(ctx context.Context, rows []dialects.LogRow) error 
 		return nil
 	}
 	q := s.iface.dialect
+	if g := s.iface.group; g != nil && !s.InTransaction() {
+		// With the other writes waiting for the one writer, in one
+		// transaction and one commit (see writeGroup).
+		err := g.submit(ctx, func(ctx context.Context, tx dialects.Querier) error {
+			return q.InsertLogs(ctx, tx, rows)
+		})
+		if err != nil {
+			return s.iface.autocommitError("insert logs", err)
+		}
+		return nil
+	}
 	if !s.InTransaction() && len(rows) > dialects.LogRowsPerStatement {
 		return s.iface.Transaction(ctx, NoLocks, func(ctx context.Context, s *Session) error {
 			return s.insertLogs(ctx, rows)
@@ -84,6 +95,20 @@ func (s *Session) InsertEvents(ctx context.Context, events []dialects.EventRow) 
 // insertEvents is InsertEvents for events already validated.
 func (s *Session) insertEvents(ctx context.Context, events []dialects.EventRow) (dialects.EventsWritten, error) {
 	q := s.iface.dialect
+	if g := s.iface.group; g != nil && !s.InTransaction() {
+		// With the other writes waiting for the one writer, in one
+		// transaction and one commit (see writeGroup).
+		var w dialects.EventsWritten
+		err := g.submit(ctx, func(ctx context.Context, tx dialects.Querier) error {
+			var err error
+			w, err = q.InsertEvents(ctx, tx, events)
+			return err
+		})
+		if err != nil {
+			return dialects.EventsWritten{}, typedError(q, "insert events", err, true, true, fmt.Errorf("dbiface: insert events: %w", err))
+		}
+		return w, nil
+	}
 	if !s.InTransaction() {
 		var w dialects.EventsWritten
 		err := s.iface.Transaction(ctx, NoLocks, func(ctx context.Context, s *Session) error {

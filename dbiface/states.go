@@ -152,7 +152,7 @@ func (i *Interface) withRetry(ctx context.Context, attempt func() error) error {
 // statement runs alone, autocommitted: it is atomic by itself, and its one
 // round trip replaces three (BEGIN, the statement, COMMIT).
 //
-// Where the dialect groups transitions (SQLite, dialects.TransitionGrouper),
+// Where the dialect groups writes (SQLite, dialects.WriteGrouper),
 // concurrent calls are written together: one write transaction and one
 // commit for all the transitions waiting when it begins, each in its own
 // savepoint, so that each keeps its own all-or-nothing outcome and its own
@@ -182,6 +182,7 @@ func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t Stat
 		}
 		return state, nil
 	}
+	var state *ent.FlowRunState
 	if i.group != nil {
 		p, err := prepareTransition(runID, t)
 		if err != nil {
@@ -189,13 +190,14 @@ func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t Stat
 		}
 		var res dialects.TransitionResult
 		err = i.withRetry(ctx, func() error {
-			var err error
-			res, err = i.group.submit(ctx, p.in)
-			return err
+			return i.group.submit(ctx, func(ctx context.Context, q dialects.Querier) error {
+				var err error
+				res, err = i.dialect.TransitionFlowRun(ctx, q, p.in)
+				return err
+			})
 		})
 		return p.finish(i.Client, res, err)
 	}
-	var state *ent.FlowRunState
 	err = i.TransactionWithRetry(ctx, ForUpdate, func(ctx context.Context, s *Session) error {
 		var err error
 		state, err = s.SetFlowRunState(ctx, runID, t)

@@ -70,15 +70,14 @@ type TransitionQueries interface {
 	TransitionIsOneStatement() bool
 }
 
-// TransitionGrouper is implemented by a dialect on which concurrent state
-// transitions are best written together: one write transaction and one
-// commit for many of them, each inside its own savepoint so that each keeps
-// its own all-or-nothing outcome and its own error. SQLite implements it:
-// one writer serialises every commit there, and the commit (writing the
-// changed pages to the log) is most of a transition's cost. A dialect whose
-// transition is one autocommitted statement (TransitionIsOneStatement) does
-// not need it.
-type TransitionGrouper interface {
+// WriteGrouper is implemented by a dialect on which concurrent small writes
+// (state transitions, log batches, event batches) are best written
+// together: one write transaction and one commit for many of them, each
+// inside its own savepoint so that each keeps its own all-or-nothing outcome
+// and its own error. SQLite implements it: one writer serialises every
+// commit there, and the commit (writing the changed pages to the log) is
+// most of a small write's cost.
+type WriteGrouper interface {
 	// InSavepoint runs fn inside a savepoint of q's write transaction.
 	// When fn succeeds the savepoint is released and InSavepoint returns
 	// nil. When fn fails, its writes (and only they) are rolled back and
@@ -89,7 +88,7 @@ type TransitionGrouper interface {
 }
 
 // SavepointError reports that a savepoint statement failed inside
-// TransitionGrouper.InSavepoint, so that the transaction's state is unknown
+// WriteGrouper.InSavepoint, so that the transaction's state is unknown
 // (SQLite rolls back a whole transaction on some errors, and the savepoint
 // is then gone). Cause is fn's error when fn's failure came first, nil when
 // the savepoint failed by itself.

@@ -56,6 +56,6 @@ func cases() []testCase {
 		{name: "ScheduledFlowRunsConcurrentPollers", multi: testScheduledFlowRunsConcurrentPollers},
 		{name: "ScheduledFlowRunsQueueIndex", fn: testScheduledFlowRunsQueueIndex},
 		{name: "Maintenance", fn: testMaintenance},
-		{name: "TransitionGrouperSavepoints", fn: testTransitionGrouperSavepoints},
+		{name: "WriteGrouperSavepoints", fn: testWriteGrouperSavepoints},
 	}
 }

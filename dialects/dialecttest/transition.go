@@ -11,15 +11,15 @@ import (
 	"github.com/prefectdb/prefectdb/internal/testutil"
 )
 
-// testTransitionGrouperSavepoints: where a dialect groups transitions
-// (dialects.TransitionGrouper), InSavepoint keeps the writes of a function
+// testWriteGrouperSavepoints: where a dialect groups writes
+// (dialects.WriteGrouper), InSavepoint keeps the writes of a function
 // that succeeds and undoes, alone, those of one that fails, returning its
 // error unchanged; the transaction goes on and commits the rest.
-func testTransitionGrouperSavepoints(t *testing.T, db *testutil.DB) {
-	g, ok := db.Dialect.(dialects.TransitionGrouper)
+func testWriteGrouperSavepoints(t *testing.T, db *testutil.DB) {
+	g, ok := db.Dialect.(dialects.WriteGrouper)
 	if !ok {
 		// Not a missing database: the behaviour does not apply.
-		t.Logf("%s does not group transitions (each is one statement: %v)", db.Dialect.Kind(), db.Dialect.TransitionIsOneStatement())
+		t.Logf("%s does not group writes", db.Dialect.Kind())
 		return
 	}
 	ctx := testutil.Context(t)

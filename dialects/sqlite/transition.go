@@ -98,16 +98,16 @@ func (Dialect) TransitionFlowRun(ctx context.Context, q dialects.Querier, t dial
 	return res, nil
 }
 
-var _ dialects.TransitionGrouper = Dialect{}
+var _ dialects.WriteGrouper = Dialect{}
 
-// transitionSavepoint names the savepoint of one transition in a group;
-// InSavepoint's savepoints are never nested, so one name serves.
-const transitionSavepoint = "prefectdb_transition"
+// groupSavepoint names the savepoint of one write in a group; InSavepoint's
+// savepoints are never nested, so one name serves.
+const groupSavepoint = "prefectdb_write"
 
-// InSavepoint implements dialects.TransitionGrouper with SAVEPOINT, RELEASE
+// InSavepoint implements dialects.WriteGrouper with SAVEPOINT, RELEASE
 // and ROLLBACK TO.
 func (Dialect) InSavepoint(ctx context.Context, q dialects.Querier, fn func() error) error {
-	if _, err := q.ExecContext(ctx, "SAVEPOINT "+transitionSavepoint); err != nil {
+	if _, err := q.ExecContext(ctx, "SAVEPOINT "+groupSavepoint); err != nil {
 		return &dialects.SavepointError{Op: "open", Err: err}
 	}
 	if ferr := fn(); ferr != nil {
@@ -115,15 +115,15 @@ func (Dialect) InSavepoint(ctx context.Context, q dialects.Querier, fn func() er
 		// RELEASE then closes it. When a failure rolled back the whole
 		// transaction (SQLite does on a full disk, an I/O error, an
 		// interrupt), the savepoint is gone and ROLLBACK TO fails.
-		if _, err := q.ExecContext(ctx, "ROLLBACK TO "+transitionSavepoint); err != nil {
+		if _, err := q.ExecContext(ctx, "ROLLBACK TO "+groupSavepoint); err != nil {
 			return &dialects.SavepointError{Op: "roll back to", Err: err, Cause: ferr}
 		}
-		if _, err := q.ExecContext(ctx, "RELEASE "+transitionSavepoint); err != nil {
+		if _, err := q.ExecContext(ctx, "RELEASE "+groupSavepoint); err != nil {
 			return &dialects.SavepointError{Op: "release", Err: err, Cause: ferr}
 		}
 		return ferr
 	}
-	if _, err := q.ExecContext(ctx, "RELEASE "+transitionSavepoint); err != nil {
+	if _, err := q.ExecContext(ctx, "RELEASE "+groupSavepoint); err != nil {
 		return &dialects.SavepointError{Op: "release", Err: err}
 	}
 	return nil

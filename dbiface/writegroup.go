@@ -9,28 +9,29 @@ import (
 	"github.com/prefectdb/prefectdb/dialects"
 )
 
-// maxGroup bounds the transitions written in one grouped transaction, so
-// that a group's transaction stays short.
+// maxGroup bounds the writes made in one grouped transaction, so that a
+// group's transaction stays short.
 const maxGroup = 64
 
-// transitionGroup writes concurrent SetFlowRunState calls together where the
-// dialect asks for it (dialects.TransitionGrouper: SQLite, where one writer
-// serialises every commit and the commit is most of a transition's cost):
-// one write transaction and one commit for up to maxGroup waiting
-// transitions, each in its own savepoint, so that each keeps its own
-// all-or-nothing outcome and its own error.
+// writeGroup writes concurrent small writes made outside any caller's
+// transaction (SetFlowRunState, InsertLogs, InsertEvents) together where the
+// dialect asks for it (dialects.WriteGrouper: SQLite, where one writer
+// serialises every commit and the commit is most of a small write's cost):
+// one write transaction and one commit for up to maxGroup waiting writes,
+// each in its own savepoint, so that each keeps its own all-or-nothing
+// outcome and its own error.
 //
 // There is no background goroutine while nothing waits. A caller that finds
 // no group being written leads: it begins the transaction, takes every
-// waiting transition (its own among them), writes and commits them, and
-// hands on to a goroutine of its own making if more arrived meanwhile, which
-// leads until none waits.
-type transitionGroup struct {
+// waiting write (its own among them), runs and commits them, and hands on to
+// a goroutine of its own making if more arrived meanwhile, which leads until
+// none waits.
+type writeGroup struct {
 	iface   *Interface
-	grouper dialects.TransitionGrouper
+	grouper dialects.WriteGrouper
 
 	mu      sync.Mutex
-	pending []*groupedTransition
+	pending []*groupedWrite
 	leading bool
 	// begin is the leader's wait for the write lock, set while it waits,
 	// so that the wait ends when every waiting caller has given up.
@@ -43,49 +44,53 @@ type transitionGroup struct {
 // beginWait is one wait of a leader for the write lock.
 type beginWait struct{ cancel context.CancelFunc }
 
-// groupedTransition is one caller's transition waiting for, or in, a group.
-type groupedTransition struct {
+// groupedWrite is one caller's write waiting for, or in, a group.
+type groupedWrite struct {
 	ctx context.Context
-	in  dialects.FlowRunTransition
+	// write makes the caller's changes through q, the group's transaction;
+	// it may run more than once (a group rolled back by another write is
+	// written again), each time from the start.
+	write func(ctx context.Context, q dialects.Querier) error
 
 	// Under the group's mutex.
 	taken, finished bool
 
 	// Set before done is closed.
-	res  dialects.TransitionResult
 	err  error
 	done chan struct{}
 }
 
-func newTransitionGroup(i *Interface) *transitionGroup {
-	g, ok := i.dialect.(dialects.TransitionGrouper)
-	if !ok || i.dialect.TransitionIsOneStatement() {
+// newWriteGroup returns the interface's write group, or nil where the
+// dialect does not group writes.
+func newWriteGroup(i *Interface) *writeGroup {
+	g, ok := i.dialect.(dialects.WriteGrouper)
+	if !ok {
 		return nil
 	}
-	return &transitionGroup{iface: i, grouper: g}
+	return &writeGroup{iface: i, grouper: g}
 }
 
 // finish records an outcome; the caller holds g.mu.
-func (it *groupedTransition) finish(res dialects.TransitionResult, err error) {
+func (it *groupedWrite) finish(err error) {
 	if it.finished {
 		return
 	}
-	it.finished, it.res, it.err = true, res, err
+	it.finished, it.err = true, err
 	close(it.done)
 }
 
-// submit writes in within a group and returns its outcome. A caller whose
-// context ends before its transition is taken into a group leaves with the
+// submit runs write within a group and returns its outcome. A caller whose
+// context ends before its write is taken into a group leaves with the
 // context's error, having changed nothing; once taken, it waits for the
 // outcome, which is decided within the group's short transaction (a
 // statement interrupted inside an explicit SQLite transaction would roll
 // the whole group back).
-func (g *transitionGroup) submit(ctx context.Context, in dialects.FlowRunTransition) (dialects.TransitionResult, error) {
-	it := &groupedTransition{ctx: ctx, in: in, done: make(chan struct{})}
+func (g *writeGroup) submit(ctx context.Context, write func(ctx context.Context, q dialects.Querier) error) error {
+	it := &groupedWrite{ctx: ctx, write: write, done: make(chan struct{})}
 	g.mu.Lock()
 	if err := ctx.Err(); err != nil {
 		g.mu.Unlock()
-		return dialects.TransitionResult{}, err
+		return err
 	}
 	g.pending = append(g.pending, it)
 	lead := !g.leading
@@ -96,22 +101,22 @@ func (g *transitionGroup) submit(ctx context.Context, in dialects.FlowRunTransit
 	}
 	select {
 	case <-it.done:
-		return it.res, it.err
+		return it.err
 	case <-ctx.Done():
 	}
 	g.mu.Lock()
 	if !it.taken && !it.finished {
 		g.remove(it)
-		it.finish(dialects.TransitionResult{}, ctx.Err())
+		it.finish(ctx.Err())
 	}
 	g.mu.Unlock()
 	<-it.done
-	return it.res, it.err
+	return it.err
 }
 
 // remove takes it out of the waiting list and, when nobody waits any more,
 // ends the leader's wait for the write lock; the caller holds g.mu.
-func (g *transitionGroup) remove(it *groupedTransition) {
+func (g *writeGroup) remove(it *groupedWrite) {
 	for k, p := range g.pending {
 		if p == it {
 			g.pending = append(g.pending[:k], g.pending[k+1:]...)
@@ -124,10 +129,10 @@ func (g *transitionGroup) remove(it *groupedTransition) {
 	}
 }
 
-// lead writes groups while transitions wait. A caller leads (self set)
-// until its own transition has its outcome, then hands on to a goroutine
+// lead writes groups while writes wait. A caller leads (self set) until
+// its own write has its outcome, then hands on to a goroutine
 // when others wait; the goroutine (self nil) leads until none waits.
-func (g *transitionGroup) lead(self *groupedTransition) {
+func (g *writeGroup) lead(self *groupedWrite) {
 	for {
 		g.mu.Lock()
 		if len(g.pending) == 0 {
@@ -141,13 +146,13 @@ func (g *transitionGroup) lead(self *groupedTransition) {
 			return
 		}
 		g.mu.Unlock()
-		g.writeGroup(self)
+		g.writeOne(self)
 	}
 }
 
-// writeGroup begins a write transaction, takes up to maxGroup waiting
-// transitions, writes each in its own savepoint and commits.
-func (g *transitionGroup) writeGroup(self *groupedTransition) {
+// writeOne begins a write transaction, takes up to maxGroup waiting writes,
+// runs each in its own savepoint and commits.
+func (g *writeGroup) writeOne(self *groupedWrite) {
 	// The wait for the write lock ends when the leading caller gives up,
 	// or when every waiting caller has; once begun, the transaction is not
 	// cancelled by anyone (database/sql would roll it back).
@@ -174,7 +179,7 @@ func (g *transitionGroup) writeGroup(self *groupedTransition) {
 	}
 
 	var (
-		batch []*groupedTransition
+		batch []*groupedWrite
 		began bool
 	)
 	err := g.iface.Transaction(beginCtx, ForUpdate, func(_ context.Context, s *Session) error {
@@ -196,33 +201,29 @@ func (g *transitionGroup) writeGroup(self *groupedTransition) {
 		}
 		g.groups.Add(1)
 		if len(batch) == 1 {
-			// Alone, the transaction is the transition's savepoint.
+			// Alone, the transaction is the write's savepoint.
 			it := batch[0]
-			it.res, it.err = g.iface.dialect.TransitionFlowRun(context.WithoutCancel(it.ctx), s.Client, it.in)
+			it.err = it.write(context.WithoutCancel(it.ctx), s.Client)
 			return it.err
 		}
 		for k, it := range batch {
 			ctx := context.WithoutCancel(it.ctx)
-			err := g.grouper.InSavepoint(ctx, s.Client, func() error {
-				var err error
-				it.res, err = g.iface.dialect.TransitionFlowRun(ctx, s.Client, it.in)
-				return err
-			})
+			err := g.grouper.InSavepoint(ctx, s.Client, func() error { return it.write(ctx, s.Client) })
 			var sp *dialects.SavepointError
 			switch {
 			case errors.As(err, &sp) && sp.Cause != nil:
-				// This transition broke the transaction: it fails with
-				// its own error; the others are written again in the
-				// next group, as if they had not been taken.
+				// This write broke the transaction: it fails with its
+				// own error; the others are written again in the next
+				// group, as if they had not been taken.
 				g.mu.Lock()
-				it.finish(dialects.TransitionResult{}, sp.Cause)
+				it.finish(sp.Cause)
 				for _, o := range batch[k+1:] {
 					o.taken = false
 				}
 				for _, o := range batch[:k] {
 					o.taken = false
 				}
-				g.pending = append(append(append([]*groupedTransition(nil), batch[:k]...), batch[k+1:]...), g.pending...)
+				g.pending = append(append(append([]*groupedWrite(nil), batch[:k]...), batch[k+1:]...), g.pending...)
 				batch = nil
 				g.mu.Unlock()
 				return sp
@@ -245,11 +246,11 @@ func (g *transitionGroup) writeGroup(self *groupedTransition) {
 		switch {
 		case self != nil && self.ctx.Err() != nil && !self.taken:
 			g.remove(self)
-			self.finish(dialects.TransitionResult{}, self.ctx.Err())
+			self.finish(self.ctx.Err())
 		case beginCtx.Err() != nil:
 		default:
 			for _, it := range g.take() {
-				it.finish(dialects.TransitionResult{}, err)
+				it.finish(err)
 			}
 		}
 		return
@@ -259,20 +260,20 @@ func (g *transitionGroup) writeGroup(self *groupedTransition) {
 		case it.err != nil:
 			// Its own failure, rolled back alone (or, alone in the
 			// transaction, with it).
-			it.finish(dialects.TransitionResult{}, it.err)
+			it.finish(it.err)
 		case err != nil:
 			// Nothing of the group was committed.
-			it.finish(dialects.TransitionResult{}, err)
+			it.finish(err)
 		default:
-			it.finish(it.res, nil)
+			it.finish(nil)
 		}
 	}
 }
 
-// take removes up to maxGroup waiting transitions whose callers still wait
+// take removes up to maxGroup waiting writes whose callers still wait
 // and marks them taken; the caller holds g.mu.
-func (g *transitionGroup) take() []*groupedTransition {
-	var batch []*groupedTransition
+func (g *writeGroup) take() []*groupedWrite {
+	var batch []*groupedWrite
 	n := 0
 	for _, it := range g.pending {
 		if len(batch) == maxGroup {
@@ -281,7 +282,7 @@ func (g *transitionGroup) take() []*groupedTransition {
 			continue
 		}
 		if it.ctx.Err() != nil {
-			it.finish(dialects.TransitionResult{}, it.ctx.Err())
+			it.finish(it.ctx.Err())
 			continue
 		}
 		it.taken = true

@@ -11,8 +11,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/prefectdb/prefectdb/dbiface"
+	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
 	"github.com/prefectdb/prefectdb/ent/flowrunstate"
+	"github.com/prefectdb/prefectdb/ent/logentry"
 	"github.com/prefectdb/prefectdb/internal/testutil"
 	"github.com/prefectdb/prefectdb/types"
 )
@@ -24,7 +26,7 @@ func groupingDB(t *testing.T) (db *dbiface.Interface, hold func() (release func(
 	t.Helper()
 	url := testutil.MigratedSQLite(t)
 	db = open(t, url)
-	if _, _, ok := dbiface.TransitionGroupStats(db); !ok {
+	if _, _, ok := dbiface.WriteGroupStats(db); !ok {
 		t.Fatal("SQLite's dialect does not group transitions")
 	}
 	other := open(t, url)
@@ -57,7 +59,7 @@ func waitForWaiting(t *testing.T, db *dbiface.Interface, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, waiting, _ := dbiface.TransitionGroupStats(db)
+		_, waiting, _ := dbiface.WriteGroupStats(db)
 		if waiting == n {
 			return
 		}
@@ -131,7 +133,7 @@ func TestGroupedTransitionsKeepTheirOwnOutcomes(t *testing.T) {
 		}},
 		{"applied 3", runs[5], pending, applied},
 	}
-	groupsBefore, _, _ := dbiface.TransitionGroupStats(db)
+	groupsBefore, _, _ := dbiface.WriteGroupStats(db)
 	release := hold()
 	errs := make([]error, len(calls))
 	var wg sync.WaitGroup
@@ -151,8 +153,8 @@ func TestGroupedTransitionsKeepTheirOwnOutcomes(t *testing.T) {
 		}
 	}
 	// One group for all, and one more for those the rollback took with it.
-	if groups, _, _ := dbiface.TransitionGroupStats(db); groups-groupsBefore != 2 {
-		t.Errorf("%d groups written; want 2 (all seven, then the five the rollback undid)", groups-groupsBefore)
+	if groups, _, _ := dbiface.WriteGroupStats(db); groups-groupsBefore != 2 {
+		t.Errorf("%d groups written; want 2 (all seven, then the six the rollback undid)", groups-groupsBefore)
 	}
 	for k, id := range runs {
 		run := db.FlowRun.GetX(ctx, id)
@@ -206,5 +208,68 @@ func TestGroupedTransitionLeavesWhenItsContextEnds(t *testing.T) {
 		if run := db.FlowRun.GetX(ctx, runs[k]); run.StateType == nil || *run.StateType != want {
 			t.Errorf("run %d is in %v; want %s", k, run.StateType, want)
 		}
+	}
+}
+
+// TestGroupedLogBatchesKeepTheirOwnOutcomes: log batches queued behind
+// another connection's write lock are written in one group with a
+// transition; a batch with a row that fails (a trigger aborts it) stores
+// none of its rows and returns its own error, and the other batches and the
+// transition are stored whole.
+func TestGroupedLogBatchesKeepTheirOwnOutcomes(t *testing.T) {
+	t.Parallel()
+	db, hold := groupingDB(t)
+	ctx := testutil.Context(t)
+	runs := scheduledRuns(t, ctx, db, 1)
+	if _, err := db.Engine().ExecContext(ctx, `CREATE TRIGGER test_abort_log BEFORE INSERT ON log WHEN NEW.message = 'abort'
+		BEGIN SELECT RAISE(ABORT, 'log aborted by the test trigger'); END`); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(name string, bad bool) []dialects.LogRow {
+		rows := make([]dialects.LogRow, 3)
+		for k := range rows {
+			rows[k] = dialects.LogRow{Name: name, Level: 20, FlowRunID: &runs[0], Message: "line", Timestamp: time.Now()}
+		}
+		if bad {
+			rows[1].Message = "abort"
+		}
+		return rows
+	}
+	names := []string{"good-1", "bad", "good-2", "good-3"}
+	groupsBefore, _, _ := dbiface.WriteGroupStats(db)
+	release := hold()
+	errs := make([]error, len(names)+1)
+	var wg sync.WaitGroup
+	for k, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[k] = db.InsertLogs(ctx, batch(name, name == "bad"))
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, errs[len(names)] = db.SetFlowRunState(ctx, runs[0], dbiface.StateTransition{Type: types.StatePending})
+	}()
+	waitForWaiting(t, db, len(names)+1)
+	release()
+	wg.Wait()
+	for k, name := range names {
+		n := db.LogEntry.Query().Where(logentry.Name(name)).CountX(ctx)
+		switch {
+		case name == "bad" && (errs[k] == nil || !strings.Contains(errs[k].Error(), "log aborted by the test trigger")):
+			t.Errorf("the failing batch: %v; want its own error", errs[k])
+		case name == "bad" && n != 0:
+			t.Errorf("the failing batch stored %d of its rows; want none", n)
+		case name != "bad" && (errs[k] != nil || n != 3):
+			t.Errorf("batch %s: %v, %d rows stored; want 3", name, errs[k], n)
+		}
+	}
+	if err := errs[len(names)]; err != nil {
+		t.Errorf("the transition written with them: %v", err)
+	}
+	if groups, _, _ := dbiface.WriteGroupStats(db); groups-groupsBefore != 1 {
+		t.Errorf("%d groups written; want 1", groups-groupsBefore)
 	}
 }
