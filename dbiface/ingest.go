@@ -35,7 +35,7 @@ func (s *Session) insertLogs(ctx context.Context, rows []dialects.LogRow) error 
 		return nil
 	}
 	q := s.iface.dialect
-	if g := s.iface.group; g != nil && !s.InTransaction() {
+	if g := s.iface.writeGroupFor(ctx); g != nil && !s.InTransaction() {
 		// With the other writes waiting for the one writer, in one
 		// transaction and one commit (see writeGroup).
 		err := g.submit(ctx, func(ctx context.Context, tx dialects.Querier) error {
@@ -95,7 +95,7 @@ func (s *Session) InsertEvents(ctx context.Context, events []dialects.EventRow) 
 // insertEvents is InsertEvents for events already validated.
 func (s *Session) insertEvents(ctx context.Context, events []dialects.EventRow) (dialects.EventsWritten, error) {
 	q := s.iface.dialect
-	if g := s.iface.group; g != nil && !s.InTransaction() {
+	if g := s.iface.writeGroupFor(ctx); g != nil && !s.InTransaction() {
 		// With the other writes waiting for the one writer, in one
 		// transaction and one commit (see writeGroup).
 		var w dialects.EventsWritten

@@ -201,19 +201,55 @@ func TestWriteOutsideOwnTransaction(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = db.Close() })
 			singleWriter := !db.Dialect().RowLocks()
+			run := db.FlowRun.Create().SetName("r").SetFlow(db.Flow.Create().SetName("f").SaveX(ctx)).SaveX(ctx)
 			var inner, other error
+			// The writes SQLite groups (see writeGroup) are refused at once
+			// too: in a group they would wait for the transaction.
+			grouped := map[string]error{}
+			otherLogs := make(chan error, 1)
 			err = db.Transaction(ctx, dbiface.NoLocks, func(txCtx context.Context, s *dbiface.Session) error {
 				if _, err := s.Flow.Create().SetName("inside").Save(txCtx); err != nil {
 					return err
 				}
 				_, inner = db.Flow.Create().SetName("outside, same context").Save(txCtx)
 				_, other = db.Flow.Create().SetName("outside, other context").Save(context.Background())
+				if _, _, ok := dbiface.WriteGroupStats(db); ok {
+					// Another goroutine's log batch leads a group that
+					// waits for the writer: the writes below must not
+					// join it.
+					go func() {
+						otherLogs <- db.InsertLogs(context.Background(), []dialects.LogRow{{Name: "other", Level: 20, Message: "m", Timestamp: time.Now()}})
+					}()
+					for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+						if _, waiting, _ := dbiface.WriteGroupStats(db); waiting == 1 {
+							break
+						}
+						if time.Now().After(deadline) {
+							return errors.New("the other goroutine's log batch never waited for a group")
+						}
+					}
+				} else {
+					otherLogs <- nil
+				}
+				_, grouped["SetFlowRunState"] = db.SetFlowRunState(txCtx, run.ID, dbiface.StateTransition{Type: types.StatePending})
+				grouped["InsertLogs"] = db.InsertLogs(txCtx, []dialects.LogRow{{Name: "l", Level: 20, Message: "m", Timestamp: time.Now()}})
+				_, grouped["InsertEvents"] = db.InsertEvents(txCtx, []dialects.EventRow{{ID: uuid.New(), Occurred: time.Now(),
+					Event: "e", ResourceID: "r", Resource: map[string]any{"prefect.resource.id": "r"}}})
 				return nil
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
+			<-otherLogs // written or refused after PoolTimeout: either is right
 			var busy *dialects.WriterBusyError
+			for op, err := range grouped {
+				if singleWriter && (!errors.As(err, &busy) || busy.Waited != 0) {
+					t.Errorf("%s with the transaction's context: %v, want an immediate WriterBusyError", op, err)
+				}
+				if !singleWriter && err != nil {
+					t.Errorf("%s beside a transaction: %v; want it to run", op, err)
+				}
+			}
 			switch {
 			case singleWriter:
 				if !errors.As(inner, &busy) || busy.Waited != 0 || !strings.Contains(busy.Holder, "transaction") {

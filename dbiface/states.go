@@ -183,14 +183,14 @@ func (i *Interface) SetFlowRunState(ctx context.Context, runID uuid.UUID, t Stat
 		return state, nil
 	}
 	var state *ent.FlowRunState
-	if i.group != nil {
+	if g := i.writeGroupFor(ctx); g != nil {
 		p, err := prepareTransition(runID, t)
 		if err != nil {
 			return nil, err
 		}
 		var res dialects.TransitionResult
 		err = i.withRetry(ctx, func() error {
-			return i.group.submit(ctx, func(ctx context.Context, q dialects.Querier) error {
+			return g.submit(ctx, func(ctx context.Context, q dialects.Querier) error {
 				var err error
 				res, err = i.dialect.TransitionFlowRun(ctx, q, p.in)
 				return err

@@ -70,6 +70,19 @@ func newWriteGroup(i *Interface) *writeGroup {
 	return &writeGroup{iface: i, grouper: g}
 }
 
+// writeGroupFor returns the write group that a write made with ctx outside
+// any transaction joins, or nil: where the dialect does not group writes,
+// and where ctx belongs to one of the interface's own transactions. Such a
+// write takes its own path, which the SQLite driver refuses at once with a
+// *dialects.WriterBusyError (the transaction holds the one writer); in a
+// group it would wait for that transaction, and so would the group.
+func (i *Interface) writeGroupFor(ctx context.Context) *writeGroup {
+	if i.group == nil || dialects.InTransactionOf(ctx, i.db) {
+		return nil
+	}
+	return i.group
+}
+
 // finish records an outcome; the caller holds g.mu.
 func (it *groupedWrite) finish(err error) {
 	if it.finished {
