@@ -125,7 +125,11 @@ func (s *Session) insertEvents(ctx context.Context, events []dialects.EventRow) 
 	return w, nil
 }
 
-// InsertLogs is Session.InsertLogs outside any caller's transaction.
+// InsertLogs is Session.InsertLogs outside any caller's transaction. Where
+// the dialect groups writes (SQLite), concurrent calls share one
+// transaction and one commit, each batch in its own savepoint: a batch is
+// stored whole or not at all, and its error is its own (see
+// Interface.SetFlowRunState).
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
 // interceptors added to the client do not run for it. Its values are checked
@@ -137,7 +141,9 @@ func (i *Interface) InsertLogs(ctx context.Context, rows []dialects.LogRow) erro
 	return (&Session{Client: i.Client, iface: i}).InsertLogs(ctx, rows)
 }
 
-// InsertEvents is Session.InsertEvents in a transaction of its own.
+// InsertEvents is Session.InsertEvents in a transaction of its own, or,
+// where the dialect groups writes (SQLite), in a savepoint of its own within
+// a transaction shared with concurrent calls (see Interface.SetFlowRunState).
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
 // interceptors added to the client do not run for it. Its values are checked
