@@ -3,6 +3,7 @@ package dbiface
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -230,13 +231,11 @@ func (g *writeGroup) writeOne(self *groupedWrite) {
 				// group, as if they had not been taken.
 				g.mu.Lock()
 				it.finish(sp.Cause)
-				for _, o := range batch[k+1:] {
+				again := slices.Delete(batch, k, k+1)
+				for _, o := range again {
 					o.taken = false
 				}
-				for _, o := range batch[:k] {
-					o.taken = false
-				}
-				g.pending = append(append(append([]*groupedWrite(nil), batch[:k]...), batch[k+1:]...), g.pending...)
+				g.pending = append(again, g.pending...)
 				batch = nil
 				g.mu.Unlock()
 				return sp

@@ -206,41 +206,14 @@ var qScheduledInsert = rawsql.ScheduledInsert{
 // state: that update rewrote every new run and its index entries.
 func qInsertRunsWithStates(rows [][]any, now time.Time) (string, []any) {
 	runCols := len(rawsql.RunColumns)
-	types := append(slices.Clone(qRunColumnTypes), "uuid", "text", "jsonb")
-	args := make([]any, 1, 1+len(types))
-	args[0] = now
-	var from, names, runValues strings.Builder
-	for c, typ := range types {
-		col := make([]any, len(rows))
-		for k, row := range rows {
-			col[k] = row[c]
-		}
-		args = append(args, col)
-		arrayType := typ
-		if typ == "jsonb" {
-			arrayType = "text"
-		}
-		if c > 0 {
-			from.WriteString(", ")
-			names.WriteString(", ")
-		}
-		from.WriteString("CAST($" + strconv.Itoa(len(args)) + " AS " + arrayType + "[])")
-		names.WriteString("c" + strconv.Itoa(c))
-		if c < runCols {
-			value := "u.c" + strconv.Itoa(c)
-			if typ == "jsonb" {
-				value = "CAST(" + value + " AS jsonb)"
-			}
-			runValues.WriteString(", " + value)
-		}
-	}
-	sid, msg, det := "u.c"+strconv.Itoa(runCols), "u.c"+strconv.Itoa(runCols+1), "u.c"+strconv.Itoa(runCols+2)
-	query := "WITH u AS (SELECT * FROM unnest(" + from.String() + ") AS u(" + names.String() + ")),\n" +
+	from, names, values, args := qUnnestColumns(append(slices.Clone(qRunColumnTypes), "uuid", "text", "jsonb"), rows, now)
+	sid, msg, det := values[runCols], values[runCols+1], values[runCols+2]
+	query := "WITH u AS (SELECT * FROM unnest(" + from + ") AS u(" + names + ")),\n" +
 		"runs AS (INSERT INTO flow_run (created, updated, state_type, state_name, " + strings.Join(rawsql.RunColumns, ", ") + ", state_id)\n" +
-		"SELECT $1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled'" + runValues.String() + ", " + sid + " FROM u\n" +
+		"SELECT $1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled', " + strings.Join(values[:runCols], ", ") + ", " + sid + " FROM u\n" +
 		"ON CONFLICT (flow_id, idempotency_key) DO NOTHING RETURNING id, state_id)\n" +
 		"INSERT INTO flow_run_state (created, updated, type, name, timestamp, id, message, state_details, flow_run_id)\n" +
-		"SELECT $1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled', $1, runs.state_id, " + msg + ", CAST(" + det + " AS jsonb), runs.id\n" +
+		"SELECT $1, $1, CAST('SCHEDULED' AS state_type), 'Scheduled', $1, runs.state_id, " + msg + ", " + det + ", runs.id\n" +
 		"FROM runs JOIN u ON " + sid + " = runs.state_id\n" +
 		"RETURNING flow_run_id"
 	return query, args
@@ -248,42 +221,44 @@ func qInsertRunsWithStates(rows [][]any, now time.Time) (string, []any) {
 
 // qUnnestInsert writes INSERT INTO table (fixedColumns, columns) SELECT
 // fixed, the columns FROM unnest($2::type[], ...): $1 is now, then one array
-// per column holding that column's values of rows. A "jsonb" column is
-// bound as a text array and cast per element. It returns the statement and
-// its arguments.
+// per column holding that column's values of rows (see qUnnestColumns). It
+// returns the statement and its arguments.
 func qUnnestInsert(table, fixedColumns, fixed string, columns, types []string, rows [][]any, now time.Time) (string, []any) {
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + fixedColumns + ", " + strings.Join(columns, ", ") + ")\nSELECT " + fixed)
-	args := make([]any, 1, 1+len(columns))
+	from, names, values, args := qUnnestColumns(types, rows, now)
+	return "INSERT INTO " + table + " (" + fixedColumns + ", " + strings.Join(columns, ", ") + ")\nSELECT " + fixed +
+		", " + strings.Join(values, ", ") + "\nFROM unnest(" + from + ") AS u(" + names + ")", args
+}
+
+// qUnnestColumns binds rows column by column: $1 is now, then one array per
+// column of types holding that column's values. It returns the unnest
+// arguments (CAST($2 AS uuid[]), ...), the column names of its alias u (c0,
+// c1, ...), each column's value as a select expression (u.c0, ...; a
+// "jsonb" column is bound as a text array and cast per element) and the
+// arguments.
+func qUnnestColumns(types []string, rows [][]any, now time.Time) (from, names string, values []string, args []any) {
+	args = make([]any, 1, 1+len(types))
 	args[0] = now
-	var from strings.Builder
-	for c := range columns {
+	var f, n strings.Builder
+	values = make([]string, len(types))
+	for c, typ := range types {
 		col := make([]any, len(rows))
 		for k, row := range rows {
 			col[k] = row[c]
 		}
 		args = append(args, col)
-		alias := "u.c" + strconv.Itoa(c)
-		arrayType := types[c]
-		if arrayType == "jsonb" {
-			arrayType = "text"
-			alias = "CAST(" + alias + " AS jsonb)"
+		arrayType, name := typ, "c"+strconv.Itoa(c)
+		values[c] = "u." + name
+		if typ == "jsonb" {
+			arrayType, values[c] = "text", "CAST(u."+name+" AS jsonb)"
 		}
-		b.WriteString(", " + alias)
 		if c > 0 {
-			from.WriteString(", ")
+			f.WriteString(", ")
+			n.WriteString(", ")
 		}
-		from.WriteString("CAST($" + strconv.Itoa(len(args)) + " AS " + arrayType + "[])")
+		f.WriteString("CAST($" + strconv.Itoa(len(args)) + " AS " + arrayType + "[])")
+		n.WriteString(name)
 	}
-	b.WriteString("\nFROM unnest(" + from.String() + ") AS u(")
-	for c := range columns {
-		if c > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("c" + strconv.Itoa(c))
-	}
-	b.WriteString(")")
-	return b.String(), args
+	return f.String(), n.String(), values, args
 }
 
 // InsertScheduledFlowRuns implements dialects.Queries with
