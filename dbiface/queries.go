@@ -126,12 +126,62 @@ func (s *Session) flowRunsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.U
 
 // InsertScheduledFlowRuns inserts scheduled runs with their SCHEDULED states
 // and state pointers, skipping runs whose (flow_id, idempotency_key) exists,
-// and returns the ids of the runs it inserted.
+// and returns the ids of the runs it inserted. Runs without an id are given
+// one (in runs). Outside a transaction it is all-or-nothing as
+// Interface.InsertScheduledFlowRuns is.
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
 // interceptors added to the client do not run for it.
 func (s *Session) InsertScheduledFlowRuns(ctx context.Context, runs []dialects.ScheduledFlowRunInsert) ([]uuid.UUID, error) {
+	if !s.InTransaction() {
+		return s.iface.InsertScheduledFlowRuns(ctx, runs)
+	}
 	return s.iface.dialect.InsertScheduledFlowRuns(ctx, s.Client, runs)
+}
+
+// InsertScheduledFlowRuns is Session.InsertScheduledFlowRuns outside any
+// caller's transaction, all-or-nothing: the runs, their states and state
+// pointers are written together or not at all. Where the dialect writes a
+// batch in one statement (PostgreSQL, up to
+// dialects.Queries.ScheduledRunsPerStatement runs) it is that statement,
+// autocommitted; where the dialect groups writes (SQLite), concurrent calls
+// share one transaction and one commit, each batch in its own savepoint
+// (see Interface.SetFlowRunState); otherwise it runs in a transaction of
+// its own.
+//
+// It writes with its own SQL, not through the Ent client: Ent hooks and
+// interceptors added to the client do not run for it.
+func (i *Interface) InsertScheduledFlowRuns(ctx context.Context, runs []dialects.ScheduledFlowRunInsert) ([]uuid.UUID, error) {
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	q := i.dialect
+	if g := i.writeGroupFor(ctx); g != nil {
+		var ids []uuid.UUID
+		err := g.submit(ctx, func(ctx context.Context, tx dialects.Querier) error {
+			var err error
+			ids, err = q.InsertScheduledFlowRuns(ctx, tx, runs)
+			return err
+		})
+		if err != nil {
+			return nil, typedError(q, "insert scheduled flow runs", err, true, true, fmt.Errorf("dbiface: insert scheduled flow runs: %w", err))
+		}
+		return ids, nil
+	}
+	if len(runs) <= q.ScheduledRunsPerStatement() {
+		ids, err := q.InsertScheduledFlowRuns(ctx, i.Client, runs)
+		if err != nil {
+			return nil, i.autocommitError("insert scheduled flow runs", err)
+		}
+		return ids, nil
+	}
+	var ids []uuid.UUID
+	err := i.Transaction(ctx, NoLocks, func(ctx context.Context, s *Session) error {
+		var err error
+		ids, err = s.InsertScheduledFlowRuns(ctx, runs)
+		return err
+	})
+	return ids, err
 }
 
 // SetStateIDOnInsertedFlowRuns points each listed run at its listed state.

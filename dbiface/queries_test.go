@@ -3,6 +3,7 @@ package dbiface_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -175,10 +176,18 @@ func TestSessionQueryComponents(t *testing.T) {
 	})
 }
 
-// TestConcurrentSchedulingIsIdempotent: two schedulers insert the same
-// deployment window at once (the same idempotency keys): every slot gets
-// exactly one run, with exactly one SCHEDULED state that its pointer names.
+// TestConcurrentSchedulingIsIdempotent: four schedulers insert the same
+// deployment window at once (the same idempotency keys), in transactions of
+// their own or outside any (Interface.InsertScheduledFlowRuns): every slot
+// gets exactly one run, with exactly one SCHEDULED state that its pointer
+// names.
 func TestConcurrentSchedulingIsIdempotent(t *testing.T) {
+	for _, how := range []string{"transaction", "no transaction"} {
+		t.Run(how, func(t *testing.T) { testConcurrentScheduling(t, how == "transaction") })
+	}
+}
+
+func testConcurrentScheduling(t *testing.T, inTransaction bool) {
 	forEach(t, func(t *testing.T, db *dbiface.Interface) {
 		ctx := testutil.Context(t)
 		f, err := testutil.Seed(ctx, db.Client, "sched")
@@ -203,11 +212,18 @@ func TestConcurrentSchedulingIsIdempotent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := db.TransactionWithRetry(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
-					ids, err := s.InsertScheduledFlowRuns(ctx, window())
+				var err error
+				if inTransaction {
+					err = db.TransactionWithRetry(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
+						ids, err := s.InsertScheduledFlowRuns(ctx, window())
+						inserted[k] = len(ids)
+						return err
+					})
+				} else {
+					var ids []uuid.UUID
+					ids, err = db.InsertScheduledFlowRuns(ctx, window())
 					inserted[k] = len(ids)
-					return err
-				})
+				}
 				if err != nil {
 					t.Error(err)
 				}
@@ -238,6 +254,81 @@ func TestConcurrentSchedulingIsIdempotent(t *testing.T) {
 		}
 		if len(runs) != 600 {
 			t.Fatalf("%d runs stored, want 600", len(runs))
+		}
+	})
+}
+
+// TestSchedulingOutsideATransactionIsAllOrNothing: outside a caller's
+// transaction a batch of scheduled runs is written whole or not at all,
+// through the interface and through a session without a transaction, with a
+// batch that fits one statement and one that does not (PostgreSQL writes the
+// first autocommitted, the second in a transaction of its own): a run of an
+// unknown flow at the end of the batch (in its last statement) fails it, and none of its runs or
+// states is stored; the valid batch is stored with one SCHEDULED state per
+// run that its pointer names, and repeated inserts nothing.
+func TestSchedulingOutsideATransactionIsAllOrNothing(t *testing.T) {
+	forEach(t, func(t *testing.T, db *dbiface.Interface) {
+		ctx := testutil.Context(t)
+		f, err := testutil.Seed(ctx, db.Client, "atomic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 2,500 runs take several statements on both databases (PostgreSQL:
+		// 1,000 runs a statement; SQLite: its parameter limit).
+		const several = 2500
+		if per := db.Queries().ScheduledRunsPerStatement(); per != 0 && (per < 10 || per >= several) {
+			t.Fatalf("ScheduledRunsPerStatement = %d, want 0 or 10 to %d", per, several-1)
+		}
+		paths := map[string]func([]dialects.ScheduledFlowRunInsert) ([]uuid.UUID, error){
+			"interface": func(runs []dialects.ScheduledFlowRunInsert) ([]uuid.UUID, error) {
+				return db.InsertScheduledFlowRuns(ctx, runs)
+			},
+			"session": func(runs []dialects.ScheduledFlowRunInsert) (ids []uuid.UUID, err error) {
+				err = db.SessionContext(ctx, dbiface.SessionOptions{}, func(ctx context.Context, s *dbiface.Session) error {
+					ids, err = s.InsertScheduledFlowRuns(ctx, runs)
+					return err
+				})
+				return ids, err
+			},
+		}
+		for path, insert := range paths {
+			for _, n := range []int{10, several} {
+				name := fmt.Sprintf("%s %d", path, n)
+				batch := func(flow uuid.UUID) []dialects.ScheduledFlowRunInsert {
+					out := make([]dialects.ScheduledFlowRunInsert, n)
+					at := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+					for k := range out {
+						key := fmt.Sprintf("%s %d", name, k)
+						out[k] = dialects.ScheduledFlowRunInsert{FlowID: f.Flow.ID, WorkQueueID: &f.WorkQueue.ID,
+							Name: name, IdempotencyKey: &key, NextScheduledStartTime: at.Add(time.Duration(k) * time.Minute)}
+					}
+					out[n-1].FlowID = flow
+					return out
+				}
+				if _, err := insert(batch(uuid.New())); err == nil {
+					t.Fatalf("%s: a run of an unknown flow was accepted", name)
+				}
+				if got := db.FlowRun.Query().Where(flowrun.Name(name)).CountX(ctx); got != 0 {
+					t.Fatalf("%s: the failed batch left %d of its runs", name, got)
+				}
+				ids, err := insert(batch(f.Flow.ID))
+				if err != nil || len(ids) != n {
+					t.Fatalf("%s: inserted %d runs (%v), want %d", name, len(ids), err, n)
+				}
+				if ids, err := insert(batch(f.Flow.ID)); err != nil || len(ids) != 0 {
+					t.Fatalf("%s: repeated, inserted %d runs (%v), want 0", name, len(ids), err)
+				}
+				runs := db.FlowRun.Query().Where(flowrun.Name(name)).WithStates().AllX(ctx)
+				if len(runs) != n {
+					t.Fatalf("%s: %d runs stored, want %d", name, len(runs), n)
+				}
+				for _, r := range runs {
+					if len(r.Edges.States) != 1 || r.StateID == nil || *r.StateID != r.Edges.States[0].ID ||
+						r.Edges.States[0].Type != types.StateScheduled {
+						t.Fatalf("%s: run %s has %d states, pointer %v", name, r.ID, len(r.Edges.States), r.StateID)
+					}
+				}
+			}
 		}
 	})
 }

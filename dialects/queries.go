@@ -308,7 +308,14 @@ type Queries interface {
 	// returns none. Statements are split to stay under each database's
 	// bound-parameter limit, so batches of any size work. Run it in a
 	// transaction: on error, roll back (part of the batch may be written).
+	// A batch of at most ScheduledRunsPerStatement runs is the exception:
+	// it is one statement, atomic on its own, and q may be a connection
+	// pool (the statement autocommits).
 	InsertScheduledFlowRuns(ctx context.Context, q Querier, runs []ScheduledFlowRunInsert) ([]uuid.UUID, error)
+	// ScheduledRunsPerStatement is the most runs InsertScheduledFlowRuns
+	// writes, with their states and state pointers, in one statement; 0
+	// when it always takes several statements.
+	ScheduledRunsPerStatement() int
 
 	// QueueFlowRunNotifications queues one notification per matching
 	// notification policy for a flow run that entered the state stateID

@@ -268,6 +268,10 @@ func (Dialect) InsertScheduledFlowRuns(ctx context.Context, q dialects.Querier, 
 	return rawsql.InsertScheduledFlowRuns(ctx, q, runs, qScheduledInsert)
 }
 
+// ScheduledRunsPerStatement implements dialects.Queries: the runs of one
+// qInsertRunsWithStates statement (1,000).
+func (Dialect) ScheduledRunsPerStatement() int { return qScheduledInsert.RunsPerStatement() }
+
 // QueueFlowRunNotifications implements dialects.Queries. Containment is
 // jsonb_exists_any (the ?| operator), which is false for an empty list.
 func (Dialect) QueueFlowRunNotifications(ctx context.Context, q dialects.Querier, p dialects.RunEnteredState) (int64, error) {

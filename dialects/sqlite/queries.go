@@ -288,6 +288,10 @@ func (Dialect) InsertScheduledFlowRuns(ctx context.Context, q dialects.Querier, 
 	return rawsql.InsertScheduledFlowRuns(ctx, q, runs, qScheduledInsert)
 }
 
+// ScheduledRunsPerStatement implements dialects.Queries: 0, runs, states
+// and state pointers are three statements (see qScheduledInsert).
+func (Dialect) ScheduledRunsPerStatement() int { return qScheduledInsert.RunsPerStatement() }
+
 // qValues writes the VALUES rows of a multi-row INSERT: ?1 is now (written
 // for created and updated), then fixed (literals, may use ?1), then one
 // anonymous "?" per column, which SQLite numbers 2, 3, … in order. (Looking

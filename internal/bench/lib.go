@@ -37,15 +37,12 @@ func (t *libTarget) Side() Side { return Prefectdb }
 // Close implements Target.
 func (t *libTarget) Close() error { return t.db.Close() }
 
-// Schedule implements Target.
+// Schedule implements Target: Interface.InsertScheduledFlowRuns, the batch
+// all-or-nothing outside any caller's transaction (PostgreSQL: one
+// autocommitted statement; SQLite: a savepoint of a grouped write).
 func (t *libTarget) Schedule(ctx context.Context, runs []dialects.ScheduledFlowRunInsert) (int, error) {
-	var n int
-	err := t.db.Transaction(ctx, dbiface.NoLocks, func(ctx context.Context, s *dbiface.Session) error {
-		ids, err := s.InsertScheduledFlowRuns(ctx, runs)
-		n = len(ids)
-		return err
-	})
-	return n, err
+	ids, err := t.db.InsertScheduledFlowRuns(ctx, runs)
+	return len(ids), err
 }
 
 // Poll implements Target.

@@ -67,11 +67,18 @@ func JSON[T any](v T, def string) (any, error) {
 	return string(b), nil
 }
 
+// ChunkRows is the number of rows of perRow parameters each that one
+// statement of InsertChunks carries: at most maxRows, and below maxParams
+// bound parameters (one parameter is shared by all rows).
+func ChunkRows(perRow, maxParams, maxRows int) int {
+	return min(maxRows, (maxParams-1)/perRow)
+}
+
 // InsertChunks calls insert with consecutive chunks of rows, each small
 // enough for one statement: at most maxRows rows, and below maxParams bound
 // parameters (one parameter is shared by all rows).
 func InsertChunks(perRow, maxParams, maxRows int, rows [][]any, insert func([][]any) error) error {
-	size := min(maxRows, (maxParams-1)/perRow)
+	size := ChunkRows(perRow, maxParams, maxRows)
 	for len(rows) > 0 {
 		n := min(size, len(rows))
 		if err := insert(rows[:n]); err != nil {

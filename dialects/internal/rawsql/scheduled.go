@@ -68,6 +68,16 @@ type ScheduledInsert struct {
 	InsertRunsWithStates func(rows [][]any, now time.Time) (string, []any)
 }
 
+// RunsPerStatement implements dialects.Queries.ScheduledRunsPerStatement
+// for s: the rows of one InsertRunsWithStates statement, 0 without it (runs,
+// states and pointers are then three statements).
+func (s ScheduledInsert) RunsPerStatement() int {
+	if s.InsertRunsWithStates == nil {
+		return 0
+	}
+	return ChunkRows(len(RunColumns)+len(StateColumns)-1, s.MaxParams, s.MaxRowsPerInsert)
+}
+
 // InsertScheduledFlowRuns implements dialects.Queries.InsertScheduledFlowRuns
 // with the statements s writes: it validates the runs and gives those
 // without an id a new one (in runs), inserts the runs in chunks, one
@@ -197,8 +207,7 @@ func insertRunsWithStates(ctx context.Context, q dialects.Querier, runs []dialec
 		}
 		rows[k] = append(rows[k], uuid.New(), r.StateMessage, details)
 	}
-	perRow := len(RunColumns) + len(StateColumns) - 1
-	err := InsertChunks(perRow, s.MaxParams, s.MaxRowsPerInsert, rows, func(chunk [][]any) error {
+	err := InsertChunks(len(RunColumns)+len(StateColumns)-1, s.MaxParams, s.MaxRowsPerInsert, rows, func(chunk [][]any) error {
 		query, args := s.InsertRunsWithStates(chunk, now)
 		return CollectIDs(ctx, q, query, args, inserted)
 	})
