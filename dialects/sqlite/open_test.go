@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -92,6 +93,7 @@ func TestFilePragmasOnEveryConnection(t *testing.T) {
 		"synchronous":        "1", // NORMAL
 		"cache_size":         "20000",
 		"legacy_alter_table": "0",
+		"wal_autocheckpoint": strconv.Itoa(WALAutocheckpoint),
 	}
 	for k, c := range holdConns(t, db, 3) {
 		for name, w := range want {
@@ -104,7 +106,7 @@ func TestFilePragmasOnEveryConnection(t *testing.T) {
 
 // TestWriterCacheSize: the writer connection that EntDriver opens has a
 // cache of WriterCacheSize pages, and the pool beside it keeps Prefect's
-// CacheSize.
+// CacheSize. Both checkpoint at WALAutocheckpoint pages.
 func TestWriterCacheSize(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -121,15 +123,15 @@ func TestWriterCacheSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer drv.Close()
-	cacheSize := func(q entdialect.ExecQuerier) string {
+	pragmaOf := func(q entdialect.ExecQuerier, name string) string {
 		var rows entsql.Rows
-		if err := q.Query(ctx, "PRAGMA cache_size", []any{}, &rows); err != nil {
+		if err := q.Query(ctx, "PRAGMA "+name, []any{}, &rows); err != nil {
 			t.Fatal(err)
 		}
 		defer rows.Close()
 		var v string
 		if !rows.Next() {
-			t.Fatal("PRAGMA cache_size returned no row")
+			t.Fatalf("PRAGMA %s returned no row", name)
 		}
 		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
@@ -140,8 +142,11 @@ func TestWriterCacheSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := cacheSize(tx), strconv.Itoa(WriterCacheSize); got != want {
+	if got, want := pragmaOf(tx, "cache_size"), strconv.Itoa(WriterCacheSize); got != want {
 		t.Errorf("writer: cache_size = %s, want %s", got, want)
+	}
+	if got, want := pragmaOf(tx, "wal_autocheckpoint"), strconv.Itoa(WALAutocheckpoint); got != want {
+		t.Errorf("writer: wal_autocheckpoint = %s, want %s", got, want)
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
@@ -149,6 +154,21 @@ func TestWriterCacheSize(t *testing.T) {
 	for _, c := range holdConns(t, db, 2) {
 		if got := pragma(t, c, "cache_size"); got != strconv.Itoa(CacheSize) {
 			t.Errorf("pool: cache_size = %s, want %d", got, CacheSize)
+		}
+	}
+}
+
+// TestWALAutocheckpointFromURL: a URL that sets wal_autocheckpoint keeps its
+// value on every connection, in either of modernc's forms.
+func TestWALAutocheckpointFromURL(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"wal_autocheckpoint(500)", "WAL_AUTOCHECKPOINT=500"} {
+		path := filepath.Join(t.TempDir(), "prefect.db")
+		db := openURL(t, "sqlite:///"+path+"?_pragma="+url.QueryEscape(p), config.Options{})
+		for k, c := range holdConns(t, db, 2) {
+			if got := pragma(t, c, "wal_autocheckpoint"); got != "500" {
+				t.Errorf("%s: conn %d: wal_autocheckpoint = %s, want 500", p, k, got)
+			}
 		}
 	}
 }
