@@ -32,6 +32,13 @@ var kinds = []string{"sqlite", "postgres"}
 // reachable (testutil.RequirePostgres).
 func newPair(tb testing.TB, kind string, c int) *pair {
 	tb.Helper()
+	return newPairWith(tb, kind, Config{Concurrency: c})
+}
+
+// newPairWith is newPair with the benchmark configuration cfg (its
+// Concurrency and PerformanceIndexes).
+func newPairWith(tb testing.TB, kind string, cfg Config) *pair {
+	tb.Helper()
 	ctx := context.Background()
 	server := ""
 	if kind == "postgres" {
@@ -46,7 +53,7 @@ func newPair(tb testing.TB, kind string, c int) *pair {
 			tb.Error(err)
 		}
 	})
-	lib, base, err := openSides(ctx, scratch, Config{Concurrency: c})
+	lib, base, err := openSides(ctx, scratch, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -66,11 +73,16 @@ func schedule(tb testing.TB, s *side, n int) {
 
 // forEachSide runs fn as sub-benchmarks kind/side on fresh databases.
 func forEachSide(b *testing.B, fn func(b *testing.B, s *side)) {
+	forEachSideWith(b, Config{Concurrency: 8}, fn)
+}
+
+// forEachSideWith is forEachSide on databases made with cfg.
+func forEachSideWith(b *testing.B, cfg Config, fn func(b *testing.B, s *side)) {
 	for _, kind := range kinds {
 		b.Run(kind, func(b *testing.B) {
 			for _, name := range []Side{Prefectdb, Baseline} {
 				b.Run(string(name), func(b *testing.B) {
-					p := newPair(b, kind, 8)
+					p := newPairWith(b, kind, cfg)
 					s := p.lib
 					if name == Baseline {
 						s = p.base
@@ -101,16 +113,25 @@ func BenchmarkSchedule(b *testing.B) {
 // BenchmarkPoll: one op is one poll (limit PollLimit, priorities on) of a
 // pool with 10,000 scheduled runs, in its own locking transaction.
 func BenchmarkPoll(b *testing.B) {
-	forEachSide(b, func(b *testing.B, s *side) {
-		ctx := context.Background()
-		schedule(b, s, 10_000)
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if n, err := s.target.Poll(ctx); err != nil || n != PollLimit {
-				b.Fatalf("poll: %d runs, %v", n, err)
-			}
+	forEachSide(b, benchmarkPoll)
+}
+
+// BenchmarkPollPerfIndexes is BenchmarkPoll with prefectdb's opt-in
+// performance indexes on both sides (bench --perf-indexes).
+func BenchmarkPollPerfIndexes(b *testing.B) {
+	forEachSideWith(b, Config{Concurrency: 8, PerformanceIndexes: true}, benchmarkPoll)
+}
+
+// benchmarkPoll polls s's pool b.N times after scheduling 10,000 runs.
+func benchmarkPoll(b *testing.B, s *side) {
+	ctx := context.Background()
+	schedule(b, s, 10_000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if n, err := s.target.Poll(ctx); err != nil || n != PollLimit {
+			b.Fatalf("poll: %d runs, %v", n, err)
 		}
-	})
+	}
 }
 
 // BenchmarkTransition: one op is one state transition (PENDING, RUNNING
