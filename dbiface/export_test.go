@@ -1,5 +1,8 @@
 package dbiface
 
+// GroupedScheduleRuns is groupedScheduleRuns, for tests.
+const GroupedScheduleRuns = groupedScheduleRuns
+
 // WriteGroupStats reports, for tests, how many grouped transactions the
 // interface has written and how many writes wait for a group; ok is false
 // where the dialect does not group writes.

@@ -139,15 +139,22 @@ func (s *Session) InsertScheduledFlowRuns(ctx context.Context, runs []dialects.S
 	return s.iface.dialect.InsertScheduledFlowRuns(ctx, s.Client, runs)
 }
 
+// groupedScheduleRuns is the largest scheduling batch that joins the write
+// group where the dialect groups writes. A larger one takes a transaction
+// of its own: in a group it would hold the commit of every small write
+// waiting with it, and, taken into the group, it would no longer end with
+// its caller's context.
+const groupedScheduleRuns = 1000
+
 // InsertScheduledFlowRuns is Session.InsertScheduledFlowRuns outside any
 // caller's transaction, all-or-nothing: the runs, their states and state
 // pointers are written together or not at all. Where the dialect writes a
 // batch in one statement (PostgreSQL, up to
 // dialects.Queries.ScheduledRunsPerStatement runs) it is that statement,
-// autocommitted; where the dialect groups writes (SQLite), concurrent calls
-// share one transaction and one commit, each batch in its own savepoint
-// (see Interface.SetFlowRunState); otherwise it runs in a transaction of
-// its own.
+// autocommitted; where the dialect groups writes (SQLite), concurrent
+// batches of up to 1,000 runs share one transaction and one commit, each in
+// its own savepoint (see Interface.SetFlowRunState); otherwise it runs in a
+// transaction of its own.
 //
 // It writes with its own SQL, not through the Ent client: Ent hooks and
 // interceptors added to the client do not run for it.
@@ -156,7 +163,7 @@ func (i *Interface) InsertScheduledFlowRuns(ctx context.Context, runs []dialects
 		return nil, nil
 	}
 	q := i.dialect
-	if g := i.writeGroupFor(ctx); g != nil {
+	if g := i.writeGroupFor(ctx); g != nil && len(runs) <= groupedScheduleRuns {
 		var ids []uuid.UUID
 		err := g.submit(ctx, func(ctx context.Context, tx dialects.Querier) error {
 			var err error

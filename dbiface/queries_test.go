@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -261,11 +262,14 @@ func testConcurrentScheduling(t *testing.T, inTransaction bool) {
 // TestSchedulingOutsideATransactionIsAllOrNothing: outside a caller's
 // transaction a batch of scheduled runs is written whole or not at all,
 // through the interface and through a session without a transaction, with a
-// batch that fits one statement and one that does not (PostgreSQL writes the
-// first autocommitted, the second in a transaction of its own): a run of an
-// unknown flow at the end of the batch (in its last statement) fails it, and none of its runs or
-// states is stored; the valid batch is stored with one SCHEDULED state per
-// run that its pointer names, and repeated inserts nothing.
+// batch on either side of each size where the path changes (PostgreSQL: one
+// autocommitted statement up to ScheduledRunsPerStatement runs, a
+// transaction of its own above; SQLite: the write group up to
+// GroupedScheduleRuns, a transaction of its own above) and one of several
+// statements: a run of an unknown flow at the end of the batch (in its last
+// statement) fails it, and none of its runs or states is stored; the valid
+// batch is stored with one SCHEDULED state per run that its pointer names,
+// and repeated inserts nothing.
 func TestSchedulingOutsideATransactionIsAllOrNothing(t *testing.T) {
 	forEach(t, func(t *testing.T, db *dbiface.Interface) {
 		ctx := testutil.Context(t)
@@ -291,8 +295,14 @@ func TestSchedulingOutsideATransactionIsAllOrNothing(t *testing.T) {
 				return ids, err
 			},
 		}
+		sizes := []int{10, dbiface.GroupedScheduleRuns, dbiface.GroupedScheduleRuns + 1, several}
+		if per := db.Queries().ScheduledRunsPerStatement(); per != 0 {
+			sizes = append(sizes, per, per+1)
+		}
+		slices.Sort(sizes)
+		sizes = slices.Compact(sizes)
 		for path, insert := range paths {
-			for _, n := range []int{10, several} {
+			for _, n := range sizes {
 				name := fmt.Sprintf("%s %d", path, n)
 				batch := func(flow uuid.UUID) []dialects.ScheduledFlowRunInsert {
 					out := make([]dialects.ScheduledFlowRunInsert, n)

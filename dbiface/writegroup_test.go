@@ -3,6 +3,7 @@ package dbiface_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/prefectdb/prefectdb/dbiface"
 	"github.com/prefectdb/prefectdb/dialects"
 	"github.com/prefectdb/prefectdb/ent"
+	"github.com/prefectdb/prefectdb/ent/flowrun"
 	"github.com/prefectdb/prefectdb/ent/flowrunstate"
 	"github.com/prefectdb/prefectdb/ent/logentry"
 	"github.com/prefectdb/prefectdb/internal/testutil"
@@ -268,6 +270,78 @@ func TestGroupedLogBatchesKeepTheirOwnOutcomes(t *testing.T) {
 	}
 	if err := errs[len(names)]; err != nil {
 		t.Errorf("the transition written with them: %v", err)
+	}
+	if groups, _, _ := dbiface.WriteGroupStats(db); groups-groupsBefore != 1 {
+		t.Errorf("%d groups written; want 1", groups-groupsBefore)
+	}
+}
+
+// TestGroupedSchedulingKeepsEachBatchWhole queues scheduling batches behind
+// another connection's write lock, so that they are written in one group:
+// the failing batch fails in its second statement (a trigger aborts the
+// insert of its states, after its runs were inserted) and none of its runs
+// stays; the other batches are stored whole, each run pointing at its one
+// SCHEDULED state.
+func TestGroupedSchedulingKeepsEachBatchWhole(t *testing.T) {
+	t.Parallel()
+	db, hold := groupingDB(t)
+	ctx := testutil.Context(t)
+	f, err := testutil.Seed(ctx, db.Client, "grouped-schedule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Engine().ExecContext(ctx, `CREATE TRIGGER test_abort_state BEFORE INSERT ON flow_run_state
+		WHEN NEW.message = 'abort' BEGIN SELECT RAISE(ABORT, 'state aborted by the test trigger'); END`); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(name string) []dialects.ScheduledFlowRunInsert {
+		msg := "scheduled"
+		if name == "bad" {
+			msg = "abort"
+		}
+		runs := make([]dialects.ScheduledFlowRunInsert, 20)
+		at := time.Date(2032, 1, 1, 0, 0, 0, 0, time.UTC)
+		for k := range runs {
+			key := name + " " + strconv.Itoa(k)
+			runs[k] = dialects.ScheduledFlowRunInsert{FlowID: f.Flow.ID, Name: name, IdempotencyKey: &key,
+				NextScheduledStartTime: at.Add(time.Duration(k) * time.Minute), StateMessage: &msg}
+		}
+		return runs
+	}
+	names := []string{"good-1", "bad", "good-2"}
+	groupsBefore, _, _ := dbiface.WriteGroupStats(db)
+	release := hold()
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for k, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[k] = db.InsertScheduledFlowRuns(ctx, batch(name))
+		}()
+	}
+	waitForWaiting(t, db, len(names))
+	release()
+	wg.Wait()
+	for k, name := range names {
+		runs := db.FlowRun.Query().Where(flowrun.Name(name)).WithStates().AllX(ctx)
+		if name == "bad" {
+			if errs[k] == nil || !strings.Contains(errs[k].Error(), "state aborted by the test trigger") {
+				t.Errorf("the failing batch: %v; want its own error", errs[k])
+			}
+			if len(runs) != 0 {
+				t.Errorf("the failing batch left %d of its runs; want none", len(runs))
+			}
+			continue
+		}
+		if errs[k] != nil || len(runs) != 20 {
+			t.Errorf("batch %s: %v, %d runs stored; want 20", name, errs[k], len(runs))
+		}
+		for _, r := range runs {
+			if len(r.Edges.States) != 1 || r.StateID == nil || *r.StateID != r.Edges.States[0].ID {
+				t.Errorf("batch %s: run %s has %d states, pointer %v", name, r.ID, len(r.Edges.States), r.StateID)
+			}
+		}
 	}
 	if groups, _, _ := dbiface.WriteGroupStats(db); groups-groupsBefore != 1 {
 		t.Errorf("%d groups written; want 1", groups-groupsBefore)

@@ -228,13 +228,18 @@ func connectionPragmas(o config.Options, skipWAL, ownCheckpoint bool, cacheSize 
 }
 
 // setsPragma reports whether SQLite URI parameters set the pragma name
-// (modernc's _pragma=name(value) or _pragma=name=value).
+// (modernc's _pragma=name(value) or _pragma=name=value; the name may be
+// quoted and prefixed with a schema, as in main.name).
 func setsPragma(q url.Values, name string) bool {
 	for _, v := range q["_pragma"] {
 		if i := strings.IndexAny(v, "(="); i >= 0 {
 			v = v[:i]
 		}
-		if strings.EqualFold(strings.TrimSpace(v), name) {
+		v = strings.Trim(strings.TrimSpace(v), "\"'`[]")
+		if i := strings.LastIndexByte(v, '.'); i >= 0 {
+			v = strings.Trim(v[i+1:], "\"'`[]")
+		}
+		if strings.EqualFold(v, name) {
 			return true
 		}
 	}

@@ -159,10 +159,11 @@ func TestWriterCacheSize(t *testing.T) {
 }
 
 // TestWALAutocheckpointFromURL: a URL that sets wal_autocheckpoint keeps its
-// value on every connection, in either of modernc's forms.
+// value on every connection, in either of modernc's forms, with or without
+// a schema.
 func TestWALAutocheckpointFromURL(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{"wal_autocheckpoint(500)", "WAL_AUTOCHECKPOINT=500"} {
+	for _, p := range []string{"wal_autocheckpoint(500)", "WAL_AUTOCHECKPOINT=500", "main.wal_autocheckpoint(500)", `"main"."wal_autocheckpoint"=500`} {
 		path := filepath.Join(t.TempDir(), "prefect.db")
 		db := openURL(t, "sqlite:///"+path+"?_pragma="+url.QueryEscape(p), config.Options{})
 		for k, c := range holdConns(t, db, 2) {
