@@ -72,6 +72,29 @@ func waitForWaiting(t *testing.T, db *dbiface.Interface, n int) {
 	}
 }
 
+// writeQueued runs n writes at once while hold keeps the write lock, waits
+// until all n wait for a group, releases the lock and returns each write's
+// error and the number of groups written meanwhile.
+func writeQueued(t *testing.T, db *dbiface.Interface, hold func() func(), n int, write func(k int) error) (errs []error, groups int64) {
+	t.Helper()
+	before, _, _ := dbiface.WriteGroupStats(db)
+	release := hold()
+	errs = make([]error, n)
+	var wg sync.WaitGroup
+	for k := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[k] = write(k)
+		}()
+	}
+	waitForWaiting(t, db, n)
+	release()
+	wg.Wait()
+	after, _, _ := dbiface.WriteGroupStats(db)
+	return errs, after - before
+}
+
 // scheduledRuns makes n flow runs in SCHEDULED.
 func scheduledRuns(t *testing.T, ctx context.Context, db *dbiface.Interface, n int) []uuid.UUID {
 	t.Helper()
@@ -135,28 +158,18 @@ func TestGroupedTransitionsKeepTheirOwnOutcomes(t *testing.T) {
 		}},
 		{"applied 3", runs[5], pending, applied},
 	}
-	groupsBefore, _, _ := dbiface.WriteGroupStats(db)
-	release := hold()
-	errs := make([]error, len(calls))
-	var wg sync.WaitGroup
-	for k, c := range calls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[k] = db.SetFlowRunState(ctx, c.run, c.tr)
-		}()
-	}
-	waitForWaiting(t, db, len(calls))
-	release()
-	wg.Wait()
+	errs, groups := writeQueued(t, db, hold, len(calls), func(k int) error {
+		_, err := db.SetFlowRunState(ctx, calls[k].run, calls[k].tr)
+		return err
+	})
 	for k, c := range calls {
 		if !c.check(errs[k]) {
 			t.Errorf("%s: SetFlowRunState = %v", c.name, errs[k])
 		}
 	}
 	// One group for all, and one more for those the rollback took with it.
-	if groups, _, _ := dbiface.WriteGroupStats(db); groups-groupsBefore != 2 {
-		t.Errorf("%d groups written; want 2 (all seven, then the six the rollback undid)", groups-groupsBefore)
+	if groups != 2 {
+		t.Errorf("%d groups written; want 2 (all seven, then the six the rollback undid)", groups)
 	}
 	for k, id := range runs {
 		run := db.FlowRun.GetX(ctx, id)
@@ -238,25 +251,14 @@ func TestGroupedLogBatchesKeepTheirOwnOutcomes(t *testing.T) {
 		return rows
 	}
 	names := []string{"good-1", "bad", "good-2", "good-3"}
-	groupsBefore, _, _ := dbiface.WriteGroupStats(db)
-	release := hold()
-	errs := make([]error, len(names)+1)
-	var wg sync.WaitGroup
-	for k, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[k] = db.InsertLogs(ctx, batch(name, name == "bad"))
-		}()
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_, errs[len(names)] = db.SetFlowRunState(ctx, runs[0], dbiface.StateTransition{Type: types.StatePending})
-	}()
-	waitForWaiting(t, db, len(names)+1)
-	release()
-	wg.Wait()
+	// The last write is a transition, written in the same group.
+	errs, groups := writeQueued(t, db, hold, len(names)+1, func(k int) error {
+		if k == len(names) {
+			_, err := db.SetFlowRunState(ctx, runs[0], dbiface.StateTransition{Type: types.StatePending})
+			return err
+		}
+		return db.InsertLogs(ctx, batch(names[k], names[k] == "bad"))
+	})
 	for k, name := range names {
 		n := db.LogEntry.Query().Where(logentry.Name(name)).CountX(ctx)
 		switch {
@@ -271,8 +273,8 @@ func TestGroupedLogBatchesKeepTheirOwnOutcomes(t *testing.T) {
 	if err := errs[len(names)]; err != nil {
 		t.Errorf("the transition written with them: %v", err)
 	}
-	if groups, _, _ := dbiface.WriteGroupStats(db); groups-groupsBefore != 1 {
-		t.Errorf("%d groups written; want 1", groups-groupsBefore)
+	if groups != 1 {
+		t.Errorf("%d groups written; want 1", groups)
 	}
 }
 
@@ -309,20 +311,10 @@ func TestGroupedSchedulingKeepsEachBatchWhole(t *testing.T) {
 		return runs
 	}
 	names := []string{"good-1", "bad", "good-2"}
-	groupsBefore, _, _ := dbiface.WriteGroupStats(db)
-	release := hold()
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for k, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[k] = db.InsertScheduledFlowRuns(ctx, batch(name))
-		}()
-	}
-	waitForWaiting(t, db, len(names))
-	release()
-	wg.Wait()
+	errs, groups := writeQueued(t, db, hold, len(names), func(k int) error {
+		_, err := db.InsertScheduledFlowRuns(ctx, batch(names[k]))
+		return err
+	})
 	for k, name := range names {
 		runs := db.FlowRun.Query().Where(flowrun.Name(name)).WithStates().AllX(ctx)
 		if name == "bad" {
@@ -343,7 +335,7 @@ func TestGroupedSchedulingKeepsEachBatchWhole(t *testing.T) {
 			}
 		}
 	}
-	if groups, _, _ := dbiface.WriteGroupStats(db); groups-groupsBefore != 1 {
-		t.Errorf("%d groups written; want 1", groups-groupsBefore)
+	if groups != 1 {
+		t.Errorf("%d groups written; want 1", groups)
 	}
 }
